@@ -1,0 +1,29 @@
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import errorHandler from './plugins/error-handler.js';
+import storage from './plugins/storage.js';
+import datasetRoutes from './routes/datasets/index.js';
+import healthRoutes from './routes/health/index.js';
+import tableRoutes from './routes/tables/index.js';
+import versionRoutes from './routes/versions/index.js';
+
+/** The HTTP side only: routing, validation, streaming uploads in and encoded bytes out. */
+export async function buildApp(config: Config): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel },
+    requestIdHeader: 'x-request-id',
+    // Metadata bodies (PATCH) are small; uploads are streamed by @fastify/multipart under their own limit.
+    bodyLimit: 1024 * 1024,
+  });
+  await app.register(errorHandler, { maxUploadBytes: config.maxUploadBytes });
+  await app.register(multipart, {
+    limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
+  });
+  await app.register(storage, { config });
+  await app.register(datasetRoutes);
+  await app.register(versionRoutes);
+  await app.register(tableRoutes);
+  await app.register(healthRoutes);
+  return app;
+}

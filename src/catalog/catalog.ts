@@ -1,0 +1,291 @@
+import Database from 'better-sqlite3';
+import { isoNow } from '../errors.js';
+import type { Dataset, SheetInfo, StoredVersion, Version } from './types.js';
+
+export interface NewVersion {
+  storageKey: string;
+  fileName: string;
+  fileType: string;
+  fileSize: number;
+  sheets: SheetInfo[];
+}
+
+export interface DatasetQuery {
+  limit: number;
+  offset: number;
+  name?: string;
+  tags: string[];
+  sortBy: 'name' | 'created_at' | 'updated_at' | 'file_size' | 'current_version';
+  sortOrder: 'asc' | 'desc';
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS datasets (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  description TEXT,
+  tags TEXT NOT NULL DEFAULT '[]',
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  last_version_number INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS versions (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  version_number INTEGER NOT NULL,
+  file_name TEXT NOT NULL,
+  file_type TEXT NOT NULL,
+  file_size INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  storage_key TEXT NOT NULL UNIQUE,
+  UNIQUE (dataset_id, version_number)
+);
+CREATE TABLE IF NOT EXISTS sheets (
+  version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  row_count INTEGER NOT NULL,
+  columns TEXT NOT NULL,
+  PRIMARY KEY (version_id, position)
+);
+CREATE TABLE IF NOT EXISTS statistics (
+  version_id INTEGER NOT NULL REFERENCES versions(id) ON DELETE CASCADE,
+  sheet TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (version_id, sheet)
+);
+CREATE VIEW IF NOT EXISTS dataset_view AS
+SELECT d.id, d.name, d.description, d.tags, d.created_at, d.updated_at,
+       cur.version_number AS current_version,
+       COALESCE(cur.file_size, 0) AS file_size,
+       (SELECT COUNT(*) FROM versions v WHERE v.dataset_id = d.id) AS version_count
+FROM datasets d
+LEFT JOIN versions cur ON cur.id = (
+  SELECT v.id FROM versions v WHERE v.dataset_id = d.id ORDER BY v.version_number DESC LIMIT 1);
+`;
+
+type DatasetRecord = Omit<Dataset, 'tags'> & { tags: string };
+type VersionRecord = Omit<StoredVersion, 'sheets' | 'row_count'>;
+
+/**
+ * Datasets, versions and sheets in SQLite: a file under DATA_DIR for the local backend (so it survives
+ * restarts), `:memory:` for the memory backend. One implementation serves both, so listing, filtering and
+ * version numbering behave the same whichever backend holds the data. Calls are synchronous and touch only
+ * metadata rows, never table data.
+ */
+export class Catalog {
+  private readonly db: Database.Database;
+
+  constructor(file: string | ':memory:') {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a version reported as created survives a power cut, not only a process crash.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('foreign_keys = ON');
+    // Case-insensitive matching for any script, which SQLite's own lower() does not do.
+    this.db.function('casefold', { deterministic: true }, (s: unknown) => String(s ?? '').toLowerCase());
+    this.db.exec(SCHEMA);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Records a version whose data is already durably stored, creating its dataset when `datasetId` is absent.
+   * One transaction: the version number is taken from the dataset's counter, so concurrent uploads get dense,
+   * unique numbers that are never reused after a delete.
+   */
+  commitVersion(
+    target: { datasetId: number } | { name: string; description: string | null; tags: string[] },
+    v: NewVersion,
+  ): { dataset: Dataset; version: Version } | undefined {
+    const now = isoNow();
+    const tx = this.db.transaction(() => {
+      let datasetId: number;
+      if ('datasetId' in target) {
+        const bumped = this.db
+          .prepare('UPDATE datasets SET last_version_number = last_version_number + 1, updated_at = ? WHERE id = ?')
+          .run(now, target.datasetId);
+        if (bumped.changes === 0) return undefined;
+        datasetId = target.datasetId;
+      } else {
+        datasetId = Number(
+          this.db
+            .prepare(
+              'INSERT INTO datasets (name, description, tags, created_at, updated_at, last_version_number) VALUES (?, ?, ?, ?, ?, 1)',
+            )
+            .run(target.name, target.description, JSON.stringify(target.tags), now, now).lastInsertRowid,
+        );
+      }
+      const { last_version_number } = this.db
+        .prepare('SELECT last_version_number FROM datasets WHERE id = ?')
+        .get(datasetId) as { last_version_number: number };
+      const versionId = Number(
+        this.db
+          .prepare(
+            'INSERT INTO versions (dataset_id, version_number, file_name, file_type, file_size, created_at, storage_key) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          )
+          .run(datasetId, last_version_number, v.fileName, v.fileType, v.fileSize, now, v.storageKey).lastInsertRowid,
+      );
+      const insertSheet = this.db.prepare(
+        'INSERT INTO sheets (version_id, position, name, row_count, columns) VALUES (?, ?, ?, ?, ?)',
+      );
+      v.sheets.forEach((s, i) => insertSheet.run(versionId, i, s.name, s.row_count, JSON.stringify(s.columns)));
+      return versionId;
+    });
+    const versionId = tx();
+    if (versionId === undefined) return undefined;
+    const version = this.versionById(versionId)!;
+    return { dataset: this.dataset(version.dataset_id)!, version };
+  }
+
+  dataset(id: number): Dataset | undefined {
+    const row = this.db.prepare('SELECT * FROM dataset_view WHERE id = ?').get(id) as DatasetRecord | undefined;
+    return row && toDataset(row);
+  }
+
+  listDatasets(q: DatasetQuery): { items: Dataset[]; total: number } {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.name) {
+      where.push('instr(casefold(name), casefold(?)) > 0');
+      params.push(q.name);
+    }
+    for (const tag of q.tags) {
+      where.push('EXISTS (SELECT 1 FROM json_each(dataset_view.tags) WHERE value = ?)');
+      params.push(tag);
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const order = q.sortOrder === 'desc' ? 'DESC' : 'ASC';
+    const sortKey = q.sortBy === 'name' ? 'casefold(name)' : q.sortBy;
+    const { total } = this.db.prepare(`SELECT COUNT(*) AS total FROM dataset_view ${filter}`).get(...params) as {
+      total: number;
+    };
+    const rows = this.db
+      .prepare(`SELECT * FROM dataset_view ${filter} ORDER BY ${sortKey} ${order}, id ${order} LIMIT ? OFFSET ?`)
+      .all(...params, q.limit, q.offset) as DatasetRecord[];
+    return { items: rows.map(toDataset), total };
+  }
+
+  tagCounts(): { name: string; count: number }[] {
+    return this.db
+      .prepare(
+        'SELECT t.value AS name, COUNT(*) AS count FROM datasets d, json_each(d.tags) t GROUP BY t.value ORDER BY count DESC, name',
+      )
+      .all() as { name: string; count: number }[];
+  }
+
+  updateDataset(id: number, patch: { name?: string; description?: string | null; tags?: string[] }): Dataset | undefined {
+    const current = this.dataset(id);
+    if (!current) return undefined;
+    this.db
+      .prepare('UPDATE datasets SET name = ?, description = ?, tags = ?, updated_at = ? WHERE id = ?')
+      .run(
+        patch.name ?? current.name,
+        patch.description === undefined ? current.description : patch.description,
+        JSON.stringify(patch.tags ?? current.tags),
+        isoNow(),
+        id,
+      );
+    return this.dataset(id);
+  }
+
+  /** Removes a dataset and its versions from the catalog; returns the storage keys whose data to free. */
+  deleteDataset(id: number): string[] | undefined {
+    return this.db.transaction(() => {
+      const keys = this.db.prepare('SELECT storage_key FROM versions WHERE dataset_id = ?').pluck().all(id) as string[];
+      const res = this.db.prepare('DELETE FROM datasets WHERE id = ?').run(id);
+      return res.changes ? keys : undefined;
+    })();
+  }
+
+  deleteVersion(datasetId: number, versionId: number): string | undefined {
+    return this.db.transaction(() => {
+      const key = this.db
+        .prepare('SELECT storage_key FROM versions WHERE id = ? AND dataset_id = ?')
+        .pluck()
+        .get(versionId, datasetId) as string | undefined;
+      if (key === undefined) return undefined;
+      this.db.prepare('DELETE FROM versions WHERE id = ?').run(versionId);
+      this.db.prepare('UPDATE datasets SET updated_at = ? WHERE id = ?').run(isoNow(), datasetId);
+      return key;
+    })();
+  }
+
+  /** Newest first. */
+  versions(datasetId: number): StoredVersion[] {
+    const rows = this.db
+      .prepare('SELECT * FROM versions WHERE dataset_id = ? ORDER BY version_number DESC')
+      .all(datasetId) as VersionRecord[];
+    return rows.map((r) => this.withSheets(r));
+  }
+
+  version(datasetId: number, versionId: number): StoredVersion | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM versions WHERE id = ? AND dataset_id = ?')
+      .get(versionId, datasetId) as VersionRecord | undefined;
+    return row && this.withSheets(row);
+  }
+
+  latestVersion(datasetId: number): StoredVersion | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM versions WHERE dataset_id = ? ORDER BY version_number DESC LIMIT 1')
+      .get(datasetId) as VersionRecord | undefined;
+    return row && this.withSheets(row);
+  }
+
+  sheets(versionId: number): SheetInfo[] {
+    const rows = this.db
+      .prepare('SELECT name, row_count, columns FROM sheets WHERE version_id = ? ORDER BY position')
+      .all(versionId) as { name: string; row_count: number; columns: string }[];
+    return rows.map((r) => {
+      const columns = JSON.parse(r.columns);
+      return { name: r.name, row_count: r.row_count, column_count: columns.length, columns };
+    });
+  }
+
+  cachedStatistics(versionId: number, sheet: string): string | undefined {
+    return this.db
+      .prepare('SELECT body FROM statistics WHERE version_id = ? AND sheet = ?')
+      .pluck()
+      .get(versionId, sheet) as string | undefined;
+  }
+
+  /** Stores a statistics body unless the version was deleted while it was being computed. */
+  cacheStatistics(versionId: number, sheet: string, body: string): void {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO statistics (version_id, sheet, body) SELECT id, ?, ? FROM versions WHERE id = ?',
+      )
+      .run(sheet, body, versionId);
+  }
+
+  storageKeys(): Set<string> {
+    return new Set(this.db.prepare('SELECT storage_key FROM versions').pluck().all() as string[]);
+  }
+
+  /** storage_key → dataset id, for per-shard dataset counts. */
+  datasetOfKeys(): Map<string, number> {
+    const rows = this.db.prepare('SELECT storage_key, dataset_id FROM versions').all() as { storage_key: string; dataset_id: number }[];
+    return new Map(rows.map((r) => [r.storage_key, r.dataset_id]));
+  }
+
+  datasetCount(): number {
+    return this.db.prepare('SELECT COUNT(*) FROM datasets').pluck().get() as number;
+  }
+
+  private versionById(id: number): StoredVersion | undefined {
+    const row = this.db.prepare('SELECT * FROM versions WHERE id = ?').get(id) as VersionRecord | undefined;
+    return row && this.withSheets(row);
+  }
+
+  private withSheets(r: VersionRecord): StoredVersion {
+    const sheets = this.sheets(r.id).map(({ name, row_count, column_count }) => ({ name, row_count, column_count }));
+    return { ...r, row_count: sheets.reduce((n, s) => n + s.row_count, 0), sheets };
+  }
+}
+
+function toDataset(r: DatasetRecord): Dataset {
+  return { ...r, tags: JSON.parse(r.tags) };
+}

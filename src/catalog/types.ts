@@ -1,0 +1,46 @@
+/** Shapes of the catalog as the contract returns them. */
+
+export interface ColumnInfo {
+  name: string;
+  /** Portable type name: integer, float, string, boolean, date, datetime, time, duration, decimal, binary, list, struct, null. */
+  type: string;
+  /** The exact Polars/Arrow type, e.g. `Datetime(us, Europe/Paris)`. */
+  dtype: string;
+  nullable: boolean;
+}
+
+export interface SheetInfo {
+  name: string;
+  row_count: number;
+  column_count: number;
+  columns: ColumnInfo[];
+}
+
+export interface Dataset {
+  id: number;
+  name: string;
+  description: string | null;
+  tags: string[];
+  created_at: string;
+  updated_at: string;
+  current_version: number | null;
+  file_size: number;
+  version_count: number;
+}
+
+export interface Version {
+  id: number;
+  dataset_id: number;
+  version_number: number;
+  file_name: string;
+  file_type: string;
+  file_size: number;
+  created_at: string;
+  row_count: number;
+  sheets: { name: string; row_count: number; column_count: number }[];
+}
+
+/** Where a version's files or frames are kept; never shown to clients. */
+export interface StoredVersion extends Version {
+  storage_key: string;
+}

@@ -1,0 +1,91 @@
+import { readFileSync, existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+
+export type StorageBackend = 'local' | 'memory';
+
+export interface Config {
+  storageBackend: StorageBackend;
+  host: string;
+  port: number;
+  dataDir: string;
+  workers: number;
+  maxUploadBytes: number;
+  logLevel: string;
+}
+
+/** A setting that cannot be used; start-up stops with this one-line message. */
+export class ConfigError extends Error {}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * Settings come from the environment first, then `.env` in the working directory, then defaults.
+ * Every value is checked here so a typo stops start-up instead of surfacing later as odd behaviour.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Config {
+  const merged = { ...readDotEnv(cwd), ...definedOnly(env) };
+  const get = (name: string) => {
+    const v = merged[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+
+  const backend = get('STORAGE_BACKEND') ?? 'local';
+  if (backend !== 'local' && backend !== 'memory') {
+    throw new ConfigError(`STORAGE_BACKEND=${backend} is not a storage backend; use "local" or "memory"`);
+  }
+  const logLevel = get('LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError(`LOG_LEVEL=${logLevel} is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    storageBackend: backend,
+    host: get('HOST') ?? '127.0.0.1',
+    port: integer(get, 'PORT', 8000, 0, 65535),
+    dataDir: resolve(cwd, get('DATA_DIR') ?? './data'),
+    workers: integer(get, 'WORKERS', availableParallelism(), 1, 256),
+    maxUploadBytes: byteSize(get, 'MAX_UPLOAD_BYTES', 1024 ** 3),
+    logLevel,
+  };
+}
+
+function readDotEnv(cwd: string): Record<string, string> {
+  const file = resolve(cwd, '.env');
+  if (!existsSync(file)) return {};
+  try {
+    return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (err) {
+    throw new ConfigError(`.env in ${cwd} could not be read: ${(err as Error).message}`);
+  }
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
+
+type Getter = (name: string) => string | undefined;
+
+function integer(get: Getter, name: string, fallback: number, min: number, max: number): number {
+  const raw = get(name);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n < min || n > max) {
+    throw new ConfigError(`${name}=${raw} is not allowed; use a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
+
+/** A byte count, plain (`104857600`) or with a unit (`100MB`, `1GiB`). */
+function byteSize(get: Getter, name: string, fallback: number): number {
+  const raw = get(name);
+  if (raw === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined || Number(m[1]) * unit < 1) {
+    throw new ConfigError(`${name}=${raw} is not a size; use bytes (104857600) or a unit: 100MB, 1GiB`);
+  }
+  return Math.floor(Number(m[1]) * unit);
+}

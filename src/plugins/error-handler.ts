@@ -1,0 +1,53 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { ApiError, errorBody } from '../errors.js';
+
+/** Fastify and plugin errors that clients cause, in the contract's words. */
+const KNOWN: Record<string, { status: number; code: string; detail?: (e: FastifyError, maxUpload: number) => string }> = {
+  FST_REQ_FILE_TOO_LARGE: {
+    status: 413,
+    code: 'file_too_large',
+    detail: (_e, max) => `the file is larger than the upload limit of ${max} bytes (MAX_UPLOAD_BYTES)`,
+  },
+  FST_FILES_LIMIT: { status: 400, code: 'invalid_request', detail: () => 'send exactly one file per upload' },
+  FST_PARTS_LIMIT: { status: 400, code: 'invalid_request', detail: () => 'too many parts in the multipart form' },
+  FST_FIELDS_LIMIT: { status: 400, code: 'invalid_request', detail: () => 'too many fields in the multipart form' },
+  FST_PROTO_VIOLATION: { status: 400, code: 'invalid_request', detail: () => 'a form field name is not allowed' },
+  FST_INVALID_MULTIPART_CONTENT_TYPE: {
+    status: 400,
+    code: 'invalid_request',
+    detail: () => 'the upload must be sent as multipart/form-data with the file in a field named "file"',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type' },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'invalid_request', detail: (e) => `the body is not valid JSON: ${e.message}` },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'invalid_request', detail: () => 'the JSON body is empty' },
+};
+
+/** Every error leaves as `{detail, error_code, timestamp}`; only a bug is a 500, and it is logged. */
+export default fp(async function errorHandler(app: FastifyInstance, opts: { maxUploadBytes: number }) {
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof ApiError) {
+      return reply.code(err.statusCode).headers(err.headers).send(errorBody(err.code, err.message));
+    }
+    if (err.validation) {
+      const where = err.validationContext ?? 'request';
+      const detail = err.validation
+        .map((v) => `${where}${v.instancePath ? v.instancePath.replace(/^\//, '.') : ''} ${v.message}`)
+        .join('; ');
+      return reply.code(400).send(errorBody('invalid_request', detail));
+    }
+    const known = err.code ? KNOWN[err.code] : undefined;
+    if (known) {
+      return reply.code(known.status).send(errorBody(known.code, known.detail?.(err, opts.maxUploadBytes) ?? err.message));
+    }
+    if (err.statusCode && err.statusCode < 500) {
+      return reply.code(err.statusCode).send(errorBody('invalid_request', err.message));
+    }
+    req.log.error({ err }, 'unhandled error');
+    return reply.code(500).send(errorBody('internal_error', 'an internal error occurred; it has been logged'));
+  });
+  app.setNotFoundHandler((req, reply) => {
+    reply.code(404).send(errorBody('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
+  });
+});

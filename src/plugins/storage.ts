@@ -1,0 +1,39 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Catalog } from '../catalog/catalog.js';
+import type { Config } from '../config.js';
+import { LocalStore } from '../storage/local-store.js';
+import { MemoryStore } from '../storage/memory-store.js';
+import type { TableStore } from '../storage/store.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    catalog: Catalog;
+    store: TableStore;
+  }
+}
+
+/** The catalog and the storage backend named by STORAGE_BACKEND, closed with the server. */
+export default fp(async function storage(app: FastifyInstance, opts: { config: Config }) {
+  const { config } = opts;
+  let catalog: Catalog;
+  let store: TableStore;
+  if (config.storageBackend === 'local') {
+    mkdirSync(config.dataDir, { recursive: true });
+    catalog = new Catalog(join(config.dataDir, 'catalog.sqlite'));
+    store = await LocalStore.open(config.dataDir, config.workers, catalog.storageKeys());
+  } else {
+    catalog = new Catalog(':memory:');
+    store = new MemoryStore(config.workers);
+  }
+  app.decorate('config', config);
+  app.decorate('catalog', catalog);
+  app.decorate('store', store);
+  app.addHook('onClose', async () => {
+    await store.close();
+    catalog.close();
+  });
+});

@@ -1,0 +1,119 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { notFound } from '../../errors.js';
+import { receiveUpload } from '../../upload/receive.js';
+import { findDataset, publicVersion } from '../lookup.js';
+import { datasetParams, type DatasetParams } from '../schemas.js';
+import { checkDescription, checkName, parseTags, uploadTarget } from './fields.js';
+
+const SORT_KEYS = ['name', 'created_at', 'updated_at', 'file_size', 'current_version'] as const;
+
+interface ListQuery {
+  limit: number;
+  offset: number;
+  name?: string;
+  tags?: string[];
+  sort_by: (typeof SORT_KEYS)[number];
+  sort_order: 'asc' | 'desc';
+}
+
+export default async function datasetRoutes(app: FastifyInstance) {
+  const { catalog, store } = app;
+
+  app.post('/api/datasets/upload', async (req: FastifyRequest, reply) => {
+    const upload = await receiveUpload(req, store);
+    try {
+      const target = uploadTarget(upload.fields);
+      if (target.datasetId !== undefined) findDataset(catalog, target.datasetId);
+      const sheets = await upload.sink.ingest(upload.fileType, upload.fileName);
+      const committed = catalog.commitVersion(
+        target.datasetId !== undefined
+          ? { datasetId: target.datasetId }
+          : { name: target.name!, description: target.description, tags: target.tags },
+        { storageKey: upload.sink.key, fileName: upload.fileName, fileType: upload.fileType, fileSize: upload.fileSize, sheets },
+      );
+      if (!committed) throw notFound('dataset', `dataset ${target.datasetId} was deleted during the upload`);
+      return reply.code(201).send({
+        dataset: committed.dataset,
+        version: publicVersion({ ...committed.version, storage_key: upload.sink.key }),
+        sheets: sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count })),
+      });
+    } catch (err) {
+      await upload.sink.discard();
+      throw err;
+    }
+  });
+
+  app.get<{ Querystring: ListQuery }>(
+    '/api/datasets',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            offset: { type: 'integer', minimum: 0, default: 0 },
+            name: { type: 'string' },
+            tags: { type: 'array', items: { type: 'string' } },
+            sort_by: { type: 'string', enum: SORT_KEYS, default: 'created_at' },
+            sort_order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const q = req.query;
+      const { items, total } = catalog.listDatasets({
+        limit: q.limit,
+        offset: q.offset,
+        name: q.name,
+        tags: (q.tags ?? []).flatMap((t) => parseTags(t)),
+        sortBy: q.sort_by,
+        sortOrder: q.sort_order,
+      });
+      return reply.header('X-Total-Count', String(total)).send(items);
+    },
+  );
+
+  app.get('/api/datasets/tags', async () => catalog.tagCounts());
+
+  app.get<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { params: datasetParams } }, async (req) => {
+    const dataset = findDataset(catalog, req.params.id);
+    return { ...dataset, versions: catalog.versions(dataset.id).map(publicVersion) };
+  });
+
+  app.patch<{ Params: DatasetParams; Body: { name?: string; description?: string | null; tags?: unknown } }>(
+    '/api/datasets/:id',
+    {
+      schema: {
+        params: datasetParams,
+        body: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' },
+            description: { type: ['string', 'null'] },
+            tags: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => {
+      const body = req.body ?? {};
+      const updated = catalog.updateDataset(req.params.id, {
+        name: body.name === undefined ? undefined : checkName(body.name),
+        description: body.description === undefined || body.description === null ? body.description : checkDescription(body.description),
+        tags: body.tags === undefined ? undefined : parseTags(body.tags),
+      });
+      if (!updated) throw notFound('dataset', `dataset ${req.params.id} does not exist`);
+      return updated;
+    },
+  );
+
+  app.delete<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { params: datasetParams } }, async (req, reply) => {
+    const keys = catalog.deleteDataset(req.params.id);
+    if (!keys) throw notFound('dataset', `dataset ${req.params.id} does not exist`);
+    await store.drop(keys);
+    return reply.code(204).send();
+  });
+}

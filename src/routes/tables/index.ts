@@ -1,0 +1,122 @@
+import type { FastifyInstance } from 'fastify';
+import type { StoredVersion } from '../../catalog/types.js';
+import { isoNow } from '../../errors.js';
+import type { PageResult, StatisticsResult } from '../../../workers/protocol.js';
+import { findLatestVersion, findSheet, findVersion } from '../lookup.js';
+import { datasetParams, sheetQuery, versionParams, type DatasetParams, type VersionParams } from '../schemas.js';
+import { CONTENT_TYPE, formatFromAccept, slice, type PagingQuery } from './paging.js';
+
+interface DataQuery extends PagingQuery {
+  sheet?: string;
+  int64?: 'number' | 'string';
+}
+
+export default async function tableRoutes(app: FastifyInstance) {
+  const { catalog, store } = app;
+
+  app.get<{ Params: VersionParams; Querystring: DataQuery }>(
+    '/api/datasets/:id/versions/:vid/data',
+    {
+      schema: {
+        params: versionParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            ...sheetQuery,
+            page: { type: 'integer', minimum: 1 },
+            page_size: { type: 'integer', minimum: 1 },
+            offset: { type: 'integer', minimum: 0 },
+            limit: { type: 'integer', minimum: 0 },
+            int64: { type: 'string', enum: ['number', 'string'], description: 'how JSON writes 64-bit integers' },
+          },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const version = findVersion(catalog, req.params.id, req.params.vid);
+      const { index, sheet } = findSheet(catalog, version, req.query.sheet);
+      const format = formatFromAccept(req.headers.accept);
+      const s = slice(req.query, sheet.row_count, format);
+      const result = await store.run<PageResult>(version.storage_key, index, (table) => ({
+        op: 'page',
+        table,
+        offset: s.offset,
+        limit: s.limit,
+        format,
+        int64AsString: req.query.int64 === 'string',
+        envelope: { total_rows: sheet.row_count, page: s.page, page_size: s.page_size, total_pages: s.total_pages },
+      }));
+      return reply
+        .header('Content-Type', CONTENT_TYPE[format])
+        .header('X-Total-Rows', String(sheet.row_count))
+        .send(Buffer.from(result.body));
+    },
+  );
+
+  app.get<{ Params: VersionParams; Querystring: { sheet?: string } }>(
+    '/api/datasets/:id/versions/:vid/schema',
+    { schema: { params: versionParams, querystring: { type: 'object', properties: sheetQuery, additionalProperties: false } } },
+    async (req) => {
+      const version = findVersion(catalog, req.params.id, req.params.vid);
+      const { sheet } = findSheet(catalog, version, req.query.sheet);
+      return { version_id: version.id, sheet: sheet.name, columns: sheet.columns };
+    },
+  );
+
+  const statisticsQuery = { type: 'object', properties: sheetQuery, additionalProperties: false } as const;
+
+  app.get<{ Params: VersionParams; Querystring: { sheet?: string } }>(
+    '/api/datasets/:id/versions/:vid/statistics',
+    { schema: { params: versionParams, querystring: statisticsQuery } },
+    async (req, reply) => sendStatistics(reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, false),
+  );
+
+  app.get<{ Params: DatasetParams; Querystring: { sheet?: string } }>(
+    '/api/datasets/:id/statistics',
+    { schema: { params: datasetParams, querystring: statisticsQuery } },
+    async (req, reply) => sendStatistics(reply, findLatestVersion(catalog, req.params.id), req.query.sheet, false),
+  );
+
+  app.post<{ Params: VersionParams; Querystring: { sheet?: string; detailed?: boolean } }>(
+    '/api/datasets/:id/versions/:vid/statistics/refresh',
+    {
+      schema: {
+        params: versionParams,
+        querystring: { type: 'object', properties: { ...sheetQuery, detailed: { type: 'boolean', default: false } }, additionalProperties: false },
+      },
+    },
+    async (req, reply) =>
+      sendStatistics(reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, true, req.query.detailed),
+  );
+
+  /**
+   * Statistics are computed in a worker once per version and sheet and cached in the catalog; a refresh
+   * recomputes them (with `detailed`, adding quantiles, histograms and top values) and replaces the cache.
+   */
+  async function sendStatistics(
+    reply: import('fastify').FastifyReply,
+    version: StoredVersion,
+    sheetName: string | undefined,
+    refresh: boolean,
+    detailed = false,
+  ) {
+    const { index, sheet } = findSheet(catalog, version, sheetName);
+    let body = refresh ? undefined : catalog.cachedStatistics(version.id, sheet.name);
+    if (body === undefined) {
+      const result = await store.run<StatisticsResult>(version.storage_key, index, (table) => ({ op: 'statistics', table, detailed }));
+      const head = {
+        dataset_id: version.dataset_id,
+        version_id: version.id,
+        sheet: sheet.name,
+        total_rows: sheet.row_count,
+        total_columns: sheet.column_count,
+        file_size: version.file_size,
+        detailed,
+      };
+      body = `${JSON.stringify(head).slice(0, -1)},"columns":${result.columns},"computed_at":"${isoNow()}"}`;
+      catalog.cacheStatistics(version.id, sheet.name, body);
+    }
+    return reply.header('Content-Type', 'application/json; charset=utf-8').send(body);
+  }
+}

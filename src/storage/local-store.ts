@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { SheetInfo } from '../catalog/types.js';
+import type { DataTask, FileType, ParseResult, TableRef } from '../../workers/protocol.js';
+import { createPool, poolStats, runTask } from './pools.js';
+import type { TableStore, UploadSink } from './store.js';
+
+/**
+ * Local backend. Layout under DATA_DIR:
+ *   catalog.sqlite            datasets, versions, sheets (the only record of what exists)
+ *   staging/<key>/            an upload being received and parsed
+ *   versions/<key>/source     the uploaded file, as received
+ *   versions/<key>/sheet-<i>.parquet
+ * A version's directory is complete and fsynced before it is renamed into `versions/`, and it is in the
+ * catalog only after that; at start-up anything in `staging/` or not in the catalog is removed. So a crash
+ * at any moment leaves either the whole version or no trace of it.
+ */
+export class LocalStore implements TableStore {
+  readonly backend = 'local';
+  private readonly parsePool;
+  private readonly dataPool;
+  private readonly stagingDir: string;
+  private readonly versionsDir: string;
+
+  private constructor(dataDir: string, workers: number) {
+    this.stagingDir = join(dataDir, 'staging');
+    this.versionsDir = join(dataDir, 'versions');
+    this.parsePool = createPool('parse-worker', { minThreads: 0, maxThreads: workers, idleTimeout: 30_000 });
+    this.dataPool = createPool('data-worker', { minThreads: workers, maxThreads: workers });
+  }
+
+  static async open(dataDir: string, workers: number, knownKeys: Set<string>): Promise<LocalStore> {
+    const store = new LocalStore(dataDir, workers);
+    await rm(store.stagingDir, { recursive: true, force: true });
+    await mkdir(store.stagingDir, { recursive: true });
+    await mkdir(store.versionsDir, { recursive: true });
+    for (const key of await readdir(store.versionsDir)) {
+      if (!knownKeys.has(key)) await rm(join(store.versionsDir, key), { recursive: true, force: true });
+    }
+    return store;
+  }
+
+  async openUpload(): Promise<UploadSink> {
+    const key = randomUUID();
+    const staged = join(this.stagingDir, key);
+    const final = join(this.versionsDir, key);
+    const sourcePath = join(staged, 'source');
+    await mkdir(staged);
+    const writable = createWriteStream(sourcePath, { flags: 'wx' });
+    return {
+      key,
+      writable,
+      ingest: async (fileType: FileType, fileName: string): Promise<SheetInfo[]> => {
+        await fsync(sourcePath);
+        const result = await runTask<ParseResult>(this.parsePool, {
+          op: 'parse',
+          fileType,
+          fileName,
+          source: { kind: 'path', path: sourcePath },
+          output: { kind: 'parquet', dir: staged },
+        });
+        await fsync(staged);
+        await rename(staged, final);
+        await fsync(this.versionsDir);
+        return result.sheets;
+      },
+      discard: async () => {
+        writable.destroy();
+        await rm(staged, { recursive: true, force: true });
+        await rm(final, { recursive: true, force: true });
+      },
+    };
+  }
+
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask): Promise<T> {
+    return runTask<T>(this.dataPool, task({ kind: 'parquet', path: join(this.versionsDir, key, `sheet-${sheetIndex}.parquet`) }));
+  }
+
+  download(key: string) {
+    return createReadStream(join(this.versionsDir, key, 'source'));
+  }
+
+  async drop(keys: string[]): Promise<void> {
+    for (const key of keys) await rm(join(this.versionsDir, key), { recursive: true, force: true });
+  }
+
+  health() {
+    return { parse_pool: poolStats(this.parsePool), data_pool: poolStats(this.dataPool) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.parsePool.destroy(), this.dataPool.destroy()]);
+  }
+}
+
+async function fsync(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

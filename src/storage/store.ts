@@ -1,0 +1,28 @@
+import type { Readable, Writable } from 'node:stream';
+import type { SheetInfo } from '../catalog/types.js';
+import type { DataTask, FileType, TableRef } from '../../workers/protocol.js';
+
+/** Where an upload's bytes go while they stream in. */
+export interface UploadSink {
+  readonly key: string;
+  readonly writable: Writable;
+  /** Parses the received file in a parse worker and stores its sheets; the version is not in the catalog yet. */
+  ingest(fileType: FileType, fileName: string): Promise<SheetInfo[]>;
+  /** Frees whatever the upload staged or stored (on any failure before the catalog commit). */
+  discard(): Promise<void>;
+}
+
+/**
+ * A storage backend: where sheets and uploaded files live, and which worker answers for them.
+ * `local`: Parquet under DATA_DIR, any worker of one pool. `memory`: frames inside shard workers.
+ */
+export interface TableStore {
+  readonly backend: 'local' | 'memory';
+  openUpload(): Promise<UploadSink>;
+  /** Runs a page or statistics task for sheet `sheetIndex` of a stored version on the worker that can answer it. */
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask): Promise<T>;
+  download(key: string): Readable | Buffer;
+  drop(keys: string[]): Promise<void>;
+  health(): Record<string, unknown>;
+  close(): Promise<void>;
+}

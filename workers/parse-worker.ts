@@ -1,0 +1,64 @@
+/**
+ * Parse-pool entry: turns an uploaded file into sheets. It holds no stored data, so a parser that fails
+ * on hostile bytes loses nothing; the result is Parquet files (local backend) or Arrow IPC for a shard
+ * (memory backend).
+ */
+import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodeArrow } from './encoders/arrow.js';
+import type { ParseResult, ParseTask, TaskFailure } from './protocol.js';
+import { readCsv } from './readers/csv.js';
+import { readParquet } from './readers/parquet.js';
+import type { ParsedSheet, Source } from './readers/types.js';
+import { readXls } from './readers/xls.js';
+import { readXlsx } from './readers/xlsx.js';
+import { describeSheet } from './table/describe.js';
+import { TaskError } from './task-error.js';
+import { withTransfer } from './transfer.js';
+
+export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
+  try {
+    const sheets = await readSheets(task);
+    const infos = sheets.map((s) => describeSheet(s.name, s.frame));
+    if (task.output.kind === 'parquet') {
+      const dir = task.output.dir;
+      sheets.forEach((s, i) => writeParquetDurably(s, join(dir, `sheet-${i}.parquet`)));
+      return { sheets: infos };
+    }
+    const ipc = sheets.map((s) => encodeArrow(s.frame, 'file'));
+    const sourceBytes = task.source.kind === 'bytes' ? (task.source.bytes.buffer as ArrayBuffer) : undefined;
+    return withTransfer({ sheets: infos, ipc, sourceBytes }, sourceBytes ? [...ipc, sourceBytes] : ipc);
+  } catch (err) {
+    if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
+    throw err;
+  }
+}
+
+async function readSheets(task: ParseTask): Promise<ParsedSheet[]> {
+  switch (task.fileType) {
+    case 'csv':
+      return readCsv(bytesOf(task.source));
+    case 'parquet':
+      return readParquet(task.source);
+    case 'xlsx':
+    case 'xlsm':
+      return readXlsx(task.source);
+    case 'xls':
+      return readXls(task.source);
+  }
+}
+
+function bytesOf(source: Source): Uint8Array {
+  return source.kind === 'bytes' ? source.bytes : readFileSync(source.path);
+}
+
+/** Written and fsynced before the server makes the version visible. */
+function writeParquetDurably(sheet: ParsedSheet, path: string): void {
+  sheet.frame.writeParquet(path, { compression: 'zstd' });
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}

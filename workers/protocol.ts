@@ -1,0 +1,89 @@
+/**
+ * The messages that cross the thread boundary. The server imports these as types only, so the main
+ * thread never loads a worker's libraries.
+ */
+import type { SheetInfo } from '../src/catalog/types.js';
+import type { FileType, Source } from './readers/types.js';
+import type { TaskFailure } from './task-error.js';
+
+export type { FileType, Source, TaskFailure };
+
+/** A stored sheet: a Parquet file any worker can scan (local) or a frame held by one shard (memory). */
+export type TableRef = { kind: 'parquet'; path: string } | { kind: 'memory'; key: string };
+
+export type PageFormat = 'json' | 'arrow-stream' | 'arrow-file';
+
+/** The JSON page's envelope fields besides `data` and `columns`; the worker writes the whole body. */
+export interface PageEnvelope {
+  total_rows: number;
+  page: number;
+  page_size: number;
+  total_pages: number;
+}
+
+export interface PageTask {
+  op: 'page';
+  table: TableRef;
+  offset: number;
+  /** Rows to return, already clipped to the sheet by the server. */
+  limit: number;
+  format: PageFormat;
+  /** Write Int64/UInt64 as JSON strings, for clients whose numbers are doubles. */
+  int64AsString: boolean;
+  envelope: PageEnvelope;
+}
+
+export interface StatisticsTask {
+  op: 'statistics';
+  table: TableRef;
+  detailed: boolean;
+}
+
+/** Memory backend: a shard takes ownership of a parsed sheet, sent as Arrow IPC. */
+export interface LoadTask {
+  op: 'load';
+  key: string;
+  ipc: ArrayBuffer;
+}
+
+export interface DropTask {
+  op: 'drop';
+  keys: string[];
+}
+
+export type DataTask = PageTask | StatisticsTask | LoadTask | DropTask;
+
+/** Encoded bytes, ready to send. */
+export interface PageResult {
+  body: ArrayBuffer;
+}
+
+/** `columns` is JSON text (an array), so 64-bit min/max values keep every digit. */
+export interface StatisticsResult {
+  columns: string;
+}
+
+export interface LoadResult {
+  bytes: number;
+}
+
+export interface ParseTask {
+  op: 'parse';
+  fileType: FileType;
+  fileName: string;
+  source: Source;
+  /** local: write `sheet-<i>.parquet` into `dir`; memory: return each sheet as Arrow IPC. */
+  output: { kind: 'parquet'; dir: string } | { kind: 'ipc' };
+}
+
+export interface ParseResult {
+  sheets: SheetInfo[];
+  /** One per sheet, for output `ipc`. */
+  ipc?: ArrayBuffer[];
+  /** The source bytes handed back (memory backend keeps them for /download). */
+  sourceBytes?: ArrayBuffer;
+}
+
+export function isFailure(r: unknown): r is TaskFailure {
+  return typeof r === 'object' && r !== null && 'error' in r;
+}

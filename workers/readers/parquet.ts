@@ -1,0 +1,17 @@
+import pl from 'nodejs-polars';
+import { unreadable } from '../task-error.js';
+import { firstLine } from './csv.js';
+import type { ParsedSheet, Source } from './types.js';
+
+/** Parquet: every type Polars reads, kept as it is (dates, zoned datetimes, decimals, nested types). */
+export function readParquet(source: Source): ParsedSheet[] {
+  try {
+    const frame =
+      source.kind === 'path'
+        ? pl.readParquet(source.path)
+        : pl.readParquet(Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength));
+    return [{ name: 'Sheet1', frame }];
+  } catch (err) {
+    throw unreadable(`not a readable Parquet file: ${firstLine(err)}`);
+  }
+}

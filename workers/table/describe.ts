@@ -1,0 +1,60 @@
+import type pl from 'nodejs-polars';
+import type { ColumnInfo, SheetInfo } from '../../src/catalog/types.js';
+
+type DType = pl.DataType & {
+  timeUnit?: string;
+  timeZone?: string;
+  precision?: number;
+  scale?: number;
+  fields?: { name: string; dtype: DType }[];
+  __inner?: DType;
+};
+
+const PORTABLE: Record<string, string> = {
+  Int8: 'integer', Int16: 'integer', Int32: 'integer', Int64: 'integer',
+  UInt8: 'integer', UInt16: 'integer', UInt32: 'integer', UInt64: 'integer',
+  Float32: 'float', Float64: 'float',
+  Utf8: 'string', String: 'string', Categorical: 'string', Enum: 'string',
+  Bool: 'boolean', Date: 'date', Datetime: 'datetime', Time: 'time', Duration: 'duration',
+  Decimal: 'decimal', Binary: 'binary', List: 'list', FixedSizeList: 'list', Array: 'list',
+  Struct: 'struct', Null: 'null',
+};
+
+/** The contract's portable type name for a Polars type. */
+export function portableType(dt: pl.DataType): string {
+  return PORTABLE[dt.variant] ?? 'string';
+}
+
+/** The exact type, readable: `Int64`, `Datetime(us, Europe/Paris)`, `List(Int32)`, `Struct(a: Int64)`. */
+export function exactType(dt: pl.DataType): string {
+  const d = dt as DType;
+  switch (d.variant) {
+    case 'Datetime':
+      return `Datetime(${[d.timeUnit, d.timeZone].filter(Boolean).join(', ')})`;
+    case 'Duration':
+      return `Duration(${d.timeUnit})`;
+    case 'Decimal':
+      return `Decimal(${d.precision}, ${d.scale})`;
+    case 'List':
+      return `List(${d.__inner ? exactType(d.__inner) : '?'})`;
+    case 'Struct':
+      return `Struct(${(d.fields ?? []).map((f) => `${f.name}: ${exactType(f.dtype)}`).join(', ')})`;
+    case 'Utf8':
+      return 'String';
+    case 'Bool':
+      return 'Boolean';
+    default:
+      return d.variant;
+  }
+}
+
+export function describeSheet(name: string, frame: pl.DataFrame): SheetInfo {
+  const columns: ColumnInfo[] = frame.getColumns().map((s) => ({
+    name: s.name,
+    type: portableType(s.dtype),
+    dtype: exactType(s.dtype),
+    // Polars columns accept nulls whatever the file said; report whether this data has any.
+    nullable: s.nullCount() > 0,
+  }));
+  return { name, row_count: frame.height, column_count: columns.length, columns };
+}
