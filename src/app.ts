@@ -15,6 +15,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     // Metadata bodies (PATCH) are small; uploads are streamed by @fastify/multipart under their own limit.
     bodyLimit: 1024 * 1024,
+    // Unknown fields and parameters are a 400 that names them, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
   });
   await app.register(errorHandler, { maxUploadBytes: config.maxUploadBytes });
   await app.register(multipart, {

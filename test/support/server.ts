@@ -1,0 +1,126 @@
+/**
+ * Starts the real service (the compiled `dist/src/main.js`, as `npm start` runs it) in a child process on an
+ * ephemeral port, and stops it when the test ends. Tests talk to it over HTTP only.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+
+export const ROOT = resolve(import.meta.dirname ?? __dirname, '../..');
+export const MAIN = join(ROOT, 'dist/src/main.js');
+export const BACKENDS = ['local', 'memory'] as const;
+export type Backend = (typeof BACKENDS)[number];
+
+export interface Server {
+  url: string;
+  backend: Backend;
+  dataDir: string;
+  proc: ChildProcess;
+  /** Log lines (pino JSON) the server printed so far. */
+  logs: string[];
+  /** SIGTERM and wait for exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait for exit. */
+  kill(): Promise<void>;
+}
+
+interface Teardown {
+  teardown(fn: () => unknown): void;
+}
+
+export interface StartOptions {
+  backend: Backend;
+  /** Reuse a data directory (to restart a local server on the same data). */
+  dataDir?: string;
+  env?: Record<string, string>;
+  nodeArgs?: string[];
+}
+
+export async function startServer(t: Teardown, opts: StartOptions): Promise<Server> {
+  const ownDir = opts.dataDir === undefined;
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dataset-service-test-'));
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN], {
+    cwd: dataDir, // no .env there, so only the settings given here apply
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      STORAGE_BACKEND: opts.backend,
+      HOST: '127.0.0.1',
+      PORT: '0',
+      DATA_DIR: dataDir,
+      WORKERS: '2',
+      LOG_LEVEL: 'info',
+      ...opts.env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: string[] = [];
+  let stderr = '';
+  proc.stderr!.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((res) => proc.once('exit', (code) => res(code)));
+
+  const url = await new Promise<string>((res, rej) => {
+    const lines = createInterface({ input: proc.stdout! });
+    lines.on('line', (line) => {
+      logs.push(line);
+      const m = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(line);
+      if (m) res(m[1]);
+    });
+    void exited.then((code) => rej(new Error(`server exited with ${code} before listening: ${stderr}`)));
+  });
+
+  const server: Server = {
+    url,
+    backend: opts.backend,
+    dataDir,
+    proc,
+    logs,
+    async stop() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+  t.teardown(async () => {
+    await server.kill();
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+  });
+  return server;
+}
+
+/** POST a file to /api/datasets/upload the way a browser or `requests` would (multipart/form-data). */
+export async function upload(
+  server: Server,
+  file: Uint8Array | string,
+  fileName: string,
+  fields: Record<string, string> = { name: fileName },
+): Promise<{ status: number; body: any }> {
+  const form = new FormData();
+  for (const [k, v] of Object.entries(fields)) form.set(k, v);
+  form.set('file', new Blob([typeof file === 'string' ? Buffer.from(file) : file]), fileName);
+  const res = await fetch(`${server.url}/api/datasets/upload`, { method: 'POST', body: form });
+  return { status: res.status, body: await res.json() };
+}
+
+export async function getJson(server: Server, path: string, init?: RequestInit): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(`${server.url}${path}`, init);
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Reads a JSON body keeping integers beyond 2^53 exact (as BigInt), to check the service writes every digit. */
+export function parseExact(text: string): any {
+  const marked = text.replace(/(?<=[:,\[]\s*)(-?\d{16,})(?=\s*[,}\]])/g, '"__big__$1"');
+  return JSON.parse(marked, (_k, v) => (typeof v === 'string' && v.startsWith('__big__') ? BigInt(v.slice(7)) : v));
+}
+
+export function tmpDir(t: Teardown, prefix = 'dataset-service-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
