@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { notFound } from '../../errors.js';
+import { ApiError, notFound } from '../../errors.js';
 import { receiveUpload } from '../../upload/receive.js';
 import { findDataset, publicVersion } from '../lookup.js';
 import { datasetParams, type DatasetParams } from '../schemas.js';
@@ -19,7 +19,18 @@ interface ListQuery {
 export default async function datasetRoutes(app: FastifyInstance) {
   const { catalog, store } = app;
 
-  app.post('/api/datasets/upload', async (req: FastifyRequest, reply) => {
+  // Form fields and multipart framing beyond the file itself.
+  const FORM_OVERHEAD = 1024 * 1024;
+
+  app.post('/api/datasets/upload', {
+    // A declared length already over the limit is refused before a byte of the body is read.
+    onRequest: async (req) => {
+      const declared = Number(req.headers['content-length']);
+      if (declared > app.config.maxUploadBytes + FORM_OVERHEAD) {
+        throw new ApiError(413, 'file_too_large', `the upload is ${declared} bytes; the limit is ${app.config.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`, { connection: 'close' });
+      }
+    },
+  }, async (req: FastifyRequest, reply) => {
     const upload = await receiveUpload(req, store);
     try {
       const target = uploadTarget(upload.fields);
