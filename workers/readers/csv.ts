@@ -11,8 +11,7 @@ import type { ParsedSheet } from './types.js';
  * semicolon, tab or pipe detected, quoted fields with delimiters and newlines, types from the whole file.
  */
 export function readCsv(raw: Uint8Array): ParsedSheet[] {
-  const bytes = asUtf8(raw);
-  const layout = csvLayout(bytes);
+  const layout = csvLayout(withLineFeeds(asUtf8(raw)));
   let frame: pl.DataFrame;
   try {
     frame = pl.readCSV(Buffer.from(layout.body.buffer, layout.body.byteOffset, layout.body.byteLength), {
@@ -27,6 +26,12 @@ export function readCsv(raw: Uint8Array): ParsedSheet[] {
   }
   frame = frame.rename(Object.fromEntries(frame.columns.map((c, i) => [c, uniqueHeader(layout.header)[i]])));
   return [{ name: 'Sheet1', frame: inferTypes(frame) }];
+}
+
+/** Classic Mac files end lines with CR alone, which Polars does not split on. */
+function withLineFeeds(bytes: Uint8Array): Uint8Array {
+  if (bytes.includes(0x0a) || !bytes.includes(0x0d)) return bytes;
+  return bytes.map((b) => (b === 0x0d ? 0x0a : b));
 }
 
 function asUtf8(raw: Uint8Array): Uint8Array {

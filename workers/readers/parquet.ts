@@ -8,7 +8,7 @@ export function readParquet(source: Source): ParsedSheet[] {
   try {
     const frame =
       source.kind === 'path'
-        ? pl.readParquet(source.path)
+        ? pl.scanParquet(source.path).collectSync() // not readParquet: it takes a path without ".parquet" (staging/<key>/source) for inline bytes
         : pl.readParquet(Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength));
     return [{ name: 'Sheet1', frame }];
   } catch (err) {
