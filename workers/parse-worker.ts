@@ -3,7 +3,7 @@
  * on hostile bytes loses nothing; the result is Parquet files (local backend) or Arrow IPC for a shard
  * (memory backend).
  */
-import { closeSync, fsyncSync, openSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeArrow } from './encoders/arrow.js';
 import type { ParseResult, ParseTask, TaskFailure } from './protocol.js';
@@ -52,13 +52,19 @@ function bytesOf(source: Source): Uint8Array {
   return source.kind === 'bytes' ? source.bytes : readFileSync(source.path);
 }
 
-/** Written and fsynced before the server makes the version visible. */
+/**
+ * Written and fsynced (`syncOnClose: 'all'`) before the server makes the version visible. Row groups of
+ * 32,767 rows (the most this binding accepts) keep a page read small: a lazy slice decodes one row group,
+ * about 1 ms here, against 2.5 ms for writeParquet's 272,727-row groups. Column statistics let later
+ * filtered scans skip row groups.
+ */
 function writeParquetDurably(sheet: ParsedSheet, path: string): void {
-  sheet.frame.writeParquet(path, { compression: 'zstd' });
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  const sink = sheet.frame.lazy().sinkParquet(path, {
+    compression: 'zstd',
+    statistics: true,
+    rowGroupSize: 32_767,
+    sinkOptions: { syncOnClose: 'all', maintainOrder: true, mkdir: false },
+  });
+  // nodejs-polars 0.24 returns the native lazy frame here, whose collectSync wants the engine by name.
+  (sink as unknown as { collectSync(engine: string): unknown }).collectSync('auto');
 }
