@@ -185,6 +185,21 @@ for (const backend of BACKENDS) {
       t.equal(health.body.workers.count, 2);
     });
 
+    if (backend === 'memory') {
+      t.test('deleting frees the shard memory /health reports', async (t) => {
+        const shardBytes = async () => (await getJson(server, '/health')).body.workers.shards.map((s: any) => s.bytes);
+        const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+        const before = await shardBytes();
+        const big = 'n,s\n' + Array.from({ length: 20_000 }, (_, i) => `${i},row ${i}`).join('\n') + '\n';
+        const up = await upload(server, big, 'big.csv', { name: 'big' });
+        const during = (await getJson(server, '/health')).body.workers.shards;
+        t.ok(total(during.map((s: any) => s.bytes)) > total(before) + 100_000, 'the loaded version is counted');
+        t.equal(during.filter((s: any) => s.versions > 0 && s.datasets > 0).length >= 1, true);
+        await fetch(`${server.url}/api/datasets/${up.body.dataset.id}`, { method: 'DELETE' });
+        t.same(await shardBytes(), before, 'bytes back where they were after the delete');
+      });
+    }
+
     t.test('errors have the contract shape', async (t) => {
       const noRoute = await getJson(server, '/api/nope');
       t.match(noRoute.body, { detail: String, error_code: 'route_not_found', timestamp: /Z$/ });

@@ -1,0 +1,69 @@
+/**
+ * Start-up configuration: environment first, then `.env` in the working directory, then defaults; an
+ * invalid value stops start-up with one line that names the setting. Run as `npm start` runs it.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { MAIN, ROOT, getJson, tmpDir } from './support/server.js';
+
+function run(cwd: string, env: Record<string, string>): Promise<{ code: number | null; stderr: string; url?: string; kill: () => void }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [MAIN], { cwd, env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    proc.stderr.on('data', (d) => (stderr += d));
+    proc.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /Server listening at (http:\/\/[\d.]+:\d+)/.exec(stdout);
+      if (m) resolve({ code: null, stderr, url: m[1], kill: () => proc.kill('SIGKILL') });
+    });
+    proc.on('exit', (code) => resolve({ code, stderr, kill: () => undefined }));
+  });
+}
+
+const invalid: [Record<string, string>, RegExp][] = [
+  [{ STORAGE_BACKEND: 'redis' }, /^configuration error: STORAGE_BACKEND=redis .*"local" or "memory"\n$/],
+  [{ PORT: '70000' }, /^configuration error: PORT=70000 .*0 to 65535\n$/],
+  [{ PORT: 'eighty' }, /^configuration error: PORT=eighty /],
+  [{ WORKERS: '0' }, /^configuration error: WORKERS=0 .*1 to 256\n$/],
+  [{ MAX_UPLOAD_BYTES: 'lots' }, /^configuration error: MAX_UPLOAD_BYTES=lots is not a size/],
+  [{ LOG_LEVEL: 'loud' }, /^configuration error: LOG_LEVEL=loud /],
+];
+
+for (const [env, message] of invalid) {
+  t.test(`refuses ${JSON.stringify(env)}`, async (t) => {
+    const cwd = tmpDir(t);
+    const res = await run(cwd, { PORT: '0', ...env });
+    res.kill();
+    t.equal(res.code, 2, 'exits with status 2');
+    t.match(res.stderr, message, 'one line naming the setting and what is allowed');
+  });
+}
+
+t.test('.env is read, and the environment wins over it', async (t) => {
+  const cwd = tmpDir(t);
+  copyFileSync(join(ROOT, '.env.memory'), join(cwd, '.env'));
+  const fromFile = await run(cwd, { PORT: '0' });
+  t.teardown(fromFile.kill);
+  t.ok(fromFile.url, fromFile.stderr);
+  const health = await getJson({ url: fromFile.url! } as never, '/health');
+  t.equal(health.body.storage_backend, 'memory', 'the repository template .env.memory selects the memory backend');
+
+  writeFileSync(join(cwd, '.env'), 'STORAGE_BACKEND=redis\n');
+  const envWins = await run(cwd, { PORT: '0', STORAGE_BACKEND: 'local', DATA_DIR: join(cwd, 'data') });
+  t.teardown(envWins.kill);
+  t.ok(envWins.url, `the environment's STORAGE_BACKEND=local overrides .env: ${envWins.stderr}`);
+  t.equal((await getJson({ url: envWins.url! } as never, '/health')).body.storage_backend, 'local');
+});
+
+t.test('defaults: local backend under ./data', async (t) => {
+  const cwd = tmpDir(t);
+  const res = await run(cwd, { PORT: '0' });
+  t.teardown(res.kill);
+  const health = await getJson({ url: res.url! } as never, '/health');
+  t.equal(health.body.storage_backend, 'local');
+  const { existsSync } = await import('node:fs');
+  t.ok(existsSync(join(cwd, 'data', 'catalog.sqlite')), 'catalog created in ./data');
+});
