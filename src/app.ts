@@ -2,6 +2,9 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import errorHandler from './plugins/error-handler.js';
+import loadShedding from './plugins/load-shedding.js';
+import metrics from './plugins/metrics.js';
+import openapi from './plugins/openapi.js';
 import storage from './plugins/storage.js';
 import datasetRoutes from './routes/datasets/index.js';
 import healthRoutes from './routes/health/index.js';
@@ -22,7 +25,10 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(multipart, {
     limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   });
+  await app.register(openapi);
   await app.register(storage, { config });
+  await app.register(loadShedding, { maxEventLoopDelayMs: config.shedEventLoopDelayMs });
+  await app.register(metrics);
   await app.register(datasetRoutes);
   await app.register(versionRoutes);
   await app.register(tableRoutes);

@@ -12,6 +12,10 @@ export interface Config {
   dataDir: string;
   workers: number;
   maxUploadBytes: number;
+  /** Tasks that may wait per worker pool or shard before requests get 503. */
+  maxQueue: number;
+  /** Event-loop delay (ms) above which new API requests get 503; 0 turns this off. */
+  shedEventLoopDelayMs: number;
   logLevel: string;
 }
 
@@ -46,6 +50,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     dataDir: resolve(cwd, get('DATA_DIR') ?? './data'),
     workers: integer(get, 'WORKERS', availableParallelism(), 1, 256),
     maxUploadBytes: byteSize(get, 'MAX_UPLOAD_BYTES', 1024 ** 3),
+    maxQueue: integer(get, 'MAX_QUEUE', 1000, 1, 1_000_000),
+    shedEventLoopDelayMs: integer(get, 'SHED_EVENT_LOOP_DELAY_MS', 500, 0, 60_000),
     logLevel,
   };
 }

@@ -4,7 +4,8 @@ import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, ParseResult, TableRef } from '../../workers/protocol.js';
-import { createPool, poolStats, runTask } from './pools.js';
+import type { FastifyBaseLogger } from 'fastify';
+import { WorkerPool } from './pools.js';
 import type { TableStore, UploadSink } from './store.js';
 
 /**
@@ -19,20 +20,20 @@ import type { TableStore, UploadSink } from './store.js';
  */
 export class LocalStore implements TableStore {
   readonly backend = 'local';
-  private readonly parsePool;
-  private readonly dataPool;
+  private readonly parsePool: WorkerPool;
+  private readonly dataPool: WorkerPool;
   private readonly stagingDir: string;
   private readonly versionsDir: string;
 
-  private constructor(dataDir: string, workers: number) {
+  private constructor(dataDir: string, workers: number, maxQueue: number) {
     this.stagingDir = join(dataDir, 'staging');
     this.versionsDir = join(dataDir, 'versions');
-    this.parsePool = createPool('parse-worker', { minThreads: 0, maxThreads: workers, idleTimeout: 30_000 });
-    this.dataPool = createPool('data-worker', { minThreads: workers, maxThreads: workers });
+    this.parsePool = new WorkerPool('parse', 'parse-worker', { minThreads: 1, maxThreads: workers, maxQueue, idleTimeout: 30_000 });
+    this.dataPool = new WorkerPool('data', 'data-worker', { minThreads: workers, maxThreads: workers, maxQueue });
   }
 
-  static async open(dataDir: string, workers: number, knownKeys: Set<string>): Promise<LocalStore> {
-    const store = new LocalStore(dataDir, workers);
+  static async open(dataDir: string, workers: number, maxQueue: number, knownKeys: Set<string>): Promise<LocalStore> {
+    const store = new LocalStore(dataDir, workers, maxQueue);
     await rm(store.stagingDir, { recursive: true, force: true });
     await mkdir(store.stagingDir, { recursive: true });
     await mkdir(store.versionsDir, { recursive: true });
@@ -52,15 +53,16 @@ export class LocalStore implements TableStore {
     return {
       key,
       writable,
-      ingest: async (fileType: FileType, fileName: string): Promise<SheetInfo[]> => {
+      ingest: async (fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]> => {
         await fsync(sourcePath);
-        const result = await runTask<ParseResult>(this.parsePool, {
+        const task = {
           op: 'parse',
           fileType,
           fileName,
           source: { kind: 'path', path: sourcePath },
           output: { kind: 'parquet', dir: staged },
-        });
+        } as const;
+        const result = await this.parsePool.run<ParseResult>(task, [], log);
         await fsync(staged);
         await rename(staged, final);
         await fsync(this.versionsDir);
@@ -74,8 +76,9 @@ export class LocalStore implements TableStore {
     };
   }
 
-  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask): Promise<T> {
-    return runTask<T>(this.dataPool, task({ kind: 'parquet', path: join(this.versionsDir, key, `sheet-${sheetIndex}.parquet`) }));
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger): Promise<T> {
+    const path = join(this.versionsDir, key, `sheet-${sheetIndex}.parquet`);
+    return this.dataPool.run<T>(task({ kind: 'parquet', path }), [], log);
   }
 
   download(key: string) {
@@ -86,8 +89,8 @@ export class LocalStore implements TableStore {
     for (const key of keys) await rm(join(this.versionsDir, key), { recursive: true, force: true });
   }
 
-  health() {
-    return { parse_pool: poolStats(this.parsePool), data_pool: poolStats(this.dataPool) };
+  stats() {
+    return { pools: [this.parsePool.stats(), this.dataPool.stats()] };
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import type { Piscina } from 'piscina';
+import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
 import type { DataTask, FileType, LoadResult, ParseResult, TableRef } from '../../workers/protocol.js';
-import { createPool, poolStats, runTask } from './pools.js';
-import type { TableStore, UploadSink } from './store.js';
+import { WorkerPool } from './pools.js';
+import type { StoreStats, TableStore, UploadSink } from './store.js';
 
 interface Placement {
   shard: number;
@@ -21,15 +21,18 @@ interface Placement {
  */
 export class MemoryStore implements TableStore {
   readonly backend = 'memory';
-  private readonly parsePool: Piscina;
-  private readonly shards: Piscina[];
+  private readonly parsePool: WorkerPool;
+  private readonly shards: WorkerPool[];
   private readonly shardBytes: number[];
   private readonly placements = new Map<string, Placement>();
   private readonly sources = new Map<string, Buffer>();
 
-  constructor(workers: number) {
-    this.parsePool = createPool('parse-worker', { minThreads: 0, maxThreads: workers, idleTimeout: 30_000 });
-    this.shards = Array.from({ length: workers }, () => createPool('data-worker', { minThreads: 1, maxThreads: 1 }));
+  constructor(workers: number, maxQueue: number) {
+    this.parsePool = new WorkerPool('parse', 'parse-worker', { minThreads: 1, maxThreads: workers, maxQueue, idleTimeout: 30_000 });
+    this.shards = Array.from(
+      { length: workers },
+      (_, i) => new WorkerPool(`shard-${i}`, 'data-worker', { minThreads: 1, maxThreads: 1, maxQueue }),
+    );
     this.shardBytes = this.shards.map(() => 0);
   }
 
@@ -47,7 +50,7 @@ export class MemoryStore implements TableStore {
     return {
       key,
       writable,
-      ingest: async (fileType: FileType, fileName: string): Promise<SheetInfo[]> => {
+      ingest: async (fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]> => {
         // One buffer of its own (not Node's shared pool), so it can be moved to the parser and back.
         const bytes = new Uint8Array(new ArrayBuffer(size));
         let at = 0;
@@ -55,10 +58,10 @@ export class MemoryStore implements TableStore {
           bytes.set(c, at);
           at += c.length;
         }
-        const parsed = await runTask<ParseResult>(
-          this.parsePool,
-          { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, output: { kind: 'ipc' } },
+        const parsed = await this.parsePool.run<ParseResult>(
+          { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, output: { kind: 'ipc' } } as const,
           [bytes.buffer],
+          log,
         );
         const ipc = parsed.ipc ?? [];
         // Counted before loading, so uploads arriving together spread over the shards.
@@ -70,7 +73,7 @@ export class MemoryStore implements TableStore {
         this.placements.set(key, placement);
         this.shardBytes[placement.shard] += placement.bytes;
         for (const [i, buffer] of ipc.entries()) {
-          await runTask<LoadResult>(this.shards[placement.shard], { op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer]);
+          await this.shards[placement.shard].run<LoadResult>({ op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer], log);
         }
         this.sources.set(key, Buffer.from(parsed.sourceBytes!));
         return parsed.sheets;
@@ -82,10 +85,10 @@ export class MemoryStore implements TableStore {
     };
   }
 
-  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask): Promise<T> {
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger): Promise<T> {
     const placement = this.placements.get(key);
     if (!placement) throw new ApiError(410, 'data_lost', 'this version is no longer held in memory; upload it again');
-    return runTask<T>(this.shards[placement.shard], task({ kind: 'memory', key: `${key}/${sheetIndex}` }));
+    return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), [], log);
   }
 
   download(key: string): Buffer {
@@ -102,22 +105,16 @@ export class MemoryStore implements TableStore {
       this.placements.delete(key);
       this.shardBytes[p.shard] -= p.bytes;
       const sheetKeys = Array.from({ length: p.sheets }, (_, i) => `${key}/${i}`);
-      await runTask(this.shards[p.shard], { op: 'drop', keys: sheetKeys });
+      await this.shards[p.shard].run({ op: 'drop', keys: sheetKeys });
     }
   }
 
-  /** Per shard: versions held, Arrow bytes of their sheets, queue. */
-  health() {
-    const perShard = this.shards.map((pool, shard) => ({
-      shard,
-      versions: 0,
-      bytes: this.shardBytes[shard],
-      ...poolStats(pool),
-    }));
-    for (const p of this.placements.values()) perShard[p.shard].versions++;
+  stats(): StoreStats {
+    const shards = this.shards.map((_, shard) => ({ shard, versions: 0, bytes: this.shardBytes[shard] }));
+    for (const p of this.placements.values()) shards[p.shard].versions++;
     return {
-      parse_pool: poolStats(this.parsePool),
-      shards: perShard,
+      pools: [this.parsePool.stats(), ...this.shards.map((s) => s.stats())],
+      shards,
       source_bytes: [...this.sources.values()].reduce((n, b) => n + b.length, 0),
     };
   }

@@ -1,13 +1,15 @@
 import type { Readable, Writable } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, TableRef } from '../../workers/protocol.js';
+import type { PoolStats } from './pools.js';
 
 /** Where an upload's bytes go while they stream in. */
 export interface UploadSink {
   readonly key: string;
   readonly writable: Writable;
   /** Parses the received file in a parse worker and stores its sheets; the version is not in the catalog yet. */
-  ingest(fileType: FileType, fileName: string): Promise<SheetInfo[]>;
+  ingest(fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]>;
   /** Frees whatever the upload staged or stored (on any failure before the catalog commit). */
   discard(): Promise<void>;
 }
@@ -20,9 +22,25 @@ export interface TableStore {
   readonly backend: 'local' | 'memory';
   openUpload(): Promise<UploadSink>;
   /** Runs a page or statistics task for sheet `sheetIndex` of a stored version on the worker that can answer it. */
-  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask): Promise<T>;
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger): Promise<T>;
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
-  health(): Record<string, unknown>;
+  stats(): StoreStats;
   close(): Promise<void>;
+}
+
+export interface ShardStats {
+  shard: number;
+  /** Versions whose sheets this shard holds. */
+  versions: number;
+  /** Arrow bytes of those sheets. */
+  bytes: number;
+}
+
+export interface StoreStats {
+  pools: PoolStats[];
+  /** Memory backend only. */
+  shards?: ShardStats[];
+  /** Memory backend: bytes of uploaded files kept for /download. */
+  source_bytes?: number;
 }

@@ -23,6 +23,15 @@ export default async function datasetRoutes(app: FastifyInstance) {
   const FORM_OVERHEAD = 1024 * 1024;
 
   app.post('/api/datasets/upload', {
+    schema: {
+      tags: ['datasets'],
+      summary: 'Upload a file as a new dataset, or as a new version with dataset_id',
+      description:
+        'multipart/form-data: `file` (required; .csv .tsv .txt .parquet .xlsx .xlsm .xls), `name` (required for a new dataset), ' +
+        '`description`, `tags` (JSON array or comma-separated), `dataset_id`. 201 → {dataset, version, sheets}. ' +
+        '413 past MAX_UPLOAD_BYTES, 415 for a type we do not read, 422 for a file that cannot be read faithfully.',
+      consumes: ['multipart/form-data'],
+    },
     // A declared length already over the limit is refused before a byte of the body is read.
     onRequest: async (req) => {
       const declared = Number(req.headers['content-length']);
@@ -35,7 +44,7 @@ export default async function datasetRoutes(app: FastifyInstance) {
     try {
       const target = uploadTarget(upload.fields);
       if (target.datasetId !== undefined) findDataset(catalog, target.datasetId);
-      const sheets = await upload.sink.ingest(upload.fileType, upload.fileName);
+      const sheets = await upload.sink.ingest(upload.fileType, upload.fileName, req.log);
       const committed = catalog.commitVersion(
         target.datasetId !== undefined
           ? { datasetId: target.datasetId }
@@ -58,6 +67,8 @@ export default async function datasetRoutes(app: FastifyInstance) {
     '/api/datasets',
     {
       schema: {
+        tags: ['datasets'],
+        summary: 'List datasets (total in X-Total-Count)',
         querystring: {
           type: 'object',
           properties: {
@@ -86,9 +97,11 @@ export default async function datasetRoutes(app: FastifyInstance) {
     },
   );
 
-  app.get('/api/datasets/tags', async () => catalog.tagCounts());
+  app.get('/api/datasets/tags', { schema: { tags: ['datasets'], summary: 'Tags with the number of datasets carrying each' } }, async () =>
+    catalog.tagCounts(),
+  );
 
-  app.get<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { params: datasetParams } }, async (req) => {
+  app.get<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { tags: ['datasets'], summary: 'A dataset with its versions', params: datasetParams } }, async (req) => {
     const dataset = findDataset(catalog, req.params.id);
     return { ...dataset, versions: catalog.versions(dataset.id).map(publicVersion) };
   });
@@ -97,6 +110,8 @@ export default async function datasetRoutes(app: FastifyInstance) {
     '/api/datasets/:id',
     {
       schema: {
+        tags: ['datasets'],
+        summary: 'Change name, description or tags',
         params: datasetParams,
         body: {
           type: 'object',
@@ -121,7 +136,7 @@ export default async function datasetRoutes(app: FastifyInstance) {
     },
   );
 
-  app.delete<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { params: datasetParams } }, async (req, reply) => {
+  app.delete<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { tags: ['datasets'], summary: 'Delete a dataset, its versions and their data', params: datasetParams } }, async (req, reply) => {
     const keys = catalog.deleteDataset(req.params.id);
     if (!keys) throw notFound('dataset', `dataset ${req.params.id} does not exist`);
     await store.drop(keys);

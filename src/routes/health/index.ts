@@ -1,28 +1,21 @@
 import type { FastifyInstance } from 'fastify';
-import { MemoryStore } from '../../storage/memory-store.js';
+import { shardReport } from '../../storage/shard-report.js';
 
 const started = Date.now();
 
 export default async function healthRoutes(app: FastifyInstance) {
   const { catalog, store, config } = app;
 
-  app.get('/health', async () => {
-    const workers: Record<string, unknown> = { count: config.workers, ...store.health() };
-    if (store instanceof MemoryStore) {
-      // Per shard: how many datasets have a version there.
-      const byShard = new Map<number, Set<number>>();
-      for (const [key, datasetId] of catalog.datasetOfKeys()) {
-        const shard = store.shardOf(key);
-        if (shard === undefined) continue;
-        if (!byShard.has(shard)) byShard.set(shard, new Set());
-        byShard.get(shard)!.add(datasetId);
-      }
-      workers.shards = (workers.shards as { shard: number }[]).map((s) => ({ ...s, datasets: byShard.get(s.shard)?.size ?? 0 }));
-    }
+  app.get('/health', { schema: { tags: ['service'], summary: 'Status, storage backend, worker pools and shards' } }, async () => {
+    const stats = store.stats();
     return {
-      status: 'ok',
+      status: app.overloaded() ? 'overloaded' : 'ok',
       storage_backend: store.backend,
-      workers,
+      workers: {
+        count: config.workers,
+        pools: stats.pools,
+        ...(stats.shards && { shards: shardReport(store, catalog), source_bytes: stats.source_bytes }),
+      },
       datasets: catalog.datasetCount(),
       uptime_s: Math.round((Date.now() - started) / 1000),
     };

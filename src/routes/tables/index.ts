@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredVersion } from '../../catalog/types.js';
 import { isoNow } from '../../errors.js';
 import type { PageResult, StatisticsResult } from '../../../workers/protocol.js';
@@ -18,6 +18,7 @@ export default async function tableRoutes(app: FastifyInstance) {
     '/api/datasets/:id/versions/:vid/data',
     {
       schema: {
+        tags: ['tables'],
         params: versionParams,
         querystring: {
           type: 'object',
@@ -46,7 +47,7 @@ export default async function tableRoutes(app: FastifyInstance) {
         format,
         int64AsString: req.query.int64 === 'string',
         envelope: { total_rows: sheet.row_count, page: s.page, page_size: s.page_size, total_pages: s.total_pages },
-      }));
+      }), req.log);
       return reply
         .header('Content-Type', CONTENT_TYPE[format])
         .header('X-Total-Rows', String(sheet.row_count))
@@ -56,7 +57,7 @@ export default async function tableRoutes(app: FastifyInstance) {
 
   app.get<{ Params: VersionParams; Querystring: { sheet?: string } }>(
     '/api/datasets/:id/versions/:vid/schema',
-    { schema: { params: versionParams, querystring: { type: 'object', properties: sheetQuery, additionalProperties: false } } },
+    { schema: { tags: ['tables'], params: versionParams, querystring: { type: 'object', properties: sheetQuery, additionalProperties: false } } },
     async (req) => {
       const version = findVersion(catalog, req.params.id, req.params.vid);
       const { sheet } = findSheet(catalog, version, req.query.sheet);
@@ -68,26 +69,27 @@ export default async function tableRoutes(app: FastifyInstance) {
 
   app.get<{ Params: VersionParams; Querystring: { sheet?: string } }>(
     '/api/datasets/:id/versions/:vid/statistics',
-    { schema: { params: versionParams, querystring: statisticsQuery } },
-    async (req, reply) => sendStatistics(reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, false),
+    { schema: { tags: ['tables'], params: versionParams, querystring: statisticsQuery } },
+    async (req, reply) => sendStatistics(req, reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, false),
   );
 
   app.get<{ Params: DatasetParams; Querystring: { sheet?: string } }>(
     '/api/datasets/:id/statistics',
-    { schema: { params: datasetParams, querystring: statisticsQuery } },
-    async (req, reply) => sendStatistics(reply, findLatestVersion(catalog, req.params.id), req.query.sheet, false),
+    { schema: { tags: ['tables'], params: datasetParams, querystring: statisticsQuery } },
+    async (req, reply) => sendStatistics(req, reply, findLatestVersion(catalog, req.params.id), req.query.sheet, false),
   );
 
   app.post<{ Params: VersionParams; Querystring: { sheet?: string; detailed?: boolean } }>(
     '/api/datasets/:id/versions/:vid/statistics/refresh',
     {
       schema: {
+        tags: ['tables'],
         params: versionParams,
         querystring: { type: 'object', properties: { ...sheetQuery, detailed: { type: 'boolean', default: false } }, additionalProperties: false },
       },
     },
     async (req, reply) =>
-      sendStatistics(reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, true, req.query.detailed),
+      sendStatistics(req, reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, true, req.query.detailed),
   );
 
   /**
@@ -95,7 +97,8 @@ export default async function tableRoutes(app: FastifyInstance) {
    * recomputes them (with `detailed`, adding quantiles, histograms and top values) and replaces the cache.
    */
   async function sendStatistics(
-    reply: import('fastify').FastifyReply,
+    req: FastifyRequest,
+    reply: FastifyReply,
     version: StoredVersion,
     sheetName: string | undefined,
     refresh: boolean,
@@ -104,7 +107,7 @@ export default async function tableRoutes(app: FastifyInstance) {
     const { index, sheet } = findSheet(catalog, version, sheetName);
     let body = refresh ? undefined : catalog.cachedStatistics(version.id, sheet.name);
     if (body === undefined) {
-      const result = await store.run<StatisticsResult>(version.storage_key, index, (table) => ({ op: 'statistics', table, detailed }));
+      const result = await store.run<StatisticsResult>(version.storage_key, index, (table) => ({ op: 'statistics', table, detailed }), req.log);
       const head = {
         dataset_id: version.dataset_id,
         version_id: version.id,

@@ -14,20 +14,20 @@ const CONTENT_TYPES: Record<string, string> = {
 export default async function versionRoutes(app: FastifyInstance) {
   const { catalog, store } = app;
 
-  app.get<{ Params: DatasetParams }>('/api/datasets/:id/versions', { schema: { params: datasetParams } }, async (req) => {
+  app.get<{ Params: DatasetParams }>('/api/datasets/:id/versions', { schema: { tags: ['versions'], params: datasetParams } }, async (req) => {
     findDataset(catalog, req.params.id);
     return catalog.versions(req.params.id).map(publicVersion);
   });
 
-  app.get<{ Params: DatasetParams }>('/api/datasets/:id/versions/latest', { schema: { params: datasetParams } }, async (req) =>
+  app.get<{ Params: DatasetParams }>('/api/datasets/:id/versions/latest', { schema: { tags: ['versions'], params: datasetParams } }, async (req) =>
     publicVersion(findLatestVersion(catalog, req.params.id)),
   );
 
-  app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid', { schema: { params: versionParams } }, async (req) =>
+  app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid', { schema: { tags: ['versions'], params: versionParams } }, async (req) =>
     publicVersion(findVersion(catalog, req.params.id, req.params.vid)),
   );
 
-  app.delete<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid', { schema: { params: versionParams } }, async (req, reply) => {
+  app.delete<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid', { schema: { tags: ['versions'], params: versionParams } }, async (req, reply) => {
     findDataset(catalog, req.params.id);
     const key = catalog.deleteVersion(req.params.id, req.params.vid);
     if (key === undefined) throw notFound('version', `dataset ${req.params.id} has no version with id ${req.params.vid}`);
@@ -35,7 +35,7 @@ export default async function versionRoutes(app: FastifyInstance) {
     return reply.code(204).send();
   });
 
-  app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid/download', { schema: { params: versionParams } }, async (req, reply) => {
+  app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid/download', { schema: { tags: ['versions'], params: versionParams } }, async (req, reply) => {
     const version = findVersion(catalog, req.params.id, req.params.vid);
     return reply
       .header('Content-Type', CONTENT_TYPES[version.file_type] ?? 'application/octet-stream')
@@ -44,7 +44,7 @@ export default async function versionRoutes(app: FastifyInstance) {
       .send(store.download(version.storage_key));
   });
 
-  app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid/sheets', { schema: { params: versionParams } }, async (req) =>
+  app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid/sheets', { schema: { tags: ['versions'], params: versionParams } }, async (req) =>
     catalog.sheets(findVersion(catalog, req.params.id, req.params.vid).id),
   );
 }

@@ -1,0 +1,77 @@
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { shardReport } from '../storage/shard-report.js';
+
+/**
+ * Prometheus metrics at GET /metrics: requests and latency per route and status, worker pools and shards,
+ * plus prom-client's process metrics (event-loop delay, memory, GC). Pool and shard figures are read at
+ * scrape time, so they cost nothing between scrapes.
+ */
+export default fp(async function metrics(app: FastifyInstance) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const registers = [registry];
+  const labelNames = ['method', 'route', 'status'] as const;
+
+  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests answered', labelNames, registers });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time from request to response',
+    labelNames,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 120],
+    registers,
+  });
+
+  const pools = () => app.store.stats().pools;
+  new Gauge({
+    name: 'worker_pool_queue_depth',
+    help: 'Tasks waiting for a worker, per pool or memory shard',
+    labelNames: ['pool'],
+    registers,
+    collect() {
+      for (const p of pools()) this.set({ pool: p.name }, p.queued);
+    },
+  });
+  new Gauge({
+    name: 'worker_pool_utilization',
+    help: 'Share of time the pool threads were busy since start (0-1)',
+    labelNames: ['pool'],
+    registers,
+    collect() {
+      for (const p of pools()) this.set({ pool: p.name }, p.utilization);
+    },
+  });
+  new Gauge({
+    name: 'worker_pool_threads',
+    help: 'Live worker threads per pool',
+    labelNames: ['pool'],
+    registers,
+    collect() {
+      for (const p of pools()) this.set({ pool: p.name }, p.threads);
+    },
+  });
+  const shardGauge = (name: string, help: string, field: 'versions' | 'datasets' | 'bytes') =>
+    new Gauge({
+      name,
+      help,
+      labelNames: ['shard'],
+      registers,
+      collect() {
+        for (const s of shardReport(app.store, app.catalog)) this.set({ shard: String(s.shard) }, s[field]);
+      },
+    });
+  shardGauge('shard_datasets', 'Memory backend: datasets with a version on the shard', 'datasets');
+  shardGauge('shard_versions', 'Memory backend: versions held by the shard', 'versions');
+  shardGauge('shard_bytes', 'Memory backend: Arrow bytes of the sheets held by the shard', 'bytes');
+
+  app.addHook('onResponse', async (req, reply) => {
+    const labels = { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };
+    requests.inc(labels);
+    latency.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', { schema: { tags: ['service'], summary: 'Prometheus metrics' } }, async (_req, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
+});

@@ -1,0 +1,22 @@
+import type { Catalog } from '../catalog/catalog.js';
+import { MemoryStore } from './memory-store.js';
+import type { TableStore } from './store.js';
+
+export interface ShardReport {
+  shard: number;
+  versions: number;
+  datasets: number;
+  bytes: number;
+}
+
+/** Memory backend: per shard, the versions and datasets it holds and their Arrow bytes; [] for local. */
+export function shardReport(store: TableStore, catalog: Catalog): ShardReport[] {
+  const shards = store.stats().shards;
+  if (!shards || !(store instanceof MemoryStore)) return [];
+  const datasets = shards.map(() => new Set<number>());
+  for (const [key, datasetId] of catalog.datasetOfKeys()) {
+    const shard = store.shardOf(key);
+    if (shard !== undefined) datasets[shard].add(datasetId);
+  }
+  return shards.map((s) => ({ ...s, datasets: datasets[s.shard].size }));
+}
