@@ -27,7 +27,7 @@ export default async function tableRoutes(app: FastifyInstance) {
             page: { type: 'integer', minimum: 1 },
             page_size: { type: 'integer', minimum: 1 },
             offset: { type: 'integer', minimum: 0 },
-            limit: { type: 'integer', minimum: 0 },
+            limit: { type: 'integer', minimum: 1 },
             int64: { type: 'string', enum: ['number', 'string'], description: 'how JSON writes 64-bit integers' },
           },
           additionalProperties: false,
