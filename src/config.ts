@@ -1,5 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 
@@ -16,6 +16,10 @@ export interface Config {
   maxQueue: number;
   /** Event-loop delay (ms) above which new API requests get 503; 0 turns this off. */
   shedEventLoopDelayMs: number;
+  /** A parse running longer is stopped and the upload refused. */
+  parseTimeoutMs: number;
+  /** Memory backend: bytes of frames and uploaded files it may hold; past it uploads get 507. */
+  memoryLimitBytes: number;
   logLevel: string;
 }
 
@@ -52,6 +56,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxUploadBytes: byteSize(get, 'MAX_UPLOAD_BYTES', 1024 ** 3),
     maxQueue: integer(get, 'MAX_QUEUE', 1000, 1, 1_000_000),
     shedEventLoopDelayMs: integer(get, 'SHED_EVENT_LOOP_DELAY_MS', 500, 0, 60_000),
+    parseTimeoutMs: integer(get, 'PARSE_TIMEOUT_S', 300, 1, 86_400) * 1000,
+    // Half the machine: parsing needs room beside what is stored, and the process must never die of memory.
+    memoryLimitBytes: byteSize(get, 'MEMORY_LIMIT', Math.floor(totalmem() / 2)),
     logLevel,
   };
 }

@@ -9,6 +9,7 @@ import { encodeJsonPage } from './encoders/json.js';
 import type { DataTask, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
 import { computeStatistics } from './table/statistics.js';
 import { TaskError } from './task-error.js';
+import { shardFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 
 const frames = new Map<string, pl.DataFrame>();
@@ -20,6 +21,7 @@ export default function run(task: DataTask): PageResult | StatisticsResult | Loa
         return page(task);
       case 'statistics': {
         const { lazy, schema } = open(task.table);
+        shardFault(Object.keys(schema)[0]);
         return { columns: computeStatistics(lazy, schema, task.detailed) };
       }
       case 'load': {

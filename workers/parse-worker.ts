@@ -14,9 +14,11 @@ import { readXls } from './readers/xls.js';
 import { readXlsx } from './readers/xlsx.js';
 import { describeSheet } from './table/describe.js';
 import { TaskError } from './task-error.js';
+import { parserFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
+  parserFault(task.fileName);
   try {
     const sheets = await readSheets(task);
     const infos = sheets.map((s) => describeSheet(s.name, s.frame));

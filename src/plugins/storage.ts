@@ -24,10 +24,10 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   if (config.storageBackend === 'local') {
     mkdirSync(config.dataDir, { recursive: true });
     catalog = new Catalog(join(config.dataDir, 'catalog.sqlite'));
-    store = await LocalStore.open(config.dataDir, config.workers, config.maxQueue, catalog.storageKeys());
+    store = await LocalStore.open(config.dataDir, config, catalog.storageKeys());
   } else {
     catalog = new Catalog(':memory:');
-    store = new MemoryStore(config.workers, config.maxQueue);
+    store = new MemoryStore(config);
   }
   app.decorate('config', config);
   app.decorate('catalog', catalog);

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, ParseResult, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { WorkerPool } from './pools.js';
-import type { TableStore, UploadSink } from './store.js';
+import { WorkerPool, parseFailure, retryableFailure } from './pools.js';
+import type { StoreLimits, TableStore, UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
@@ -25,15 +25,23 @@ export class LocalStore implements TableStore {
   private readonly stagingDir: string;
   private readonly versionsDir: string;
 
-  private constructor(dataDir: string, workers: number, maxQueue: number) {
+  private constructor(dataDir: string, limits: StoreLimits) {
+    const { workers, maxQueue } = limits;
     this.stagingDir = join(dataDir, 'staging');
     this.versionsDir = join(dataDir, 'versions');
-    this.parsePool = new WorkerPool('parse', 'parse-worker', { minThreads: 1, maxThreads: workers, maxQueue, idleTimeout: 30_000 });
-    this.dataPool = new WorkerPool('data', 'data-worker', { minThreads: workers, maxThreads: workers, maxQueue });
+    this.parsePool = new WorkerPool('parse', 'parse-worker', {
+      minThreads: 1,
+      maxThreads: workers,
+      maxQueue,
+      idleTimeout: 30_000,
+      taskTimeoutMs: limits.parseTimeoutMs,
+      failure: parseFailure,
+    });
+    this.dataPool = new WorkerPool('data', 'data-worker', { minThreads: workers, maxThreads: workers, maxQueue, failure: retryableFailure });
   }
 
-  static async open(dataDir: string, workers: number, maxQueue: number, knownKeys: Set<string>): Promise<LocalStore> {
-    const store = new LocalStore(dataDir, workers, maxQueue);
+  static async open(dataDir: string, limits: StoreLimits, knownKeys: Set<string>): Promise<LocalStore> {
+    const store = new LocalStore(dataDir, limits);
     await rm(store.stagingDir, { recursive: true, force: true });
     await mkdir(store.stagingDir, { recursive: true });
     await mkdir(store.versionsDir, { recursive: true });

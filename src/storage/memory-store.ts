@@ -4,8 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
 import type { DataTask, FileType, LoadResult, ParseResult, TableRef } from '../../workers/protocol.js';
-import { WorkerPool } from './pools.js';
-import type { StoreStats, TableStore, UploadSink } from './store.js';
+import { WorkerPool, parseFailure } from './pools.js';
+import type { StoreLimits, StoreStats, TableStore, UploadSink } from './store.js';
 
 interface Placement {
   shard: number;
@@ -26,12 +26,32 @@ export class MemoryStore implements TableStore {
   private readonly shardBytes: number[];
   private readonly placements = new Map<string, Placement>();
   private readonly sources = new Map<string, Buffer>();
+  private sourceBytes = 0;
+  /** Bytes promised to uploads still being parsed, so concurrent uploads cannot overshoot the budget together. */
+  private reserved = 0;
+  private readonly memoryLimit: number;
 
-  constructor(workers: number, maxQueue: number) {
-    this.parsePool = new WorkerPool('parse', 'parse-worker', { minThreads: 1, maxThreads: workers, maxQueue, idleTimeout: 30_000 });
+  constructor(limits: StoreLimits) {
+    const { workers, maxQueue } = limits;
+    this.memoryLimit = limits.memoryLimitBytes;
+    this.parsePool = new WorkerPool('parse', 'parse-worker', {
+      minThreads: 1,
+      maxThreads: workers,
+      maxQueue,
+      idleTimeout: 30_000,
+      taskTimeoutMs: limits.parseTimeoutMs,
+      failure: parseFailure,
+    });
     this.shards = Array.from(
       { length: workers },
-      (_, i) => new WorkerPool(`shard-${i}`, 'data-worker', { minThreads: 1, maxThreads: 1, maxQueue }),
+      (_, i) =>
+        new WorkerPool(`shard-${i}`, 'data-worker', {
+          minThreads: 1,
+          maxThreads: 1,
+          maxQueue,
+          failure: () => dataLost(),
+          onWorkerLost: () => this.forgetShard(i),
+        }),
     );
     this.shardBytes = this.shards.map(() => 0);
   }
@@ -51,32 +71,14 @@ export class MemoryStore implements TableStore {
       key,
       writable,
       ingest: async (fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]> => {
-        // One buffer of its own (not Node's shared pool), so it can be moved to the parser and back.
-        const bytes = new Uint8Array(new ArrayBuffer(size));
-        let at = 0;
-        for (const c of chunks.splice(0)) {
-          bytes.set(c, at);
-          at += c.length;
+        // The file is kept for /download and its frames are usually at least as large: refuse before parsing.
+        this.checkBudget(size * 2, size);
+        this.reserved += size * 2;
+        try {
+          return await this.parseAndPlace(key, chunks.splice(0), size, fileType, fileName, log);
+        } finally {
+          this.reserved -= size * 2;
         }
-        const parsed = await this.parsePool.run<ParseResult>(
-          { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, output: { kind: 'ipc' } } as const,
-          [bytes.buffer],
-          log,
-        );
-        const ipc = parsed.ipc ?? [];
-        // Counted before loading, so uploads arriving together spread over the shards.
-        const placement: Placement = {
-          shard: this.leastLoadedShard(),
-          sheets: ipc.length,
-          bytes: ipc.reduce((n, b) => n + b.byteLength, 0),
-        };
-        this.placements.set(key, placement);
-        this.shardBytes[placement.shard] += placement.bytes;
-        for (const [i, buffer] of ipc.entries()) {
-          await this.shards[placement.shard].run<LoadResult>({ op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer], log);
-        }
-        this.sources.set(key, Buffer.from(parsed.sourceBytes!));
-        return parsed.sheets;
       },
       discard: async () => {
         chunks.length = 0;
@@ -85,20 +87,85 @@ export class MemoryStore implements TableStore {
     };
   }
 
+  private async parseAndPlace(
+    key: string,
+    chunks: Buffer[],
+    size: number,
+    fileType: FileType,
+    fileName: string,
+    log?: FastifyBaseLogger,
+  ): Promise<SheetInfo[]> {
+    // One buffer of its own (not Node's shared pool), so it can be moved to the parser and back.
+    const bytes = new Uint8Array(new ArrayBuffer(size));
+    let at = 0;
+    for (const c of chunks) {
+      bytes.set(c, at);
+      at += c.length;
+    }
+    const parsed = await this.parsePool.run<ParseResult>(
+      { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, output: { kind: 'ipc' } } as const,
+      [bytes.buffer],
+      log,
+    );
+    const ipc = parsed.ipc ?? [];
+    const frameBytes = ipc.reduce((n, b) => n + b.byteLength, 0);
+    this.checkBudget(frameBytes + size, size, size * 2);
+    // Counted before loading, so uploads arriving together spread over the shards.
+    const placement: Placement = {
+      shard: this.leastLoadedShard(),
+      sheets: ipc.length,
+      bytes: frameBytes,
+    };
+    this.placements.set(key, placement);
+    this.shardBytes[placement.shard] += placement.bytes;
+    for (const [i, buffer] of ipc.entries()) {
+      await this.shards[placement.shard].run<LoadResult>({ op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer], log);
+    }
+    this.sources.set(key, Buffer.from(parsed.sourceBytes!));
+    this.sourceBytes += size;
+    return parsed.sheets;
+  }
+
+  /**
+   * 507 when `extra` more bytes would take the memory backend past MEMORY_LIMIT; what is stored is untouched.
+   * Called before parsing (with an estimate) and again with the parsed frames' real size.
+   */
+  private checkBudget(extra: number, fileSize: number, ownReservation = 0): void {
+    const used = this.usedBytes() + this.reserved - ownReservation;
+    if (used + extra <= this.memoryLimit) return;
+    throw new ApiError(
+      507,
+      'memory_budget_exceeded',
+      `storing this ${fileSize}-byte upload needs about ${Math.max(extra, fileSize)} more bytes, but the memory backend already holds ` +
+        `${used} of its ${this.memoryLimit}-byte MEMORY_LIMIT; delete datasets or raise MEMORY_LIMIT`,
+    );
+  }
+
+  private usedBytes(): number {
+    return this.shardBytes.reduce((a, b) => a + b, 0) + this.sourceBytes;
+  }
+
+  /** A shard's worker died: its frames are gone. Its versions now answer 410 until deleted. */
+  private forgetShard(shard: number): void {
+    for (const [key, p] of this.placements) if (p.shard === shard) this.placements.delete(key);
+    this.shardBytes[shard] = 0;
+  }
+
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger): Promise<T> {
     const placement = this.placements.get(key);
-    if (!placement) throw new ApiError(410, 'data_lost', 'this version is no longer held in memory; upload it again');
+    if (!placement) throw dataLost();
     return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), [], log);
   }
 
   download(key: string): Buffer {
     const bytes = this.sources.get(key);
-    if (!bytes) throw new ApiError(410, 'data_lost', 'this version is no longer held in memory; upload it again');
+    if (!bytes) throw dataLost();
     return bytes;
   }
 
   async drop(keys: string[]): Promise<void> {
     for (const key of keys) {
+      this.sourceBytes -= this.sources.get(key)?.length ?? 0;
       this.sources.delete(key);
       const p = this.placements.get(key);
       if (!p) continue;
@@ -115,7 +182,9 @@ export class MemoryStore implements TableStore {
     return {
       pools: [this.parsePool.stats(), ...this.shards.map((s) => s.stats())],
       shards,
-      source_bytes: [...this.sources.values()].reduce((n, b) => n + b.length, 0),
+      source_bytes: this.sourceBytes,
+      memory_limit_bytes: this.memoryLimit,
+      memory_used_bytes: this.usedBytes(),
     };
   }
 
@@ -133,4 +202,12 @@ export class MemoryStore implements TableStore {
     for (let i = 1; i < this.shardBytes.length; i++) if (this.shardBytes[i] < this.shardBytes[best]) best = i;
     return best;
   }
+}
+
+function dataLost(): ApiError {
+  return new ApiError(
+    410,
+    'data_lost',
+    'this version was held by a memory shard whose worker failed, and its data is gone (the memory backend keeps nothing on disk); upload the file again',
+  );
 }

@@ -13,6 +13,12 @@ export interface PoolOptions {
   /** Tasks allowed to wait; past it a request gets 503 instead of joining an ever longer queue. */
   maxQueue: number;
   idleTimeout?: number;
+  /** A task running longer is stopped (its worker is terminated and replaced). */
+  taskTimeoutMs?: number;
+  /** The error a client gets when its task's worker died or timed out. */
+  failure: (reason: 'crash' | 'timeout', detail: string) => ApiError;
+  /** Called when a worker ends without the pool being closed (a crash; for shards, their data is gone). */
+  onWorkerLost?: () => void;
 }
 
 export interface PoolStats {
@@ -28,11 +34,12 @@ export interface PoolStats {
 export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly maxQueue: number;
+  private closing = false;
 
   constructor(
     readonly name: string,
     entry: WorkerEntry,
-    options: PoolOptions,
+    private readonly options: PoolOptions,
   ) {
     this.maxQueue = options.maxQueue;
     this.piscina = new Piscina({
@@ -41,6 +48,12 @@ export class WorkerPool {
       maxThreads: options.maxThreads,
       maxQueue: options.maxQueue,
       idleTimeout: options.idleTimeout ?? Number.POSITIVE_INFINITY,
+    });
+    // Piscina emits 'error' for a worker that dies between tasks; unheard, that event would end the process.
+    this.piscina.on('error', () => undefined);
+    this.piscina.on('workerDestroy', () => {
+      // Idle parse workers also end this way, harmlessly; shards never idle out, so for them this is a loss.
+      if (!this.closing) options.onWorkerLost?.();
     });
   }
 
@@ -52,12 +65,17 @@ export class WorkerPool {
   async run<T>(task: DataTask | ParseTask, transferList: ArrayBuffer[] = [], log?: FastifyBaseLogger): Promise<T> {
     if (this.piscina.queueSize >= this.maxQueue) throw overloaded(this.name);
     const started = performance.now();
+    const timeout = this.options.taskTimeoutMs;
     let result: unknown;
     try {
-      result = await this.piscina.run(task, { transferList });
+      result = await this.piscina.run(task, { transferList, signal: timeout ? AbortSignal.timeout(timeout) : undefined });
     } catch (err) {
-      if (/queue is at limit/i.test(String((err as Error)?.message))) throw overloaded(this.name);
-      throw err;
+      const message = String((err as Error)?.message ?? err);
+      if (/queue is at limit/i.test(message)) throw overloaded(this.name);
+      if ((err as Error)?.name === 'AbortError') throw this.options.failure('timeout', `stopped after ${timeout! / 1000} s`);
+      if (this.closing) throw new ApiError(503, 'shutting_down', 'the server is shutting down; retry shortly', { 'retry-after': '5' });
+      log?.warn({ pool: this.name, op: task.op, err: message }, 'worker failed');
+      throw this.options.failure('crash', message);
     }
     log?.debug({ pool: this.name, op: task.op, worker_ms: Math.round((performance.now() - started) * 10) / 10 }, 'worker task');
     if (isFailure(result)) throw new ApiError(result.error.status, result.error.code, result.error.detail);
@@ -76,10 +94,23 @@ export class WorkerPool {
   }
 
   destroy(): Promise<void> {
+    this.closing = true;
     return this.piscina.destroy();
   }
 }
 
 function overloaded(pool: string): ApiError {
   return new ApiError(503, 'overloaded', `the ${pool} queue is full; retry shortly`, { 'retry-after': '1' });
+}
+
+/** Parse pools: a parser that dies or runs out of time on a file is that file's problem, a 422. */
+export function parseFailure(reason: 'crash' | 'timeout', detail: string): ApiError {
+  return reason === 'timeout'
+    ? new ApiError(422, 'parse_timeout', `reading the file took longer than PARSE_TIMEOUT_S allows (${detail}); nothing was stored`)
+    : new ApiError(422, 'unreadable_file', `the file made the parser fail (${detail}); nothing was stored`);
+}
+
+/** Local data pool: the worker is replaced and the Parquet files are intact, so a retry works. */
+export function retryableFailure(_reason: 'crash' | 'timeout', detail: string): ApiError {
+  return new ApiError(503, 'worker_failed', `the worker answering this request failed (${detail}); retry shortly`, { 'retry-after': '1' });
 }

@@ -29,6 +29,14 @@ export interface TableStore {
   close(): Promise<void>;
 }
 
+export interface StoreLimits {
+  workers: number;
+  maxQueue: number;
+  parseTimeoutMs: number;
+  /** Memory backend only. */
+  memoryLimitBytes: number;
+}
+
 export interface ShardStats {
   shard: number;
   /** Versions whose sheets this shard holds. */
@@ -43,4 +51,7 @@ export interface StoreStats {
   shards?: ShardStats[];
   /** Memory backend: bytes of uploaded files kept for /download. */
   source_bytes?: number;
+  /** Memory backend: MEMORY_LIMIT, and what counts against it (frames + uploaded files). */
+  memory_limit_bytes?: number;
+  memory_used_bytes?: number;
 }
