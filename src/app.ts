@@ -1,6 +1,7 @@
 import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
+import access from './plugins/access.js';
 import errorHandler from './plugins/error-handler.js';
 import loadShedding from './plugins/load-shedding.js';
 import metrics from './plugins/metrics.js';
@@ -18,6 +19,9 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     requestIdHeader: 'x-request-id',
     // Metadata bodies (PATCH) are small; uploads are streamed by @fastify/multipart under their own limit.
     bodyLimit: 1024 * 1024,
+    // A client that trickles a request (slowloris) is cut off: headers within 30 s, the whole request
+    // (an upload included) within REQUEST_TIMEOUT_S.
+    requestTimeout: config.requestTimeoutMs,
     // Unknown fields and parameters are a 400 that names them, not silently dropped.
     ajv: { customOptions: { removeAdditional: false } },
   });
@@ -27,6 +31,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   });
   await app.register(openapi);
   await app.register(storage, { config });
+  await app.register(access, { keys: config.apiKeys, ratePerMinute: config.ratePerMinute });
   await app.register(loadShedding, { maxEventLoopDelayMs: config.shedEventLoopDelayMs });
   await app.register(metrics);
   await app.register(datasetRoutes);

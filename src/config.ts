@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { type ApiKey, parseApiKeys } from './auth/api-keys.js';
 
 export type StorageBackend = 'local' | 'memory';
 
@@ -16,11 +17,16 @@ export interface Config {
   maxQueue: number;
   /** Event-loop delay (ms) above which new API requests get 503; 0 turns this off. */
   shedEventLoopDelayMs: number;
+  /** Longest a request may take to arrive, upload body included. */
+  requestTimeoutMs: number;
   /** A parse running longer is stopped and the upload refused. */
   parseTimeoutMs: number;
   /** Memory backend: bytes of frames and uploaded files it may hold; past it uploads get 507. */
   memoryLimitBytes: number;
   logLevel: string;
+  apiKeys: ApiKey[];
+  /** Requests per minute per API key (or per client address without keys); 0: no limit. */
+  ratePerMinute: number;
 }
 
 /** A setting that cannot be used; start-up stops with this one-line message. */
@@ -47,9 +53,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL=${logLevel} is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
   }
+  const host = get('HOST') ?? '127.0.0.1';
+  let apiKeys: ApiKey[];
+  try {
+    apiKeys = parseApiKeys(get('API_KEYS'));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const allowOpen = get('ALLOW_UNAUTHENTICATED') ?? 'false';
+  if (allowOpen !== 'true' && allowOpen !== 'false') {
+    throw new ConfigError(`ALLOW_UNAUTHENTICATED=${allowOpen} is not allowed; use "true" or "false"`);
+  }
+  if (!LOOPBACK.test(host) && apiKeys.length === 0 && allowOpen !== 'true') {
+    throw new ConfigError(
+      `HOST=${host} would serve the API beyond this machine without API keys; set API_KEYS, or ALLOW_UNAUTHENTICATED=true to do it on purpose`,
+    );
+  }
   return {
     storageBackend: backend,
-    host: get('HOST') ?? '127.0.0.1',
+    host,
     port: integer(get, 'PORT', 8000, 0, 65535),
     dataDir: resolve(cwd, get('DATA_DIR') ?? './data'),
     workers: integer(get, 'WORKERS', availableParallelism(), 1, 256),
@@ -57,11 +79,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxQueue: integer(get, 'MAX_QUEUE', 1000, 1, 1_000_000),
     shedEventLoopDelayMs: integer(get, 'SHED_EVENT_LOOP_DELAY_MS', 500, 0, 60_000),
     parseTimeoutMs: integer(get, 'PARSE_TIMEOUT_S', 300, 1, 86_400) * 1000,
+    requestTimeoutMs: integer(get, 'REQUEST_TIMEOUT_S', 600, 1, 86_400) * 1000,
     // Half the machine: parsing needs room beside what is stored, and the process must never die of memory.
     memoryLimitBytes: byteSize(get, 'MEMORY_LIMIT', Math.floor(totalmem() / 2)),
     logLevel,
+    apiKeys,
+    ratePerMinute: integer(get, 'RATE_LIMIT_PER_MINUTE', 0, 0, 10_000_000),
   };
 }
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/;
 
 function readDotEnv(cwd: string): Record<string, string> {
   const file = resolve(cwd, '.env');

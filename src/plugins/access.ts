@@ -1,0 +1,53 @@
+import rateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { type ApiKey, type Scope, findKey, grants } from '../auth/api-keys.js';
+import { ApiError } from '../errors.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiKey?: ApiKey;
+  }
+}
+
+const NEEDED: Record<string, Scope> = { GET: 'read', HEAD: 'read', POST: 'write', PATCH: 'write', PUT: 'write', DELETE: 'admin' };
+
+/**
+ * Access to /api: when API keys are configured every /api request needs `Authorization: Bearer <key>`
+ * (401 without a valid one, 403 when its scopes do not allow the method: GET read, POST/PATCH write,
+ * DELETE admin). Keys are matched by hash, in constant time, and never logged. RATE_LIMIT_PER_MINUTE limits
+ * each key (or each client address when no keys are configured). /health, /metrics and /docs stay open.
+ */
+export default fp(async function access(app: FastifyInstance, opts: { keys: ApiKey[]; ratePerMinute: number }) {
+  const { keys } = opts;
+  app.decorateRequest('apiKey', undefined);
+
+  app.addHook('onRequest', async (req) => {
+    if (keys.length === 0 || !req.url.startsWith('/api/')) return;
+    const header = req.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    const key = token ? findKey(keys, token) : undefined;
+    if (!key) {
+      throw new ApiError(401, 'unauthorized', token ? 'the API key is not valid' : 'send an API key as "Authorization: Bearer <key>"', {
+        'www-authenticate': 'Bearer',
+      });
+    }
+    const needed = NEEDED[req.method] ?? 'admin';
+    if (!grants(key, needed)) {
+      throw new ApiError(403, 'forbidden', `the key "${key.name}" lacks the "${needed}" scope needed for ${req.method}`);
+    }
+    req.apiKey = key;
+  });
+
+  if (opts.ratePerMinute > 0) {
+    await app.register(rateLimit, {
+      max: opts.ratePerMinute,
+      timeWindow: 60_000,
+      hook: 'preHandler', // after authentication, so the limit is per key
+      keyGenerator: (req: FastifyRequest) => (req.apiKey ? `key:${req.apiKey.name}` : `ip:${req.ip}`),
+      allowList: (req: FastifyRequest) => !req.url.startsWith('/api/'),
+      errorResponseBuilder: (_req, ctx) =>
+        new ApiError(429, 'rate_limited', `more than ${ctx.max} requests in a minute (RATE_LIMIT_PER_MINUTE); retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+    });
+  }
+});
