@@ -6,7 +6,9 @@
 import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
 import { encodeJsonPage } from './encoders/json.js';
-import type { DataTask, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
+import type { DataTask, FacetsResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
+import { computeFacets } from './table/facets.js';
+import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
 import { TaskError } from './task-error.js';
 import { shardFault } from './test-faults.js';
@@ -14,11 +16,17 @@ import { withTransfer } from './transfer.js';
 
 const frames = new Map<string, pl.DataFrame>();
 
-export default function run(task: DataTask): PageResult | StatisticsResult | LoadResult | TaskFailure | { dropped: number } {
+export default function run(
+  task: DataTask,
+): PageResult | FacetsResult | StatisticsResult | LoadResult | TaskFailure | { dropped: number } {
   try {
     switch (task.op) {
       case 'page':
         return page(task);
+      case 'facets': {
+        const { lazy, schema } = open(task.table);
+        return { body: computeFacets(applyQuery(lazy, schema, task.query), task.columns, task.limit) };
+      }
       case 'statistics': {
         const { lazy, schema } = open(task.table);
         shardFault(Object.keys(schema)[0]);
@@ -37,22 +45,33 @@ export default function run(task: DataTask): PageResult | StatisticsResult | Loa
   }
 }
 
+/**
+ * One page of the (filtered, sorted, projected) sheet. An unfiltered page of a held frame is a zero-copy
+ * slice; everything else is one lazy plan, counted for `total_rows` and sliced for the page.
+ */
 function page(task: PageTask): PageResult {
-  const frame =
-    task.table.kind === 'memory'
-      ? held(task.table.key).slice(task.offset, task.limit)
-      : pl.scanParquet(task.table.path).slice(task.offset, task.limit).collectSync();
+  const { lazy, schema, height } = open(task.table);
+  const plan = applyQuery(lazy, schema, task.query);
+  const total = task.query.filters.length === 0 && height !== undefined ? height : countRows(plan);
+  const size = task.size ?? Math.max(total - task.offset, 1);
+  const length = Math.max(0, Math.min(size, total - task.offset));
+  const frame = plan.slice(task.offset, length).collectSync();
   const body =
     task.format === 'json'
-      ? encodeJsonPage(frame, task.envelope, task.int64AsString)
+      ? encodeJsonPage(
+          frame,
+          { total_rows: total, page: Math.floor(task.offset / size) + 1, page_size: size, total_pages: Math.ceil(total / size) },
+          task.int64AsString,
+        )
       : encodeArrow(frame, task.format === 'arrow-stream' ? 'stream' : 'file');
-  return withTransfer({ body }, [body]);
+  return withTransfer({ body, total_rows: total }, [body]);
 }
 
-function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType> } {
+/** A sheet as a lazy plan with its schema; `height` when known without a scan (a held frame). */
+function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType>; height?: number } {
   if (table.kind === 'memory') {
     const frame = held(table.key);
-    return { lazy: frame.lazy(), schema: frame.schema };
+    return { lazy: frame.lazy(), schema: frame.schema, height: frame.height };
   }
   return { lazy: pl.scanParquet(table.path), schema: pl.readParquet(table.path, { numRows: 0 }).schema };
 }

@@ -21,16 +21,41 @@ export interface PageEnvelope {
   total_pages: number;
 }
 
+export type FilterOp = 'eq' | 'ne' | 'lt' | 'lte' | 'gt' | 'gte' | 'in' | 'contains' | 'startswith' | 'is_null' | 'not_null';
+
+/** `filter[column]op=value`; values are text, compared by the column's type in the worker. */
+export interface Filter {
+  column: string;
+  op: FilterOp;
+  values: string[];
+}
+
+/** What to keep and in which order, before paging: filters (AND), sort keys, projected columns. */
+export interface TableQuery {
+  filters: Filter[];
+  sort: { column: string; descending: boolean }[];
+  /** Absent: every column. */
+  columns?: string[];
+}
+
 export interface PageTask {
   op: 'page';
   table: TableRef;
+  query: TableQuery;
   offset: number;
-  /** Rows to return, already clipped to the sheet by the server. */
-  limit: number;
+  /** Rows per page; null: every row from `offset` on (Arrow without paging parameters). */
+  size: number | null;
   format: PageFormat;
   /** Write Int64/UInt64 as JSON strings, for clients whose numbers are doubles. */
   int64AsString: boolean;
-  envelope: PageEnvelope;
+}
+
+export interface FacetsTask {
+  op: 'facets';
+  table: TableRef;
+  query: TableQuery;
+  columns: string[];
+  limit: number;
 }
 
 export interface StatisticsTask {
@@ -51,11 +76,17 @@ export interface DropTask {
   keys: string[];
 }
 
-export type DataTask = PageTask | StatisticsTask | LoadTask | DropTask;
+export type DataTask = PageTask | FacetsTask | StatisticsTask | LoadTask | DropTask;
 
-/** Encoded bytes, ready to send. */
+/** Encoded bytes, ready to send, and the rows the query matched (before paging). */
 export interface PageResult {
   body: ArrayBuffer;
+  total_rows: number;
+}
+
+/** The facets response body as JSON text (values written by Polars, so they keep every digit). */
+export interface FacetsResult {
+  body: string;
 }
 
 /** `columns` is JSON text (an array), so 64-bit min/max values keep every digit. */

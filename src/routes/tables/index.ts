@@ -1,14 +1,17 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredVersion } from '../../catalog/types.js';
 import { isoNow } from '../../errors.js';
-import type { PageResult, StatisticsResult } from '../../../workers/protocol.js';
+import type { FacetsResult, PageResult, StatisticsResult } from '../../../workers/protocol.js';
 import { findLatestVersion, findSheet, findVersion } from '../lookup.js';
 import { datasetParams, sheetQuery, versionParams, type DatasetParams, type VersionParams } from '../schemas.js';
-import { CONTENT_TYPE, formatFromAccept, slice, type PagingQuery } from './paging.js';
+import { CONTENT_TYPE, formatFromAccept, pagingProperties, requestedWindow, type PagingQuery } from './paging.js';
+import { filterPatternProperties, parseTableQuery, queryProperties } from './query.js';
 
 interface DataQuery extends PagingQuery {
   sheet?: string;
   int64?: 'number' | 'string';
+  columns?: string;
+  sort?: string;
 }
 
 export default async function tableRoutes(app: FastifyInstance) {
@@ -19,17 +22,17 @@ export default async function tableRoutes(app: FastifyInstance) {
     {
       schema: {
         tags: ['tables'],
+        summary: 'Rows of a sheet: paged JSON, or Arrow IPC by Accept; filtered, sorted, projected',
         params: versionParams,
         querystring: {
           type: 'object',
           properties: {
             ...sheetQuery,
-            page: { type: 'integer', minimum: 1 },
-            page_size: { type: 'integer', minimum: 1 },
-            offset: { type: 'integer', minimum: 0 },
-            limit: { type: 'integer', minimum: 1 },
+            ...pagingProperties,
+            ...queryProperties,
             int64: { type: 'string', enum: ['number', 'string'], description: 'how JSON writes 64-bit integers' },
           },
+          patternProperties: filterPatternProperties,
           additionalProperties: false,
         },
       },
@@ -38,20 +41,53 @@ export default async function tableRoutes(app: FastifyInstance) {
       const version = findVersion(catalog, req.params.id, req.params.vid);
       const { index, sheet } = findSheet(catalog, version, req.query.sheet);
       const format = formatFromAccept(req.headers.accept);
-      const s = slice(req.query, sheet.row_count, format);
-      const result = await store.run<PageResult>(version.storage_key, index, (table) => ({
-        op: 'page',
-        table,
-        offset: s.offset,
-        limit: s.limit,
-        format,
-        int64AsString: req.query.int64 === 'string',
-        envelope: { total_rows: sheet.row_count, page: s.page, page_size: s.page_size, total_pages: s.total_pages },
-      }), req.log);
+      const query = parseTableQuery(req.query as Record<string, unknown>, sheet.columns);
+      const { offset, size } = requestedWindow(req.query, format);
+      const result = await store.run<PageResult>(
+        version.storage_key,
+        index,
+        (table) => ({ op: 'page', table, query, offset, size, format, int64AsString: req.query.int64 === 'string' }),
+        req.log,
+      );
       return reply
         .header('Content-Type', CONTENT_TYPE[format])
-        .header('X-Total-Rows', String(sheet.row_count))
+        .header('X-Total-Rows', String(result.total_rows))
         .send(Buffer.from(result.body));
+    },
+  );
+
+  app.get<{ Params: VersionParams; Querystring: { sheet?: string; columns: string; limit: number } }>(
+    '/api/datasets/:id/versions/:vid/facets',
+    {
+      schema: {
+        tags: ['tables'],
+        summary: 'Most frequent values and distinct counts of columns, over the filtered rows',
+        params: versionParams,
+        querystring: {
+          type: 'object',
+          required: ['columns'],
+          properties: {
+            ...sheetQuery,
+            columns: { type: 'string', description: 'comma-separated columns to count' },
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+          },
+          patternProperties: filterPatternProperties,
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req, reply) => {
+      const version = findVersion(catalog, req.params.id, req.params.vid);
+      const { index, sheet } = findSheet(catalog, version, req.query.sheet);
+      const { filters, columns } = parseTableQuery(req.query as Record<string, unknown>, sheet.columns);
+      const result = await store.run<FacetsResult>(
+        version.storage_key,
+        index,
+        (table) => ({ op: 'facets', table, query: { filters, sort: [] }, columns: columns!, limit: req.query.limit }),
+        req.log,
+      );
+      const head = JSON.stringify({ version_id: version.id, sheet: sheet.name }).slice(0, -1);
+      return reply.header('Content-Type', 'application/json; charset=utf-8').send(`${head},${result.body.slice(1)}`);
     },
   );
 

@@ -11,38 +11,30 @@ export interface PagingQuery {
   limit?: number;
 }
 
-export interface Slice {
-  offset: number;
-  /** Rows actually in the slice (clipped to the table). */
-  limit: number;
-  page: number;
-  page_size: number;
-  total_pages: number;
-}
+export const pagingProperties = {
+  page: { type: 'integer', minimum: 1 },
+  page_size: { type: 'integer', minimum: 1 },
+  offset: { type: 'integer', minimum: 0 },
+  limit: { type: 'integer', minimum: 1 },
+} as const;
 
 /**
- * Rows to serve from `page`/`page_size` or `offset`/`limit` (not both). JSON pages hold at most
- * MAX_JSON_PAGE rows; Arrow has no cap, and without paging parameters it returns the whole sheet.
+ * The rows asked for, from `page`/`page_size` or `offset`/`limit` (not both): the worker clips them to the
+ * (filtered) table. JSON pages hold at most MAX_JSON_PAGE rows; other formats have no cap and, without
+ * paging parameters, return every row (size null).
  */
-export function slice(q: PagingQuery, totalRows: number, format: PageFormat): Slice {
+export function requestedWindow(q: PagingQuery, format: PageFormat): { offset: number; size: number | null } {
   const byPage = q.page !== undefined || q.page_size !== undefined;
   const byOffset = q.offset !== undefined || q.limit !== undefined;
   if (byPage && byOffset) throw badRequest('use either page and page_size or offset and limit, not both');
-  const whole = format !== 'json' && !byPage && !byOffset;
-  const size = whole ? Math.max(totalRows, 1) : (byOffset ? q.limit : q.page_size) ?? DEFAULT_PAGE_SIZE;
+  if (format !== 'json' && !byPage && !byOffset) return { offset: 0, size: null };
+  const size = (byOffset ? q.limit : q.page_size) ?? DEFAULT_PAGE_SIZE;
   if (format === 'json' && size > MAX_JSON_PAGE) {
     throw badRequest(
       `${byOffset ? 'limit' : 'page_size'} is ${size}; JSON pages hold at most ${MAX_JSON_PAGE} rows (ask for Arrow with Accept: application/vnd.apache.arrow.stream for more)`,
     );
   }
-  const offset = byOffset ? (q.offset ?? 0) : ((q.page ?? 1) - 1) * size;
-  return {
-    offset,
-    limit: Math.max(0, Math.min(size, totalRows - offset)),
-    page: Math.floor(offset / size) + 1,
-    page_size: size,
-    total_pages: Math.ceil(totalRows / size),
-  };
+  return { offset: byOffset ? (q.offset ?? 0) : ((q.page ?? 1) - 1) * size, size };
 }
 
 const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
