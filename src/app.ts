@@ -9,7 +9,9 @@ import openapi from './plugins/openapi.js';
 import storage from './plugins/storage.js';
 import datasetRoutes from './routes/datasets/index.js';
 import healthRoutes from './routes/health/index.js';
+import schemaCompareRoutes from './routes/schema-compare/index.js';
 import tableRoutes from './routes/tables/index.js';
+import versionTagRoutes from './routes/version-tags/index.js';
 import versionRoutes from './routes/versions/index.js';
 
 /** The HTTP side only: routing, validation, streaming uploads in and encoded bytes out. */
@@ -36,6 +38,8 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(metrics);
   await app.register(datasetRoutes);
   await app.register(versionRoutes);
+  await app.register(versionTagRoutes);
+  await app.register(schemaCompareRoutes);
   await app.register(tableRoutes);
   await app.register(healthRoutes);
   return app;

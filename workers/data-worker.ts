@@ -4,9 +4,9 @@
  * holds the sheets placed on it; the server routes every task for a sheet to its shard.
  */
 import pl from 'nodejs-polars';
-import { encodeArrow } from './encoders/arrow.js';
+import { streamExport } from './encoders/export.js';
 import { encodeJsonPage } from './encoders/json.js';
-import type { DataTask, FacetsResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
+import type { DataTask, ExportTask, FacetsResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
 import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
@@ -18,11 +18,20 @@ const frames = new Map<string, pl.DataFrame>();
 
 export default function run(
   task: DataTask,
-): PageResult | FacetsResult | StatisticsResult | LoadResult | TaskFailure | { dropped: number } {
+):
+  | PageResult
+  | FacetsResult
+  | StatisticsResult
+  | LoadResult
+  | TaskFailure
+  | { dropped: number }
+  | Promise<{ total_rows: number } | TaskFailure> {
   try {
     switch (task.op) {
       case 'page':
         return page(task);
+      case 'export':
+        return exportRows(task);
       case 'facets': {
         const { lazy, schema } = open(task.table);
         return { body: computeFacets(applyQuery(lazy, schema, task.query), task.columns, task.limit) };
@@ -46,25 +55,42 @@ export default function run(
 }
 
 /**
- * One page of the (filtered, sorted, projected) sheet. An unfiltered page of a held frame is a zero-copy
+ * One JSON page of the (filtered, sorted, projected) sheet. An unfiltered page of a held frame is a zero-copy
  * slice; everything else is one lazy plan, counted for `total_rows` and sliced for the page.
  */
 function page(task: PageTask): PageResult {
   const { lazy, schema, height } = open(task.table);
   const plan = applyQuery(lazy, schema, task.query);
   const total = task.query.filters.length === 0 && height !== undefined ? height : countRows(plan);
-  const size = task.size ?? Math.max(total - task.offset, 1);
+  const size = task.size;
   const length = Math.max(0, Math.min(size, total - task.offset));
   const frame = plan.slice(task.offset, length).collectSync();
-  const body =
-    task.format === 'json'
-      ? encodeJsonPage(
-          frame,
-          { total_rows: total, page: Math.floor(task.offset / size) + 1, page_size: size, total_pages: Math.ceil(total / size) },
-          task.int64AsString,
-        )
-      : encodeArrow(frame, task.format === 'arrow-stream' ? 'stream' : 'file');
+  const body = encodeJsonPage(
+    frame,
+    { total_rows: total, page: Math.floor(task.offset / size) + 1, page_size: size, total_pages: Math.ceil(total / size) },
+    task.int64AsString,
+  );
   return withTransfer({ body, total_rows: total }, [body]);
+}
+
+/**
+ * The (filtered, sorted, projected) rows, or one window of them, streamed through the task's port in the
+ * requested format after a `{start}` message with the row count.
+ */
+async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
+  try {
+    const { lazy, schema, height } = open(task.table);
+    const plan = applyQuery(lazy, schema, task.query);
+    const total = task.query.filters.length === 0 && height !== undefined ? height : countRows(plan);
+    const length = Math.max(0, Math.min(task.size ?? total, total - task.offset));
+    const frame = plan.slice(task.offset, length).collectSync();
+    task.port.postMessage({ start: true, total_rows: total, rows: frame.height });
+    await streamExport(frame, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas });
+    return { total_rows: total };
+  } catch (err) {
+    task.port.close();
+    throw err;
+  }
 }
 
 /** A sheet as a lazy plan with its schema; `height` when known without a scan (a held frame). */

@@ -11,7 +11,11 @@ export type { FileType, Source, TaskFailure };
 /** A stored sheet: a Parquet file any worker can scan (local) or a frame held by one shard (memory). */
 export type TableRef = { kind: 'parquet'; path: string } | { kind: 'memory'; key: string };
 
-export type PageFormat = 'json' | 'arrow-stream' | 'arrow-file';
+/** Formats streamed in batches: the whole result, or a window of it when paging parameters are given. */
+export type ExportFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow-stream' | 'arrow-file';
+
+/** JSON is served as capped pages; every other format is an export. */
+export type DataFormat = 'json' | ExportFormat;
 
 /** The JSON page's envelope fields besides `data` and `columns`; the worker writes the whole body. */
 export interface PageEnvelope {
@@ -43,11 +47,22 @@ export interface PageTask {
   table: TableRef;
   query: TableQuery;
   offset: number;
-  /** Rows per page; null: every row from `offset` on (Arrow without paging parameters). */
-  size: number | null;
-  format: PageFormat;
+  /** Rows per page (JSON pages always have one). */
+  size: number;
   /** Write Int64/UInt64 as JSON strings, for clients whose numbers are doubles. */
   int64AsString: boolean;
+}
+
+/** Streams the (filtered, sorted, projected) rows through `port`; the task's result comes after `{end}`. */
+export interface ExportTask {
+  op: 'export';
+  table: TableRef;
+  query: TableQuery;
+  offset: number;
+  size: number | null;
+  format: ExportFormat;
+  neutralizeFormulas: boolean;
+  port: import('node:worker_threads').MessagePort;
 }
 
 export interface FacetsTask {
@@ -76,7 +91,7 @@ export interface DropTask {
   keys: string[];
 }
 
-export type DataTask = PageTask | FacetsTask | StatisticsTask | LoadTask | DropTask;
+export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask;
 
 /** Encoded bytes, ready to send, and the rows the query matched (before paging). */
 export interface PageResult {

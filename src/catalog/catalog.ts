@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3';
 import { isoNow } from '../errors.js';
-import type { Dataset, SheetInfo, StoredVersion, Version } from './types.js';
+import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
 export interface NewVersion {
   storageKey: string;
@@ -54,6 +54,21 @@ CREATE TABLE IF NOT EXISTS statistics (
   body TEXT NOT NULL,
   PRIMARY KEY (version_id, sheet)
 );
+-- Version tags: one row per (dataset, name). The composite foreign key makes it impossible for a tag to point
+-- at another dataset's version, and deletes the tag together with its version (or its dataset, whose
+-- versions cascade). Created IF NOT EXISTS, so an existing DATA_DIR gains the table on start.
+CREATE UNIQUE INDEX IF NOT EXISTS versions_id_dataset ON versions (id, dataset_id);
+CREATE TABLE IF NOT EXISTS version_tags (
+  dataset_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  version_id INTEGER NOT NULL,
+  description TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (dataset_id, name),
+  FOREIGN KEY (version_id, dataset_id) REFERENCES versions (id, dataset_id) ON DELETE CASCADE
+);
+CREATE INDEX IF NOT EXISTS version_tags_by_version ON version_tags (version_id, dataset_id);
 CREATE VIEW IF NOT EXISTS dataset_view AS
 SELECT d.id, d.name, d.description, d.tags, d.created_at, d.updated_at,
        cur.version_number AS current_version,
@@ -63,6 +78,10 @@ FROM datasets d
 LEFT JOIN versions cur ON cur.id = (
   SELECT v.id FROM versions v WHERE v.dataset_id = d.id ORDER BY v.version_number DESC LIMIT 1);
 `;
+
+const TAG_SELECT = `
+SELECT t.name, t.dataset_id, t.version_id, v.version_number, t.description, t.created_at, t.updated_at
+FROM version_tags t JOIN versions v ON v.id = t.version_id`;
 
 type DatasetRecord = Omit<Dataset, 'tags'> & { tags: string };
 type VersionRecord = Omit<StoredVersion, 'sheets' | 'row_count'>;
@@ -243,6 +262,61 @@ export class Catalog {
       const columns = JSON.parse(r.columns);
       return { name: r.name, row_count: r.row_count, column_count: columns.length, columns };
     });
+  }
+
+  /** The version with this per-dataset number, if it exists (numbers of deleted versions are not reused). */
+  versionByNumber(datasetId: number, versionNumber: number): StoredVersion | undefined {
+    const row = this.db
+      .prepare('SELECT * FROM versions WHERE dataset_id = ? AND version_number = ?')
+      .get(datasetId, versionNumber) as VersionRecord | undefined;
+    return row && this.withSheets(row);
+  }
+
+  /**
+   * Creates the tag `name` on a dataset, or moves it to `versionId`. `description` undefined keeps the current
+   * one (null when created); null clears it. Returns undefined when the version is not one of the dataset's.
+   * One transaction: the ownership check, the created-or-moved decision and the write see the same state.
+   */
+  setVersionTag(
+    datasetId: number,
+    name: string,
+    versionId: number,
+    description: string | null | undefined,
+  ): { tag: VersionTag; created: boolean } | undefined {
+    return this.db.transaction(() => {
+      const owned = this.db.prepare('SELECT 1 FROM versions WHERE id = ? AND dataset_id = ?').get(versionId, datasetId);
+      if (!owned) return undefined;
+      const existing = this.db
+        .prepare('SELECT description FROM version_tags WHERE dataset_id = ? AND name = ?')
+        .get(datasetId, name) as { description: string | null } | undefined;
+      const now = isoNow();
+      if (existing) {
+        this.db
+          .prepare('UPDATE version_tags SET version_id = ?, description = ?, updated_at = ? WHERE dataset_id = ? AND name = ?')
+          .run(versionId, description === undefined ? existing.description : description, now, datasetId, name);
+      } else {
+        this.db
+          .prepare(
+            'INSERT INTO version_tags (dataset_id, name, version_id, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)',
+          )
+          .run(datasetId, name, versionId, description ?? null, now, now);
+      }
+      return { tag: this.versionTag(datasetId, name)!, created: !existing };
+    })();
+  }
+
+  versionTag(datasetId: number, name: string): VersionTag | undefined {
+    return this.db.prepare(`${TAG_SELECT} WHERE t.dataset_id = ? AND t.name = ?`).get(datasetId, name) as VersionTag | undefined;
+  }
+
+  /** A dataset's version tags, by name. */
+  versionTags(datasetId: number): VersionTag[] {
+    return this.db.prepare(`${TAG_SELECT} WHERE t.dataset_id = ? ORDER BY t.name`).all(datasetId) as VersionTag[];
+  }
+
+  /** True when the tag existed. */
+  deleteVersionTag(datasetId: number, name: string): boolean {
+    return this.db.prepare('DELETE FROM version_tags WHERE dataset_id = ? AND name = ?').run(datasetId, name).changes > 0;
   }
 
   cachedStatistics(versionId: number, sheet: string): string | undefined {

@@ -44,3 +44,17 @@ export interface Version {
 export interface StoredVersion extends Version {
   storage_key: string;
 }
+
+/**
+ * A version tag: a name (such as `production`) that points at one version of a dataset. Unique per dataset,
+ * movable to another version of the same dataset; removed with the version it points at.
+ */
+export interface VersionTag {
+  name: string;
+  dataset_id: number;
+  version_id: number;
+  version_number: number;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}

@@ -1,6 +1,6 @@
 import type { Catalog } from '../catalog/catalog.js';
-import type { Dataset, SheetInfo, StoredVersion, Version } from '../catalog/types.js';
-import { notFound } from '../errors.js';
+import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from '../catalog/types.js';
+import { ApiError, notFound } from '../errors.js';
 
 /** Lookups shared by the route groups: each answers 404 with the contract's error code for what is missing. */
 
@@ -23,6 +23,25 @@ export function findLatestVersion(catalog: Catalog, datasetId: number): StoredVe
   if (!version) throw notFound('version', `dataset ${datasetId} has no versions`);
   return version;
 }
+
+/** The version with this per-dataset version_number. */
+export function findVersionByNumber(catalog: Catalog, datasetId: number, versionNumber: number): StoredVersion {
+  findDataset(catalog, datasetId);
+  const version = catalog.versionByNumber(datasetId, versionNumber);
+  if (!version) throw notFound('version', `dataset ${datasetId} has no version number ${versionNumber}`);
+  return version;
+}
+
+/** A version tag of the dataset; 404 `tag_not_found` when the dataset has no tag of that name. */
+export function findVersionTag(catalog: Catalog, datasetId: number, name: string): VersionTag {
+  findDataset(catalog, datasetId);
+  const tag = catalog.versionTag(datasetId, name);
+  if (!tag) throw tagNotFound(datasetId, name);
+  return tag;
+}
+
+export const tagNotFound = (datasetId: number, name: string) =>
+  new ApiError(404, 'tag_not_found', `dataset ${datasetId} has no version tag ${JSON.stringify(name)}`);
 
 /** The named sheet, or the first when no name is given. */
 export function findSheet(catalog: Catalog, version: Version, name: string | undefined): { index: number; sheet: SheetInfo } {

@@ -1,3 +1,4 @@
+import type { TransferListItem } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
@@ -37,7 +38,13 @@ export class LocalStore implements TableStore {
       taskTimeoutMs: limits.parseTimeoutMs,
       failure: parseFailure,
     });
-    this.dataPool = new WorkerPool('data', 'data-worker', { minThreads: workers, maxThreads: workers, maxQueue, failure: retryableFailure });
+    this.dataPool = new WorkerPool('data', 'data-worker', {
+      minThreads: workers,
+      maxThreads: workers,
+      maxQueue,
+      concurrentTasksPerWorker: 4,
+      failure: retryableFailure,
+    });
   }
 
   static async open(dataDir: string, limits: StoreLimits, knownKeys: Set<string>): Promise<LocalStore> {
@@ -84,9 +91,9 @@ export class LocalStore implements TableStore {
     };
   }
 
-  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger): Promise<T> {
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
     const path = join(this.versionsDir, key, `sheet-${sheetIndex}.parquet`);
-    return this.dataPool.run<T>(task({ kind: 'parquet', path }), [], log);
+    return this.dataPool.run<T>(task({ kind: 'parquet', path }), transfer, log);
   }
 
   download(key: string) {

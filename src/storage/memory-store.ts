@@ -1,3 +1,4 @@
+import type { TransferListItem } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
@@ -49,6 +50,7 @@ export class MemoryStore implements TableStore {
           minThreads: 1,
           maxThreads: 1,
           maxQueue,
+          concurrentTasksPerWorker: 4,
           failure: () => dataLost(),
           onWorkerLost: () => this.forgetShard(i),
         }),
@@ -151,10 +153,10 @@ export class MemoryStore implements TableStore {
     this.shardBytes[shard] = 0;
   }
 
-  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger): Promise<T> {
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
     const placement = this.placements.get(key);
     if (!placement) throw dataLost();
-    return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), [], log);
+    return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log);
   }
 
   download(key: string): Buffer {

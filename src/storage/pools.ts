@@ -1,3 +1,4 @@
+import type { TransferListItem } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import { Piscina } from 'piscina';
 import { ApiError } from '../errors.js';
@@ -13,6 +14,8 @@ export interface PoolOptions {
   /** Tasks allowed to wait; past it a request gets 503 instead of joining an ever longer queue. */
   maxQueue: number;
   idleTimeout?: number;
+  /** Tasks a worker interleaves: exports wait on the client between batches, and must not hold the worker. */
+  concurrentTasksPerWorker?: number;
   /** A task running longer is stopped (its worker is terminated and replaced). */
   taskTimeoutMs?: number;
   /** The error a client gets when its task's worker died or timed out. */
@@ -48,6 +51,7 @@ export class WorkerPool {
       maxThreads: options.maxThreads,
       maxQueue: options.maxQueue,
       idleTimeout: options.idleTimeout ?? Number.POSITIVE_INFINITY,
+      concurrentTasksPerWorker: options.concurrentTasksPerWorker ?? 1,
     });
     // Piscina emits 'error' for a worker that dies between tasks; unheard, that event would end the process.
     this.piscina.on('error', () => undefined);
@@ -62,13 +66,13 @@ export class WorkerPool {
    * ApiError with its status and detail; a full queue becomes 503 with Retry-After. With a logger, one
    * debug line per task carries the request id, the pool and the worker's time.
    */
-  async run<T>(task: DataTask | ParseTask, transferList: ArrayBuffer[] = [], log?: FastifyBaseLogger): Promise<T> {
+  async run<T>(task: DataTask | ParseTask, transferList: TransferListItem[] = [], log?: FastifyBaseLogger): Promise<T> {
     if (this.piscina.queueSize >= this.maxQueue) throw overloaded(this.name);
     const started = performance.now();
     const timeout = this.options.taskTimeoutMs;
     let result: unknown;
     try {
-      result = await this.piscina.run(task, { transferList, signal: timeout ? AbortSignal.timeout(timeout) : undefined });
+      result = await this.piscina.run(task, { transferList: transferList as never, signal: timeout ? AbortSignal.timeout(timeout) : undefined });
     } catch (err) {
       const message = String((err as Error)?.message ?? err);
       if (/queue is at limit/i.test(message)) throw overloaded(this.name);

@@ -1,3 +1,4 @@
+import type { TransferListItem } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
@@ -22,7 +23,7 @@ export interface TableStore {
   readonly backend: 'local' | 'memory';
   openUpload(): Promise<UploadSink>;
   /** Runs a page or statistics task for sheet `sheetIndex` of a stored version on the worker that can answer it. */
-  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger): Promise<T>;
+  run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer?: TransferListItem[]): Promise<T>;
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
   stats(): StoreStats;

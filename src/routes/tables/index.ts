@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredVersion } from '../../catalog/types.js';
 import { isoNow } from '../../errors.js';
-import type { FacetsResult, PageResult, StatisticsResult } from '../../../workers/protocol.js';
+import type { DataFormat, FacetsResult, PageResult, StatisticsResult } from '../../../workers/protocol.js';
 import { findLatestVersion, findSheet, findVersion } from '../lookup.js';
 import { datasetParams, sheetQuery, versionParams, type DatasetParams, type VersionParams } from '../schemas.js';
-import { CONTENT_TYPE, formatFromAccept, pagingProperties, requestedWindow, type PagingQuery } from './paging.js';
+import { startExport } from './export.js';
+import { FORMATS, chooseFormat, contentType, pagingProperties, requestedWindow, type PagingQuery } from './paging.js';
 import { filterPatternProperties, parseTableQuery, queryProperties } from './query.js';
 
 interface DataQuery extends PagingQuery {
@@ -12,6 +13,8 @@ interface DataQuery extends PagingQuery {
   int64?: 'number' | 'string';
   columns?: string;
   sort?: string;
+  format?: DataFormat;
+  csv_safe?: boolean;
 }
 
 export default async function tableRoutes(app: FastifyInstance) {
@@ -22,7 +25,7 @@ export default async function tableRoutes(app: FastifyInstance) {
     {
       schema: {
         tags: ['tables'],
-        summary: 'Rows of a sheet: paged JSON, or Arrow IPC by Accept; filtered, sorted, projected',
+        summary: 'Rows of a sheet, filtered, sorted and projected: JSON pages, or a streamed export (Arrow, CSV, NDJSON, Parquet)',
         params: versionParams,
         querystring: {
           type: 'object',
@@ -31,6 +34,8 @@ export default async function tableRoutes(app: FastifyInstance) {
             ...pagingProperties,
             ...queryProperties,
             int64: { type: 'string', enum: ['number', 'string'], description: 'how JSON writes 64-bit integers' },
+            format: { type: 'string', enum: FORMATS, description: 'instead of Accept: json, csv, ndjson, parquet, arrow-stream, arrow-file' },
+            csv_safe: { type: 'boolean', default: false, description: 'CSV: prefix cells starting with = + - @ with \' (formula injection)' },
           },
           patternProperties: filterPatternProperties,
           additionalProperties: false,
@@ -40,17 +45,25 @@ export default async function tableRoutes(app: FastifyInstance) {
     async (req, reply) => {
       const version = findVersion(catalog, req.params.id, req.params.vid);
       const { index, sheet } = findSheet(catalog, version, req.query.sheet);
-      const format = formatFromAccept(req.headers.accept);
+      const format = chooseFormat(req.query.format, req.headers.accept);
       const query = parseTableQuery(req.query as Record<string, unknown>, sheet.columns);
       const { offset, size } = requestedWindow(req.query, format);
+      if (format !== 'json') {
+        const exported = await startExport(
+          store,
+          { key: version.storage_key, sheetIndex: index, query, offset, size, format, neutralizeFormulas: req.query.csv_safe === true },
+          req.log,
+        );
+        return reply.header('Content-Type', contentType(format)).header('X-Total-Rows', String(exported.totalRows)).send(exported.body);
+      }
       const result = await store.run<PageResult>(
         version.storage_key,
         index,
-        (table) => ({ op: 'page', table, query, offset, size, format, int64AsString: req.query.int64 === 'string' }),
+        (table) => ({ op: 'page', table, query, offset, size: size!, int64AsString: req.query.int64 === 'string' }),
         req.log,
       );
       return reply
-        .header('Content-Type', CONTENT_TYPE[format])
+        .header('Content-Type', contentType('json'))
         .header('X-Total-Rows', String(result.total_rows))
         .send(Buffer.from(result.body));
     },

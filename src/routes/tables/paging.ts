@@ -1,5 +1,5 @@
 import { badRequest } from '../../errors.js';
-import type { PageFormat } from '../../../workers/protocol.js';
+import type { DataFormat } from '../../../workers/protocol.js';
 
 export const MAX_JSON_PAGE = 1000;
 export const DEFAULT_PAGE_SIZE = 100;
@@ -20,10 +20,10 @@ export const pagingProperties = {
 
 /**
  * The rows asked for, from `page`/`page_size` or `offset`/`limit` (not both): the worker clips them to the
- * (filtered) table. JSON pages hold at most MAX_JSON_PAGE rows; other formats have no cap and, without
- * paging parameters, return every row (size null).
+ * (filtered) table. JSON pages hold at most MAX_JSON_PAGE rows; exports (every other format) have no cap
+ * and, without paging parameters, stream every row (size null).
  */
-export function requestedWindow(q: PagingQuery, format: PageFormat): { offset: number; size: number | null } {
+export function requestedWindow(q: PagingQuery, format: DataFormat): { offset: number; size: number | null } {
   const byPage = q.page !== undefined || q.page_size !== undefined;
   const byOffset = q.offset !== undefined || q.limit !== undefined;
   if (byPage && byOffset) throw badRequest('use either page and page_size or offset and limit, not both');
@@ -31,24 +31,34 @@ export function requestedWindow(q: PagingQuery, format: PageFormat): { offset: n
   const size = (byOffset ? q.limit : q.page_size) ?? DEFAULT_PAGE_SIZE;
   if (format === 'json' && size > MAX_JSON_PAGE) {
     throw badRequest(
-      `${byOffset ? 'limit' : 'page_size'} is ${size}; JSON pages hold at most ${MAX_JSON_PAGE} rows (ask for Arrow with Accept: application/vnd.apache.arrow.stream for more)`,
+      `${byOffset ? 'limit' : 'page_size'} is ${size}; JSON pages hold at most ${MAX_JSON_PAGE} rows (for more, ask for an export: Arrow, CSV, NDJSON or Parquet by Accept or ?format=)`,
     );
   }
   return { offset: byOffset ? (q.offset ?? 0) : ((q.page ?? 1) - 1) * size, size };
 }
 
-const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
-const ARROW_FILE = 'application/vnd.apache.arrow.file';
+const MEDIA_TYPES: Record<DataFormat, string> = {
+  json: 'application/json',
+  csv: 'text/csv',
+  ndjson: 'application/x-ndjson',
+  parquet: 'application/vnd.apache.parquet',
+  'arrow-stream': 'application/vnd.apache.arrow.stream',
+  'arrow-file': 'application/vnd.apache.arrow.file',
+};
 
-export function formatFromAccept(accept: string | undefined): PageFormat {
-  if (!accept) return 'json';
-  if (accept.includes(ARROW_STREAM)) return 'arrow-stream';
-  if (accept.includes(ARROW_FILE)) return 'arrow-file';
+export const FORMATS = Object.keys(MEDIA_TYPES) as DataFormat[];
+
+/** `?format=` wins; then the first media type of Accept that we produce; JSON otherwise. */
+export function chooseFormat(format: DataFormat | undefined, accept: string | undefined): DataFormat {
+  if (format) return format;
+  for (const part of (accept ?? '').split(',')) {
+    const type = part.split(';')[0].trim().toLowerCase();
+    const found = FORMATS.find((f) => MEDIA_TYPES[f] === type);
+    if (found) return found;
+  }
   return 'json';
 }
 
-export const CONTENT_TYPE: Record<PageFormat, string> = {
-  json: 'application/json; charset=utf-8',
-  'arrow-stream': ARROW_STREAM,
-  'arrow-file': ARROW_FILE,
-};
+export function contentType(format: DataFormat): string {
+  return format === 'json' || format === 'csv' ? `${MEDIA_TYPES[format]}; charset=utf-8` : MEDIA_TYPES[format];
+}

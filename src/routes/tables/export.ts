@@ -1,0 +1,60 @@
+import { MessageChannel } from 'node:worker_threads';
+import { Readable } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
+import type { TableStore } from '../../storage/store.js';
+import type { ExportFormat, ExportTask, TableQuery } from '../../../workers/protocol.js';
+
+export interface ExportRequest {
+  key: string;
+  sheetIndex: number;
+  query: TableQuery;
+  offset: number;
+  size: number | null;
+  format: ExportFormat;
+  neutralizeFormulas: boolean;
+}
+
+/**
+ * Starts an export in the worker that holds or can read the sheet, and resolves once its row count is
+ * known (so a bad filter is still a clean 4xx) with a stream of the encoded bytes. The worker sends a
+ * batch only when this stream asks for more, so a slow client never makes the main thread buffer the table.
+ */
+export function startExport(store: TableStore, req: ExportRequest, log: FastifyBaseLogger): Promise<{ totalRows: number; body: Readable }> {
+  const { port1, port2 } = new MessageChannel();
+  const body = new Readable({
+    read() {
+      port1.postMessage('more');
+    },
+    destroy(err, done) {
+      port1.postMessage('cancel');
+      port1.close();
+      done(err);
+    },
+  });
+
+  return new Promise((resolve, reject) => {
+    let started = false;
+    port1.on('message', (m: { start?: true; total_rows?: number; chunk?: ArrayBuffer; end?: true }) => {
+      if (m.start) {
+        started = true;
+        resolve({ totalRows: m.total_rows!, body });
+      } else if (m.chunk) body.push(Buffer.from(m.chunk));
+      else if (m.end) body.push(null);
+    });
+    const task = (table: ExportTask['table']): ExportTask => ({
+      op: 'export',
+      table,
+      query: req.query,
+      offset: req.offset,
+      size: req.size,
+      format: req.format,
+      neutralizeFormulas: req.neutralizeFormulas,
+      port: port2,
+    });
+    store.run(req.key, req.sheetIndex, task, log, [port2]).catch((err) => {
+      port1.close();
+      if (started) body.destroy(err);
+      else reject(err);
+    });
+  });
+}

@@ -1,0 +1,96 @@
+import type { MessagePort } from 'node:worker_threads';
+import pl from 'nodejs-polars';
+import type { ExportFormat } from '../protocol.js';
+import { encodeArrow } from './arrow.js';
+import { jsonReady } from './json.js';
+import { ownedCopy } from '../transfer.js';
+
+/** Rows encoded per message: big enough to amortise the call, small enough to bound both threads' memory. */
+const BATCH_ROWS = 65_536;
+/** Whole-file formats (Parquet, Arrow file) are sent in slices of this size. */
+const SLICE_BYTES = 1 << 20;
+/** Messages the main thread may hold unread; more waits for its "more" (credit-based flow control). */
+const CREDITS = 4;
+
+export interface ExportOptions {
+  /** CSV only: prefix cells that begin with = + - @ with ' so spreadsheets do not run them as formulas. */
+  neutralizeFormulas: boolean;
+}
+
+/**
+ * Streams `frame` to the main thread through `port` in the requested format: `{chunk}` messages, then
+ * `{end: true}`. Row formats (CSV, NDJSON, Arrow stream) are encoded batch by batch, so the first bytes leave
+ * at once; Parquet and the Arrow file format need their footer, so they are encoded whole here and sent in
+ * slices. Either way the main thread never holds more than CREDITS messages.
+ */
+export async function streamExport(frame: pl.DataFrame, format: ExportFormat, port: MessagePort, options: ExportOptions): Promise<void> {
+  let credits = CREDITS;
+  let wake: (() => void) | undefined;
+  let cancelled = false;
+  port.on('message', (m: 'more' | 'cancel') => {
+    if (m === 'cancel') cancelled = true;
+    else credits++;
+    wake?.();
+  });
+  const send = async (bytes: Uint8Array) => {
+    while (credits === 0 && !cancelled) await new Promise<void>((r) => (wake = r));
+    if (cancelled) return false;
+    credits--;
+    const chunk = ownedCopy(bytes);
+    port.postMessage({ chunk }, [chunk]);
+    return true;
+  };
+
+  try {
+    if (format === 'parquet' || format === 'arrow-file') {
+      const whole = format === 'parquet' ? frame.writeParquet({ compression: 'zstd' }) : new Uint8Array(encodeArrow(frame, 'file'));
+      for (let at = 0; at < whole.length; at += SLICE_BYTES) if (!(await send(whole.subarray(at, at + SLICE_BYTES)))) return;
+    } else {
+      const prepared = format === 'csv' && options.neutralizeFormulas ? neutralize(frame) : frame;
+      const batches = Math.max(1, Math.ceil(prepared.height / BATCH_ROWS));
+      for (let b = 0; b < batches; b++) {
+        const batch = prepared.slice(b * BATCH_ROWS, BATCH_ROWS);
+        if (!(await send(encodeBatch(batch, format, b === 0, b === batches - 1)))) return;
+      }
+    }
+    port.postMessage({ end: true });
+  } finally {
+    port.close();
+  }
+}
+
+function encodeBatch(batch: pl.DataFrame, format: ExportFormat, first: boolean, last: boolean): Uint8Array {
+  switch (format) {
+    case 'csv':
+      return batch.writeCSV({ includeHeader: first, datetimeFormat: '%Y-%m-%dT%H:%M:%S%.f' });
+    case 'ndjson':
+      return batch.height === 0 ? new Uint8Array(0) : jsonReady(batch).writeJSON({ format: 'lines' });
+    default:
+      return arrowStreamPart(batch, first, last);
+  }
+}
+
+/**
+ * One Arrow IPC stream made of per-batch streams: Polars writes each batch as schema + record batch + end
+ * marker, so every batch after the first drops its schema message, and every batch but the last its
+ * 8-byte end-of-stream marker.
+ */
+function arrowStreamPart(batch: pl.DataFrame, first: boolean, last: boolean): Uint8Array {
+  let bytes = new Uint8Array(encodeArrow(batch, 'stream'));
+  if (!first) {
+    const view = new DataView(bytes.buffer, bytes.byteOffset);
+    const metadataLength = view.getInt32(4, true); // after the 0xFFFFFFFF continuation marker
+    bytes = bytes.subarray(8 + metadataLength);
+  }
+  return last ? bytes : bytes.subarray(0, bytes.length - 8);
+}
+
+function neutralize(frame: pl.DataFrame): pl.DataFrame {
+  return frame.select(
+    ...frame.getColumns().map((s) => {
+      if (s.dtype.variant !== 'String' && s.dtype.variant !== 'Utf8') return pl.col(s.name);
+      const c = pl.col(s.name);
+      return pl.when(c.str.contains('^[=+\\-@\\t\\r]')).then(pl.lit("'").add(c)).otherwise(c).alias(s.name);
+    }),
+  );
+}
