@@ -9,6 +9,7 @@ import openapi from './plugins/openapi.js';
 import storage from './plugins/storage.js';
 import datasetRoutes from './routes/datasets/index.js';
 import healthRoutes from './routes/health/index.js';
+import queryRoutes from './routes/query/index.js';
 import schemaCompareRoutes from './routes/schema-compare/index.js';
 import tableRoutes from './routes/tables/index.js';
 import versionTagRoutes from './routes/version-tags/index.js';
@@ -41,6 +42,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(versionTagRoutes);
   await app.register(schemaCompareRoutes);
   await app.register(tableRoutes);
+  await app.register(queryRoutes);
   await app.register(healthRoutes);
   return app;
 }

@@ -17,6 +17,10 @@ export interface Config {
   maxQueue: number;
   /** Event-loop delay (ms) above which new API requests get 503; 0 turns this off. */
   shedEventLoopDelayMs: number;
+  /** A SQL query running longer is stopped (400). */
+  sqlTimeoutMs: number;
+  /** A SQL result with more rows is refused (400). */
+  sqlMaxRows: number;
   /** Longest a request may take to arrive, upload body included. */
   requestTimeoutMs: number;
   /** A parse running longer is stopped and the upload refused. */
@@ -80,6 +84,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shedEventLoopDelayMs: integer(get, 'SHED_EVENT_LOOP_DELAY_MS', 500, 0, 60_000),
     parseTimeoutMs: integer(get, 'PARSE_TIMEOUT_S', 300, 1, 86_400) * 1000,
     requestTimeoutMs: integer(get, 'REQUEST_TIMEOUT_S', 600, 1, 86_400) * 1000,
+    sqlTimeoutMs: integer(get, 'SQL_TIMEOUT_S', 30, 1, 86_400) * 1000,
+    sqlMaxRows: integer(get, 'SQL_MAX_ROWS', 1_000_000, 1, 100_000_000),
     // Half the machine: parsing needs room beside what is stored, and the process must never die of memory.
     memoryLimitBytes: byteSize(get, 'MEMORY_LIMIT', Math.floor(totalmem() / 2)),
     logLevel,

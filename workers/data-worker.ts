@@ -4,9 +4,10 @@
  * holds the sheets placed on it; the server routes every task for a sheet to its shard.
  */
 import pl from 'nodejs-polars';
+import { encodeArrow } from './encoders/arrow.js';
 import { streamExport } from './encoders/export.js';
 import { encodeJsonPage } from './encoders/json.js';
-import type { DataTask, ExportTask, FacetsResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
+import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
 import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
@@ -23,6 +24,7 @@ export default function run(
   | FacetsResult
   | StatisticsResult
   | LoadResult
+  | SnapshotResult
   | TaskFailure
   | { dropped: number }
   | Promise<{ total_rows: number } | TaskFailure> {
@@ -44,6 +46,10 @@ export default function run(
       case 'load': {
         frames.set(task.key, pl.readIPC(Buffer.from(task.ipc)));
         return { bytes: task.ipc.byteLength };
+      }
+      case 'snapshot': {
+        const ipc = encodeArrow(held(task.table.kind === 'memory' ? task.table.key : ''), 'file');
+        return withTransfer({ ipc }, [ipc]);
       }
       case 'drop':
         return { dropped: task.keys.filter((k) => frames.delete(k)).length };

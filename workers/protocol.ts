@@ -65,6 +65,36 @@ export interface ExportTask {
   port: import('node:worker_threads').MessagePort;
 }
 
+/** Memory backend: a copy of a held sheet as Arrow IPC, for a query worker that holds no data. */
+export interface SnapshotTask {
+  op: 'snapshot';
+  table: TableRef;
+}
+
+export interface SnapshotResult {
+  ipc: ArrayBuffer;
+}
+
+/** A table a SQL query may read: a sheet's Parquet file, or a snapshot of a held frame. */
+export interface QueryTable {
+  name: string;
+  source: { kind: 'parquet'; path: string } | { kind: 'ipc'; ipc: ArrayBuffer };
+}
+
+/** Read-only SQL over a version's sheets, already checked by the server; runs in a disposable worker. */
+export interface SqlTask {
+  op: 'sql';
+  sql: string;
+  tables: QueryTable[];
+  /** A result with more rows is refused (400). */
+  maxRows: number;
+  offset: number;
+  /** Rows per JSON page; null for Arrow without paging (the whole result). */
+  size: number | null;
+  format: 'json' | 'arrow-stream' | 'arrow-file';
+  int64AsString: boolean;
+}
+
 export interface FacetsTask {
   op: 'facets';
   table: TableRef;
@@ -91,7 +121,7 @@ export interface DropTask {
   keys: string[];
 }
 
-export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask;
+export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask | SnapshotTask;
 
 /** Encoded bytes, ready to send, and the rows the query matched (before paging). */
 export interface PageResult {

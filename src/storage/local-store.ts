@@ -4,9 +4,9 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, ParseResult, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, ParseResult, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { WorkerPool, parseFailure, retryableFailure } from './pools.js';
+import { WorkerPool, createQueryPool, parseFailure, retryableFailure } from './pools.js';
 import type { StoreLimits, TableStore, UploadSink } from './store.js';
 
 /**
@@ -23,6 +23,7 @@ export class LocalStore implements TableStore {
   readonly backend = 'local';
   private readonly parsePool: WorkerPool;
   private readonly dataPool: WorkerPool;
+  private readonly queryPool: WorkerPool;
   private readonly stagingDir: string;
   private readonly versionsDir: string;
 
@@ -45,6 +46,7 @@ export class LocalStore implements TableStore {
       concurrentTasksPerWorker: 4,
       failure: retryableFailure,
     });
+    this.queryPool = createQueryPool(limits);
   }
 
   static async open(dataDir: string, limits: StoreLimits, knownKeys: Set<string>): Promise<LocalStore> {
@@ -92,8 +94,16 @@ export class LocalStore implements TableStore {
   }
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
-    const path = join(this.versionsDir, key, `sheet-${sheetIndex}.parquet`);
-    return this.dataPool.run<T>(task({ kind: 'parquet', path }), transfer, log);
+    return this.dataPool.run<T>(task({ kind: 'parquet', path: this.sheetPath(key, sheetIndex) }), transfer, log);
+  }
+
+  sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
+    const tables = sheets.map((name, i) => ({ name, source: { kind: 'parquet' as const, path: this.sheetPath(key, i) } }));
+    return this.queryPool.run<T>(task(tables), [], log);
+  }
+
+  private sheetPath(key: string, sheetIndex: number): string {
+    return join(this.versionsDir, key, `sheet-${sheetIndex}.parquet`);
   }
 
   download(key: string) {
@@ -105,11 +115,11 @@ export class LocalStore implements TableStore {
   }
 
   stats() {
-    return { pools: [this.parsePool.stats(), this.dataPool.stats()] };
+    return { pools: [this.parsePool.stats(), this.dataPool.stats(), this.queryPool.stats()] };
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), this.dataPool.destroy()]);
+    await Promise.all([this.parsePool.destroy(), this.dataPool.destroy(), this.queryPool.destroy()]);
   }
 }
 

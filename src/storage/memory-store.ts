@@ -4,8 +4,8 @@ import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
-import type { DataTask, FileType, LoadResult, ParseResult, TableRef } from '../../workers/protocol.js';
-import { WorkerPool, parseFailure } from './pools.js';
+import type { DataTask, FileType, LoadResult, ParseResult, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
+import { WorkerPool, createQueryPool, parseFailure } from './pools.js';
 import type { StoreLimits, StoreStats, TableStore, UploadSink } from './store.js';
 
 interface Placement {
@@ -24,6 +24,7 @@ export class MemoryStore implements TableStore {
   readonly backend = 'memory';
   private readonly parsePool: WorkerPool;
   private readonly shards: WorkerPool[];
+  private readonly queryPool: WorkerPool;
   private readonly shardBytes: number[];
   private readonly placements = new Map<string, Placement>();
   private readonly sources = new Map<string, Buffer>();
@@ -56,6 +57,7 @@ export class MemoryStore implements TableStore {
         }),
     );
     this.shardBytes = this.shards.map(() => 0);
+    this.queryPool = createQueryPool(limits);
   }
 
   async openUpload(): Promise<UploadSink> {
@@ -159,6 +161,18 @@ export class MemoryStore implements TableStore {
     return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log);
   }
 
+  /** The shard sends a copy of each sheet; the query runs in a disposable worker that can be stopped. */
+  async sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
+    const placement = this.placements.get(key);
+    if (!placement) throw dataLost();
+    const tables: QueryTable[] = [];
+    for (const [i, name] of sheets.entries()) {
+      const { ipc } = await this.shards[placement.shard].run<SnapshotResult>({ op: 'snapshot', table: { kind: 'memory', key: `${key}/${i}` } }, [], log);
+      tables.push({ name, source: { kind: 'ipc', ipc } });
+    }
+    return this.queryPool.run<T>(task(tables), tables.map((t) => (t.source as { ipc: ArrayBuffer }).ipc), log);
+  }
+
   download(key: string): Buffer {
     const bytes = this.sources.get(key);
     if (!bytes) throw dataLost();
@@ -182,7 +196,7 @@ export class MemoryStore implements TableStore {
     const shards = this.shards.map((_, shard) => ({ shard, versions: 0, bytes: this.shardBytes[shard] }));
     for (const p of this.placements.values()) shards[p.shard].versions++;
     return {
-      pools: [this.parsePool.stats(), ...this.shards.map((s) => s.stats())],
+      pools: [this.parsePool.stats(), ...this.shards.map((s) => s.stats()), this.queryPool.stats()],
       shards,
       source_bytes: this.sourceBytes,
       memory_limit_bytes: this.memoryLimit,
@@ -196,7 +210,7 @@ export class MemoryStore implements TableStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), ...this.shards.map((s) => s.destroy())]);
+    await Promise.all([this.parsePool.destroy(), this.queryPool.destroy(), ...this.shards.map((s) => s.destroy())]);
   }
 
   private leastLoadedShard(): number {

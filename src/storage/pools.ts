@@ -2,11 +2,11 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import { Piscina } from 'piscina';
 import { ApiError } from '../errors.js';
-import { isFailure, type DataTask, type ParseTask } from '../../workers/protocol.js';
+import { isFailure, type DataTask, type ParseTask, type SqlTask } from '../../workers/protocol.js';
 
 const WORKERS_DIR = new URL('../../workers/', import.meta.url);
 
-export type WorkerEntry = 'parse-worker' | 'data-worker';
+export type WorkerEntry = 'parse-worker' | 'data-worker' | 'query-worker';
 
 export interface PoolOptions {
   minThreads: number;
@@ -66,7 +66,7 @@ export class WorkerPool {
    * ApiError with its status and detail; a full queue becomes 503 with Retry-After. With a logger, one
    * debug line per task carries the request id, the pool and the worker's time.
    */
-  async run<T>(task: DataTask | ParseTask, transferList: TransferListItem[] = [], log?: FastifyBaseLogger): Promise<T> {
+  async run<T>(task: DataTask | ParseTask | SqlTask, transferList: TransferListItem[] = [], log?: FastifyBaseLogger): Promise<T> {
     if (this.piscina.queueSize >= this.maxQueue) throw overloaded(this.name);
     const started = performance.now();
     const timeout = this.options.taskTimeoutMs;
@@ -117,4 +117,23 @@ export function parseFailure(reason: 'crash' | 'timeout', detail: string): ApiEr
 /** Local data pool: the worker is replaced and the Parquet files are intact, so a retry works. */
 export function retryableFailure(_reason: 'crash' | 'timeout', detail: string): ApiError {
   return new ApiError(503, 'worker_failed', `the worker answering this request failed (${detail}); retry shortly`, { 'retry-after': '1' });
+}
+
+/** Query pool: a SQL query past SQL_TIMEOUT_S is stopped with its worker, which holds no data. */
+export function queryFailure(reason: 'crash' | 'timeout', detail: string): ApiError {
+  return reason === 'timeout'
+    ? new ApiError(400, 'query_timeout', `the query ran longer than SQL_TIMEOUT_S allows (${detail}); narrow it with WHERE or LIMIT`)
+    : new ApiError(400, 'invalid_query', `the query made its worker fail (${detail})`);
+}
+
+/** The disposable pool that runs SQL, the same for both backends. */
+export function createQueryPool(limits: { workers: number; maxQueue: number; sqlTimeoutMs: number }): WorkerPool {
+  return new WorkerPool('query', 'query-worker', {
+    minThreads: 0,
+    maxThreads: limits.workers,
+    maxQueue: limits.maxQueue,
+    idleTimeout: 30_000,
+    taskTimeoutMs: limits.sqlTimeoutMs,
+    failure: queryFailure,
+  });
 }

@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { PoolStats } from './pools.js';
 
 /** Where an upload's bytes go while they stream in. */
@@ -24,6 +24,8 @@ export interface TableStore {
   openUpload(): Promise<UploadSink>;
   /** Runs a page or statistics task for sheet `sheetIndex` of a stored version on the worker that can answer it. */
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer?: TransferListItem[]): Promise<T>;
+  /** Runs read-only SQL over a version's sheets (named in order) in the disposable query pool. */
+  sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T>;
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
   stats(): StoreStats;
@@ -34,6 +36,7 @@ export interface StoreLimits {
   workers: number;
   maxQueue: number;
   parseTimeoutMs: number;
+  sqlTimeoutMs: number;
   /** Memory backend only. */
   memoryLimitBytes: number;
 }
