@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, ParseResult, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { WorkerPool, createQueryPool, parseFailure, retryableFailure } from './pools.js';
+import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
 import type { StoreLimits, TableStore, UploadSink } from './store.js';
 
 /**
@@ -31,14 +31,7 @@ export class LocalStore implements TableStore {
     const { workers, maxQueue } = limits;
     this.stagingDir = join(dataDir, 'staging');
     this.versionsDir = join(dataDir, 'versions');
-    this.parsePool = new WorkerPool('parse', 'parse-worker', {
-      minThreads: 1,
-      maxThreads: workers,
-      maxQueue,
-      idleTimeout: 30_000,
-      taskTimeoutMs: limits.parseTimeoutMs,
-      failure: parseFailure,
-    });
+    this.parsePool = createParsePool(limits);
     this.dataPool = new WorkerPool('data', 'data-worker', {
       minThreads: workers,
       maxThreads: workers,

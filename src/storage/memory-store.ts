@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
 import type { DataTask, FileType, LoadResult, ParseResult, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
-import { WorkerPool, createQueryPool, parseFailure } from './pools.js';
+import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
 import type { StoreLimits, StoreStats, TableStore, UploadSink } from './store.js';
 
 interface Placement {
@@ -36,14 +36,7 @@ export class MemoryStore implements TableStore {
   constructor(limits: StoreLimits) {
     const { workers, maxQueue } = limits;
     this.memoryLimit = limits.memoryLimitBytes;
-    this.parsePool = new WorkerPool('parse', 'parse-worker', {
-      minThreads: 1,
-      maxThreads: workers,
-      maxQueue,
-      idleTimeout: 30_000,
-      taskTimeoutMs: limits.parseTimeoutMs,
-      failure: parseFailure,
-    });
+    this.parsePool = createParsePool(limits);
     this.shards = Array.from(
       { length: workers },
       (_, i) =>

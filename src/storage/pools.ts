@@ -114,6 +114,21 @@ export function parseFailure(reason: 'crash' | 'timeout', detail: string): ApiEr
     : new ApiError(422, 'unreadable_file', `the file made the parser fail (${detail}); nothing was stored`);
 }
 
+/**
+ * The parse pool, the same for both backends: untrusted bytes are read here, in workers that hold no data.
+ * One thread stays warm (a cold one spends about a second loading Polars); the rest idle out.
+ */
+export function createParsePool(limits: { workers: number; maxQueue: number; parseTimeoutMs: number }): WorkerPool {
+  return new WorkerPool('parse', 'parse-worker', {
+    minThreads: 1,
+    maxThreads: limits.workers,
+    maxQueue: limits.maxQueue,
+    idleTimeout: 30_000,
+    taskTimeoutMs: limits.parseTimeoutMs,
+    failure: parseFailure,
+  });
+}
+
 /** Local data pool: the worker is replaced and the Parquet files are intact, so a retry works. */
 export function retryableFailure(_reason: 'crash' | 'timeout', detail: string): ApiError {
   return new ApiError(503, 'worker_failed', `the worker answering this request failed (${detail}); retry shortly`, { 'retry-after': '1' });
