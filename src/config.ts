@@ -21,6 +21,8 @@ export interface Config {
   sqlTimeoutMs: number;
   /** A SQL result with more rows is refused (400). */
   sqlMaxRows: number;
+  /** On SIGTERM, how long requests in flight may take before the process exits anyway. */
+  shutdownGraceMs: number;
   /** Longest a request may take to arrive, upload body included. */
   requestTimeoutMs: number;
   /** A parse running longer is stopped and the upload refused. */
@@ -84,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     shedEventLoopDelayMs: integer(get, 'SHED_EVENT_LOOP_DELAY_MS', 500, 0, 60_000),
     parseTimeoutMs: integer(get, 'PARSE_TIMEOUT_S', 300, 1, 86_400) * 1000,
     requestTimeoutMs: integer(get, 'REQUEST_TIMEOUT_S', 600, 1, 86_400) * 1000,
+    shutdownGraceMs: integer(get, 'SHUTDOWN_GRACE_S', 30, 1, 3600) * 1000,
     sqlTimeoutMs: integer(get, 'SQL_TIMEOUT_S', 30, 1, 86_400) * 1000,
     sqlMaxRows: integer(get, 'SQL_MAX_ROWS', 1_000_000, 1, 100_000_000),
     // Half the machine: parsing needs room beside what is stored, and the process must never die of memory.

@@ -16,7 +16,13 @@ async function main() {
   const app = await buildApp(config);
   const stop = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
-    setInterval(() => app.server.closeIdleConnections(), 100).unref(); // a keep-alive connection busy at SIGTERM would otherwise hold close() for keepAliveTimeout (72 s)
+    // A keep-alive connection busy at the signal would hold close() for keepAliveTimeout (72 s): close each
+    // connection as soon as its request is answered.
+    setInterval(() => app.server.closeIdleConnections(), 100).unref();
+    setTimeout(() => {
+      app.log.warn({ grace_s: config.shutdownGraceMs / 1000 }, 'requests still in flight after the grace period; exiting');
+      process.exit(1);
+    }, config.shutdownGraceMs).unref();
     await app.close();
     process.exit(0);
   };
