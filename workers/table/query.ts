@@ -66,7 +66,8 @@ function literal(f: Filter, value: string, dtype: pl.DataType): string | boolean
 }
 
 function badValue(f: Filter, value: string, type: string): TaskError {
-  return new TaskError(400, 'invalid_request', `filter[${f.column}]${f.op}: "${value}" is not a ${type} value, as the column "${f.column}" needs`);
+  const article = /^[aeiou]/.test(type) ? 'an' : 'a';
+  return new TaskError(400, 'invalid_request', `filter[${f.column}]${f.op}: "${value}" is not ${article} ${type} value, as the column "${f.column}" needs`);
 }
 
 function escapeRegex(s: string): string {

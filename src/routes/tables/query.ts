@@ -3,7 +3,8 @@ import { badRequest } from '../../errors.js';
 import type { Filter, FilterOp, TableQuery } from '../../../workers/protocol.js';
 
 const OPS: FilterOp[] = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains', 'startswith', 'is_null', 'not_null'];
-const FILTER_KEY = /^filter\[(.+)\]([a-z_]+)$/;
+/** `filter[column]op`: the column may itself contain `]`; the operator is checked against OPS. */
+const FILTER_KEY = /^filter\[(.+)\]([^\]]*)$/;
 
 /** Querystring properties shared by /data and /facets: projection, filters and sort. */
 export const queryProperties = {
@@ -11,9 +12,13 @@ export const queryProperties = {
   sort: { type: 'string', description: 'comma-separated columns; a leading - sorts descending, e.g. sort=a,-b' },
 } as const;
 
-/** `filter[col]op=value` keys, allowed next to the declared parameters. */
+/**
+ * `filter[col]op=value` keys, allowed next to the declared parameters. Every key starting with `filter[` is
+ * let through to parseTableQuery, so a misspelt one (`filter[a]EQ`, `filter[a]`) is a 400 that names it
+ * rather than the schema's anonymous "must NOT have additional properties".
+ */
 export const filterPatternProperties = {
-  '^filter\\[.+\\][a-z_]+$': {
+  '^filter\\[': {
     anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
     description: 'filter[col]op=value, op one of ' + OPS.join(', '),
   },
@@ -35,9 +40,11 @@ export function parseTableQuery(raw: Record<string, unknown>, columns: ColumnInf
 
   const filters: Filter[] = [];
   for (const [key, value] of Object.entries(raw)) {
+    if (!key.startsWith('filter[')) continue;
     const m = FILTER_KEY.exec(key);
-    if (!m) continue;
+    if (!m) throw badRequest(`${key}: a filter is written filter[column]op=value, op one of ${OPS.join(', ')}`);
     const [, column, op] = m;
+    if (op === '') throw badRequest(`${key}: the filter has no operator; write ${key}eq=… or use one of ${OPS.join(', ')}`);
     if (!OPS.includes(op as FilterOp)) throw badRequest(`${key}: unknown filter operator "${op}"; use one of ${OPS.join(', ')}`);
     known(column, key);
     for (const v of Array.isArray(value) ? value : [value]) {
