@@ -65,12 +65,14 @@ export default function run(
  * slice; everything else is one lazy plan, counted for `total_rows` and sliced for the page.
  */
 function page(task: PageTask): PageResult {
-  const { lazy, schema, height } = open(task.table);
-  const plan = applyQuery(lazy, schema, task.query);
-  const total = task.query.filters.length === 0 && height !== undefined ? height : countRows(plan);
+  const { lazy, schema, frame: held } = open(task.table);
+  const plain = task.query.filters.length === 0 && task.query.sort.length === 0 && !task.query.columns;
+  const plan = plain ? lazy : applyQuery(lazy, schema, task.query);
+  const total = held && task.query.filters.length === 0 ? held.height : countRows(plan);
   const size = task.size;
   const length = Math.max(0, Math.min(size, total - task.offset));
-  const frame = plan.slice(task.offset, length).collectSync();
+  // A plain page of a held frame is a zero-copy slice; anything else runs the lazy plan.
+  const frame = held && plain ? held.slice(task.offset, length) : plan.slice(task.offset, length).collectSync();
   const body = encodeJsonPage(
     frame,
     { total_rows: total, page: Math.floor(task.offset / size) + 1, page_size: size, total_pages: Math.ceil(total / size) },
@@ -85,9 +87,9 @@ function page(task: PageTask): PageResult {
  */
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
-    const { lazy, schema, height } = open(task.table);
+    const { lazy, schema, frame: held } = open(task.table);
     const plan = applyQuery(lazy, schema, task.query);
-    const total = task.query.filters.length === 0 && height !== undefined ? height : countRows(plan);
+    const total = held && task.query.filters.length === 0 ? held.height : countRows(plan);
     const length = Math.max(0, Math.min(task.size ?? total, total - task.offset));
     const frame = plan.slice(task.offset, length).collectSync();
     task.port.postMessage({ start: true, total_rows: total, rows: frame.height });
@@ -99,13 +101,28 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
   }
 }
 
-/** A sheet as a lazy plan with its schema; `height` when known without a scan (a held frame). */
-function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType>; height?: number } {
+/** A sheet as a lazy plan with its schema, and the frame itself when this shard holds it. */
+function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType>; frame?: pl.DataFrame } {
   if (table.kind === 'memory') {
     const frame = held(table.key);
-    return { lazy: frame.lazy(), schema: frame.schema, height: frame.height };
+    return { lazy: frame.lazy(), schema: schemaOf(frame), frame };
   }
-  return { lazy: pl.scanParquet(table.path), schema: pl.readParquet(table.path, { numRows: 0 }).schema };
+  let schema = parquetSchemas.get(table.path);
+  if (!schema) {
+    schema = schemaOf(pl.readParquet(table.path, { numRows: 0 }));
+    if (parquetSchemas.size >= 1000) parquetSchemas.clear();
+    parquetSchemas.set(table.path, schema);
+  }
+  return { lazy: pl.scanParquet(table.path), schema };
+}
+
+/** Stored Parquet files never change, so their schemas are read once per worker. */
+const parquetSchemas = new Map<string, Record<string, pl.DataType>>();
+
+/** From columns and dtypes: the binding's `.schema` builds a Series per column, about 5 ms a call. */
+function schemaOf(frame: pl.DataFrame): Record<string, pl.DataType> {
+  const dtypes = frame.dtypes;
+  return Object.fromEntries(frame.columns.map((name, i) => [name, dtypes[i]]));
 }
 
 function held(key: string): pl.DataFrame {

@@ -87,10 +87,11 @@ function arrowStreamPart(batch: pl.DataFrame, first: boolean, last: boolean): Ui
 
 function neutralize(frame: pl.DataFrame): pl.DataFrame {
   return frame.select(
-    ...frame.getColumns().map((s) => {
-      if (s.dtype.variant !== 'String' && s.dtype.variant !== 'Utf8') return pl.col(s.name);
-      const c = pl.col(s.name);
-      return pl.when(c.str.contains('^[=+\\-@\\t\\r]')).then(pl.lit("'").add(c)).otherwise(c).alias(s.name);
+    ...frame.columns.map((name, i) => {
+      const variant = String(frame.dtypes[i].variant);
+      if (variant !== 'String' && variant !== 'Utf8') return pl.col(name);
+      const c = pl.col(name);
+      return pl.when(c.str.contains('^[=+\\-@\\t\\r]')).then(pl.lit("'").add(c)).otherwise(c).alias(name);
     }),
   );
 }
