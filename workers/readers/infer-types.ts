@@ -1,4 +1,5 @@
 import pl from 'nodejs-polars';
+import { _Expr } from 'nodejs-polars/bin/lazy/expr/index.js';
 
 /**
  * Types for a CSV read entirely as text, decided from every value of each column (Polars alone looks at the
@@ -9,58 +10,93 @@ import pl from 'nodejs-polars';
  *   float     decimal or exponent notation, NaN, inf; no leading zeros, at most 15 integer digits
  *   date      YYYY-MM-DD (a real calendar date)
  *   datetime  YYYY-MM-DD[T| ]HH:MM:SS[.fraction up to 6 digits], optionally Z or ±HH:MM (then stored in UTC)
+ *
+ * Cost: the first rows pick the candidate types in JavaScript, so a text column costs nothing more; a
+ * candidate is then checked against the whole column by one Polars regex pass and converted by one cast.
  */
-const RULES = [
-  { type: 'boolean', pattern: '^(?i:true|false)$' },
-  { type: 'integer', pattern: '^-?(0|[1-9][0-9]*)$' },
-  { type: 'float', pattern: '^-?((0|[1-9][0-9]{0,14})(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$|^(?i:[+-]?(nan|inf|infinity))$' },
-  { type: 'date', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' },
-  { type: 'datetime', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?$' },
-  { type: 'datetime_space', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?$' },
-  { type: 'datetime_zoned', pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,6})?(Z|[+-][0-9]{2}:[0-9]{2})$' },
-] as const;
-
-type Rule = (typeof RULES)[number]['type'];
-
-export function inferTypes(frame: pl.DataFrame): pl.DataFrame {
-  const names = frame.columns;
-  if (names.length === 0 || frame.height === 0) return frame;
-  const counts = frame.select(
-    ...names.flatMap((n, i) => [
-      pl.col(n).count().alias(`${i}:n`),
-      ...RULES.map((r) => pl.col(n).str.contains(r.pattern).sum().alias(`${i}:${r.type}`)),
-    ]),
-  );
-  const count = (key: string) => Number(counts.getColumn(key).get(0) ?? 0);
-
-  const exprs = names.map((n, i) => {
-    const nonNull = count(`${i}:n`);
-    const rule = nonNull === 0 ? undefined : RULES.find((r) => count(`${i}:${r.type}`) === nonNull)?.type;
-    return { name: n, nonNull, expr: rule ? parseAs(n, rule) : undefined };
-  });
-  const typed = frame.select(...exprs.map((e) => (e.expr ?? pl.col(e.name)).alias(e.name)));
-  // A value that matched its pattern can still fail to convert (Int64 overflow, 2024-02-30): then the
-  // column stays text, whole.
-  const keep = exprs.map((e) => e.expr !== undefined && typed.getColumn(e.name).nullCount() === frame.height - e.nonNull);
-  return pl.DataFrame(names.map((n, i) => (keep[i] ? typed : frame).getColumn(n)));
+interface Rule {
+  type: string;
+  /** The same pattern twice: JavaScript for the sample, Rust's regex syntax for the whole column. */
+  js: RegExp;
+  polars: string;
+  convert: (c: pl.Expr) => pl.Expr;
 }
 
-function parseAs(name: string, rule: Rule): pl.Expr {
-  const c = pl.col(name);
-  switch (rule) {
-    case 'boolean':
-      return pl.when(c.isNull()).then(pl.lit(null)).otherwise(c.str.toLowerCase().eq(pl.lit('true')));
-    case 'integer':
-      return c.cast(pl.Int64, false);
-    case 'float':
-      return c.cast(pl.Float64, false);
-    case 'date':
-      return c.str.strptime(pl.Date, '%Y-%m-%d');
-    case 'datetime':
-      return c.str.strptime(pl.Datetime('ms'), '%Y-%m-%dT%H:%M:%S%.f').cast(pl.Datetime('us'));
-    case 'datetime_space':
-      return c.str.strptime(pl.Datetime('ms'), '%Y-%m-%d %H:%M:%S%.f').cast(pl.Datetime('us'));
-    case 'datetime_zoned':
-      return c.str.replace('Z$', '+00:00').str.replace(' ', 'T').str.strptime(pl.Datetime('ms'), '%Y-%m-%dT%H:%M:%S%.f%:z');
+const FRACTION = '(\\.[0-9]{1,6})?';
+
+/**
+ * Polars' exact-format parse. The binding's public strptime always asks for inexact matching, which is
+ * six times slower (2.7 s against 0.42 s for 3M datetimes); every value here has already matched the
+ * format's pattern, so exact parsing is both correct and fast. Uses the pinned binding's internal call.
+ */
+type RawExpr = { strToDatetime(...args: unknown[]): unknown; strToDate(...args: unknown[]): unknown };
+const raw = (c: pl.Expr) => (c as unknown as { _expr: RawExpr })._expr;
+const parseDatetime = (c: pl.Expr, format: string) => _Expr(raw(c).strToDatetime(format, 'us', undefined, true, true, true, undefined) as never);
+const parseDate = (c: pl.Expr, format: string) => _Expr(raw(c).strToDate(format, true, true, true) as never);
+const RULES: Rule[] = [
+  {
+    type: 'boolean',
+    js: /^(true|false)$/i,
+    polars: '^(?i:true|false)$',
+    convert: (c) => pl.when(c.isNull()).then(pl.lit(null)).otherwise(c.str.toLowerCase().eq(pl.lit('true'))),
+  },
+  { type: 'integer', js: /^-?(0|[1-9][0-9]*)$/, polars: '^-?(0|[1-9][0-9]*)$', convert: (c) => c.cast(pl.Int64, false) },
+  {
+    type: 'float',
+    js: /^-?((0|[1-9][0-9]{0,14})(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$|^[+-]?(nan|inf|infinity)$/i,
+    polars: '^-?((0|[1-9][0-9]{0,14})(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?$|^(?i:[+-]?(nan|inf|infinity))$',
+    convert: (c) => c.cast(pl.Float64, false),
+  },
+  {
+    type: 'date',
+    js: /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/,
+    polars: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$',
+    convert: (c) => parseDate(c, '%Y-%m-%d'),
+  },
+  {
+    type: 'datetime',
+    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`),
+    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`,
+    convert: (c) => parseDatetime(c, '%Y-%m-%dT%H:%M:%S%.f'),
+  },
+  {
+    type: 'datetime_space',
+    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`),
+    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`,
+    convert: (c) => parseDatetime(c, '%Y-%m-%d %H:%M:%S%.f'),
+  },
+  {
+    type: 'datetime_zoned',
+    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}(Z|[+-][0-9]{2}:[0-9]{2})$`),
+    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}(Z|[+-][0-9]{2}:[0-9]{2})$`,
+    convert: (c) =>
+      parseDatetime(c.str.replace('Z$', '+00:00').str.replace(' ', 'T'), '%Y-%m-%dT%H:%M:%S%.f%:z'),
+  },
+];
+
+const SAMPLE_ROWS = 2_000;
+
+export function inferTypes(frame: pl.DataFrame): pl.DataFrame {
+  if (frame.width === 0 || frame.height === 0) return frame;
+  const sample = frame.head(SAMPLE_ROWS);
+  return pl.DataFrame(frame.columns.map((name) => typedColumn(frame, name, sampleValues(sample, name))));
+}
+
+function sampleValues(sample: pl.DataFrame, name: string): string[] {
+  return (sample.getColumn(name).toArray() as (string | null)[]).filter((v): v is string => v !== null);
+}
+
+function typedColumn(frame: pl.DataFrame, name: string, sample: string[]): pl.Series {
+  const text = frame.getColumn(name);
+  const nonNull = text.len() - text.nullCount();
+  if (nonNull === 0) return text;
+  for (const rule of RULES) {
+    if (!sample.every((v) => rule.js.test(v))) continue;
+    const matching = Number(frame.select(pl.col(name).str.contains(rule.polars).sum().alias('n')).getColumn('n').get(0) ?? 0);
+    if (matching !== nonNull) continue;
+    const typed = frame.select(rule.convert(pl.col(name)).alias(name)).getColumn(name);
+    // A value can match its pattern and still not convert (Int64 overflow, 2024-02-30): the column stays text.
+    return typed.nullCount() === text.nullCount() ? typed : text;
   }
+  return text;
 }
