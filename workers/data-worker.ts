@@ -88,10 +88,12 @@ function page(task: PageTask): PageResult {
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
     const { lazy, schema, frame: held } = open(task.table);
-    const plan = applyQuery(lazy, schema, task.query);
+    const plain = task.query.filters.length === 0 && task.query.sort.length === 0 && !task.query.columns;
+    const plan = plain ? lazy : applyQuery(lazy, schema, task.query);
     const total = held && task.query.filters.length === 0 ? held.height : countRows(plan);
     const length = Math.max(0, Math.min(task.size ?? total, total - task.offset));
-    const frame = plan.slice(task.offset, length).collectSync();
+    // As for JSON pages: a plain window of a held frame is a zero-copy slice, not a lazy query.
+    const frame = held && plain ? held.slice(task.offset, length) : plan.slice(task.offset, length).collectSync();
     task.port.postMessage({ start: true, total_rows: total, rows: frame.height });
     await streamExport(frame, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas });
     return { total_rows: total };

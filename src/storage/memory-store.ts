@@ -53,14 +53,12 @@ export class MemoryStore implements TableStore {
     this.queryPool = createQueryPool(limits);
   }
 
-  async openUpload(): Promise<UploadSink> {
+  async openUpload(expectedBytes = 0): Promise<UploadSink> {
     const key = randomUUID();
-    const chunks: Buffer[] = [];
-    let size = 0;
+    const received = new UploadBuffer(expectedBytes);
     const writable = new Writable({
       write(chunk: Buffer, _enc, done) {
-        chunks.push(chunk);
-        size += chunk.length;
+        received.append(chunk);
         done();
       },
     });
@@ -68,17 +66,18 @@ export class MemoryStore implements TableStore {
       key,
       writable,
       ingest: async (fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]> => {
+        const size = received.size;
         // The file is kept for /download and its frames are usually at least as large: refuse before parsing.
         this.checkBudget(size * 2, size);
         this.reserved += size * 2;
         try {
-          return await this.parseAndPlace(key, chunks.splice(0), size, fileType, fileName, log);
+          return await this.parseAndPlace(key, received.take(), fileType, fileName, log);
         } finally {
           this.reserved -= size * 2;
         }
       },
       discard: async () => {
-        chunks.length = 0;
+        received.take();
         await this.drop([key]);
       },
     };
@@ -86,22 +85,15 @@ export class MemoryStore implements TableStore {
 
   private async parseAndPlace(
     key: string,
-    chunks: Buffer[],
-    size: number,
+    bytes: Uint8Array,
     fileType: FileType,
     fileName: string,
     log?: FastifyBaseLogger,
   ): Promise<SheetInfo[]> {
-    // One buffer of its own (not Node's shared pool), so it can be moved to the parser and back.
-    const bytes = new Uint8Array(new ArrayBuffer(size));
-    let at = 0;
-    for (const c of chunks) {
-      bytes.set(c, at);
-      at += c.length;
-    }
+    const size = bytes.length;
     const parsed = await this.parsePool.run<ParseResult>(
       { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, output: { kind: 'ipc' } } as const,
-      [bytes.buffer],
+      [bytes.buffer as ArrayBuffer],
       log,
     );
     const ipc = parsed.ipc ?? [];
@@ -118,7 +110,7 @@ export class MemoryStore implements TableStore {
     for (const [i, buffer] of ipc.entries()) {
       await this.shards[placement.shard].run<LoadResult>({ op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer], log);
     }
-    this.sources.set(key, Buffer.from(parsed.sourceBytes!));
+    this.sources.set(key, Buffer.from(parsed.sourceBytes!, 0, size));
     this.sourceBytes += size;
     return parsed.sheets;
   }
@@ -219,4 +211,36 @@ function dataLost(): ApiError {
     'data_lost',
     'this version was held by a memory shard whose worker failed, and its data is gone (the memory backend keeps nothing on disk); upload the file again',
   );
+}
+
+/**
+ * The upload's bytes in one ArrayBuffer of its own (not Node's shared pool), so it can be moved to the
+ * parser and back. Each chunk is copied as it arrives, into room sized from Content-Length when known,
+ * so the main thread never stops to join a whole file at once.
+ */
+class UploadBuffer {
+  private buffer: Uint8Array;
+  size = 0;
+
+  constructor(expected: number) {
+    // A declared length is only a hint (a client can claim much and send little): start at most at 64 MiB.
+    this.buffer = new Uint8Array(new ArrayBuffer(Math.min(Math.max(expected, 64 * 1024), 64 * 1024 * 1024)));
+  }
+
+  append(chunk: Uint8Array): void {
+    if (this.size + chunk.length > this.buffer.length) {
+      const grown = new Uint8Array(new ArrayBuffer(Math.max(this.buffer.length * 2, this.size + chunk.length)));
+      grown.set(this.buffer.subarray(0, this.size));
+      this.buffer = grown;
+    }
+    this.buffer.set(chunk, this.size);
+    this.size += chunk.length;
+  }
+
+  /** The bytes received (a view on the whole buffer, which moves with it); the buffer is let go here. */
+  take(): Uint8Array {
+    const bytes = this.buffer.subarray(0, this.size);
+    this.buffer = new Uint8Array(0);
+    return bytes;
+  }
 }

@@ -21,7 +21,8 @@ export interface UploadSink {
  */
 export interface TableStore {
   readonly backend: 'local' | 'memory';
-  openUpload(): Promise<UploadSink>;
+  /** `expectedBytes`: the request's Content-Length, a hint for sizing memory. */
+  openUpload(expectedBytes?: number): Promise<UploadSink>;
   /** Runs a page or statistics task for sheet `sheetIndex` of a stored version on the worker that can answer it. */
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer?: TransferListItem[]): Promise<T>;
   /** Runs read-only SQL over a version's sheets (named in order) in the disposable query pool. */

@@ -1,7 +1,7 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
-import { badRequest } from '../errors.js';
+import { ApiError, badRequest } from '../errors.js';
 import type { UploadSink, TableStore } from '../storage/store.js';
 import type { FileType } from '../../workers/protocol.js';
 import { checkContent, typeFromName } from './file-type.js';
@@ -15,6 +15,22 @@ export interface ReceivedUpload {
 }
 
 const SNIFF_BYTES = 4096;
+const MAX_FILE_NAME = 255;
+
+/**
+ * The client's file name as we store and echo it (version `file_name`, `Content-Disposition`). It never
+ * becomes a path (files are stored under random keys), and busboy already keeps only its last path segment;
+ * here control characters (NUL, ESC, CR…) and bidirectional overrides, which could spoof or corrupt what a
+ * terminal, log or browser shows, become `_`, and a very long name is shortened, keeping its extension.
+ */
+export function safeFileName(raw: string | undefined): string {
+  let name = (raw ?? '').replace(/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g, '_').trim();
+  if (name.length > MAX_FILE_NAME) {
+    const ext = /\.[^.]{1,10}$/.exec(name)?.[0] ?? '';
+    name = name.slice(0, MAX_FILE_NAME - ext.length) + ext;
+  }
+  return name || 'upload';
+}
 
 /**
  * Streams a multipart upload into the store's sink, in whatever order the parts arrive. Only the file's
@@ -24,6 +40,24 @@ const SNIFF_BYTES = 4096;
 export async function receiveUpload(req: FastifyRequest, store: TableStore): Promise<ReceivedUpload> {
   const fields: Record<string, string> = {};
   let upload: Omit<ReceivedUpload, 'fields'> | undefined;
+  // Node's requestTimeout does not stop a body that keeps trickling in (a byte every few seconds holds the
+  // upload, and its staged file, open for ever), so the upload enforces REQUEST_TIMEOUT_S itself: an 'error'
+  // on the request makes @fastify/multipart fail the part being read, and the client gets 408 and a closed
+  // connection (Connection: close). Nothing is stored.
+  const timeoutMs = req.server.config.requestTimeoutMs;
+  const deadline = setTimeout(() => {
+    // @fastify/multipart listens for it from the first part on; without a listener, just drop the connection.
+    if (req.raw.listenerCount('error') === 0) return req.raw.socket?.destroy();
+    req.raw.emit(
+      'error',
+      new ApiError(
+        408,
+        'request_timeout',
+        `the upload did not arrive within ${timeoutMs / 1000} s (REQUEST_TIMEOUT_S); nothing was stored — retry on a faster connection`,
+        { connection: 'close' },
+      ),
+    );
+  }, timeoutMs);
   try {
     for await (const part of req.parts()) {
       if (part.type === 'field') {
@@ -33,9 +67,14 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
       if (part.fieldname !== 'file' || upload) {
         throw badRequest(`unexpected file part "${part.fieldname}": send exactly one file, in the field "file"`);
       }
-      const fileName = part.filename || 'upload';
+      // busboy only truncates the file at the limit and reads on to the end of the body; refuse at once
+      // instead. Before any await: the limit may be passed while we wait.
+      const refuse = () => part.file.destroy(tooLarge(req, false));
+      if (part.file.truncated) refuse();
+      else part.file.once('limit', refuse);
+      const fileName = safeFileName(part.filename);
       const fileType = typeFromName(fileName);
-      const sink = await store.openUpload();
+      const sink = await store.openUpload(Number(req.headers['content-length']) || 0);
       upload = { sink, fileName, fileType, fileSize: 0 };
       const counted = upload;
       let head: Buffer | undefined = Buffer.alloc(0);
@@ -68,8 +107,57 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
     }
   } catch (err) {
     await upload?.sink.discard();
+    const code = (err as { code?: string }).code;
+    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'file_too_large') throw tooLarge(req, await drainBriefly(req));
     throw err;
+  } finally {
+    clearTimeout(deadline);
   }
   if (!upload) throw badRequest('the form has no file: send the file in a multipart field named "file"');
   return { ...upload, fields };
+}
+
+/**
+ * Past MAX_UPLOAD_BYTES: 413. When the rest of the body has not arrived, the connection is closed with it;
+ * otherwise Node would read (and drop) all of it, however large, to keep the connection alive.
+ */
+function tooLarge(req: FastifyRequest, bodyEnded: boolean): ApiError {
+  const max = req.server.config.maxUploadBytes;
+  return new ApiError(
+    413,
+    'file_too_large',
+    `the file is larger than the upload limit of ${max} bytes (MAX_UPLOAD_BYTES)`,
+    bodyEnded ? {} : { connection: 'close' },
+  );
+}
+
+const LINGER_BYTES = 8 * 1024 * 1024;
+const LINGER_MS = 2_000;
+
+/**
+ * A client that sends its whole body before reading the answer (fetch, Python requests) sees a broken pipe,
+ * not the 413, if the connection closes under it. So, like nginx's lingering close, drop up to LINGER_BYTES
+ * more of the body for up to LINGER_MS: a body a little over the limit ends, and gets a clean 413; a larger
+ * one is cut off. Resolves true if the body ended.
+ */
+function drainBriefly(req: FastifyRequest): Promise<boolean> {
+  const body = req.raw;
+  if (body.readableEnded || body.destroyed) return Promise.resolve(body.readableEnded);
+  return new Promise((resolve) => {
+    let drained = 0;
+    const done = (ended: boolean) => {
+      clearTimeout(timer);
+      body.off('data', onData).off('end', onEnd).off('close', onClose);
+      resolve(ended);
+    };
+    const onData = (chunk: Buffer) => {
+      drained += chunk.length;
+      if (drained > LINGER_BYTES) done(false);
+    };
+    const onEnd = () => done(true);
+    const onClose = () => done(body.readableEnded);
+    const timer = setTimeout(() => done(false), LINGER_MS);
+    body.on('data', onData).once('end', onEnd).once('close', onClose);
+    body.resume(); // unpiped from the multipart parser, it was paused
+  });
 }
