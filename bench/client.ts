@@ -1,0 +1,89 @@
+/** The few HTTP calls the scenarios make besides the page load (which is autocannon's). */
+import { openAsBlob } from 'node:fs';
+import { basename } from 'node:path';
+import { elapsedMs } from './util.js';
+
+export interface Uploaded {
+  dataset_id: number;
+  version_id: number;
+  rows: number;
+  /** POST until 201. */
+  upload_ms: number;
+  /** POST until the first page of the new version was served. */
+  readable_ms: number;
+}
+
+async function ok(res: Response, what: string): Promise<Response> {
+  if (!res.ok) throw new Error(`${what}: HTTP ${res.status} ${(await res.text()).slice(0, 500)}`);
+  return res;
+}
+
+/** Uploads a file (streamed from disk, as a browser would send it) and waits until its data is readable. */
+export async function uploadFile(url: string, path: string, name = basename(path)): Promise<Uploaded> {
+  const form = new FormData();
+  form.set('name', name);
+  form.set('file', await openAsBlob(path), basename(path));
+  const start = process.hrtime.bigint();
+  const res = await ok(await fetch(`${url}/api/datasets/upload`, { method: 'POST', body: form }), `upload ${basename(path)}`);
+  const body = (await res.json()) as { dataset: { id: number }; version: { id: number }; sheets: { row_count: number }[] };
+  const upload_ms = elapsedMs(start);
+  const ids = { dataset_id: body.dataset.id, version_id: body.version.id };
+  await getText(`${url}/api/datasets/${ids.dataset_id}/versions/${ids.version_id}/data?offset=0&limit=1`);
+  return { ...ids, rows: body.sheets[0]?.row_count ?? 0, upload_ms, readable_ms: elapsedMs(start) };
+}
+
+export async function getText(url: string, init?: RequestInit): Promise<string> {
+  return (await ok(await fetch(url, init), `${init?.method ?? 'GET'} ${url}`)).text();
+}
+
+export async function getBytes(url: string, accept?: string): Promise<{ body: Buffer; contentType: string; totalRows: string }> {
+  const res = await ok(await fetch(url, { headers: accept ? { accept } : {} }), `GET ${url}`);
+  return {
+    body: Buffer.from(await res.arrayBuffer()),
+    contentType: res.headers.get('content-type') ?? 'application/octet-stream',
+    totalRows: res.headers.get('x-total-rows') ?? '',
+  };
+}
+
+export async function deleteDataset(url: string, id: number): Promise<void> {
+  await ok(await fetch(`${url}/api/datasets/${id}`, { method: 'DELETE' }), `DELETE dataset ${id}`);
+}
+
+/** Milliseconds for a statistics request: GET (first computation, then cached) or a refresh. */
+export async function timeStatistics(url: string, v: { dataset_id: number; version_id: number }, how: 'get' | 'refresh' | 'refresh-detailed'): Promise<number> {
+  const base = `${url}/api/datasets/${v.dataset_id}/versions/${v.version_id}/statistics`;
+  const start = process.hrtime.bigint();
+  if (how === 'get') await getText(base);
+  else await getText(`${base}/refresh${how === 'refresh-detailed' ? '?detailed=true' : ''}`, { method: 'POST' });
+  return elapsedMs(start);
+}
+
+export async function health(url: string): Promise<any> {
+  return JSON.parse(await getText(`${url}/health`));
+}
+
+/** Arrow bytes held by the memory backend's shards (from /health). */
+export async function shardBytes(url: string): Promise<number | null> {
+  const h = await health(url);
+  const shards = h?.workers?.shards as { bytes: number }[] | undefined;
+  return shards ? shards.reduce((n, s) => n + (s.bytes ?? 0), 0) : null;
+}
+
+/** GET /metrics as Prometheus text, or null when the server has no such route. */
+export async function scrapeMetrics(url: string): Promise<string | null> {
+  try {
+    const res = await fetch(`${url}/metrics`);
+    const text = await res.text();
+    return res.ok ? text : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The value of an unlabelled sample in Prometheus text, or null. */
+export function promValue(text: string, name: string): number | null {
+  const m = new RegExp(`^${name}(?:\\{[^}]*\\})?\\s+(\\S+)`, 'm').exec(text);
+  if (!m) return null;
+  const v = Number(m[1]);
+  return Number.isFinite(v) ? v : null;
+}

@@ -1,0 +1,164 @@
+/**
+ * Data pages at random offsets, JSON and Arrow, 100 and 1,000 rows, at several concurrencies, for the HTTP
+ * floor and each backend. Runs are interleaved (repetition → cell → server, the server order rotating) so
+ * that drift in a noisy machine hits every server alike; figures are medians over the repetitions.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getBytes, type Uploaded } from '../client.js';
+import { TABLE_ROWS } from '../data.js';
+import { ARROW_STREAM, runLoad, type LoadFigures, type LoadSpec, type PageFormat } from '../load.js';
+import { ForeignCpu, waitIdle, type ServerHandle } from '../servers.js';
+import { log, median, round } from '../util.js';
+
+export interface PageCell {
+  rows: number;
+  format: PageFormat;
+  concurrency: number;
+}
+
+export interface CellFigures extends PageCell {
+  rps: number;
+  p50_ms: number;
+  p90_ms: number;
+  p99_ms: number;
+  max_ms: number;
+  mb_per_s: number;
+  non2xx: number;
+  status_codes: Record<string, number>;
+  errors: number;
+  timeouts: number;
+  /** In some run p99 was a lower bound (see LoadFigures). */
+  p99_lower_bound: boolean;
+  /** Median cores used by other processes on the machine during the runs: how noisy the cell was. */
+  foreign_cpu_cores: number;
+  runs: LoadFigures[];
+}
+
+export interface PageTarget {
+  name: string;
+  url: string;
+  dataPath: string;
+  pid: number;
+}
+
+export interface LoadSettings {
+  reps: number;
+  durationS: number;
+  warmupS: number;
+  /**
+   * Seconds the whole scenario may take: past it, later repetitions are skipped (each cell keeps the runs
+   * it has) so that a very slow server or a busy machine cannot stretch the run without bound.
+   */
+  budgetS?: number;
+}
+
+export const cellKey = (c: PageCell) => `${c.format}/${c.rows}/c${c.concurrency}`;
+
+export function dataPath(table: Uploaded): string {
+  return `/api/datasets/${table.dataset_id}/versions/${table.version_id}/data`;
+}
+
+export async function pagesScenario(targets: PageTarget[], cells: PageCell[], s: LoadSettings): Promise<Record<string, CellFigures[]>> {
+  const runs = new Map<string, LoadFigures[]>();
+  const deadline = s.budgetS === undefined ? Number.POSITIVE_INFINITY : performance.now() + s.budgetS * 1000;
+  for (let rep = 0; rep < s.reps; rep++) {
+    for (const [i, cell] of cells.entries()) {
+      if (rep > 0 && performance.now() > deadline) {
+        log(`pages: past the ${s.budgetS} s budget; repetition ${rep + 1} skipped from ${cellKey(cell)} on`);
+        break;
+      }
+      const order = targets.map((_, k) => targets[(k + rep + i) % targets.length]);
+      for (const t of order) {
+        // Warm-up once per server and cell (first repetition): later repetitions find it warm.
+        const fig = await measure(
+          {
+            url: t.url,
+            dataPath: t.dataPath,
+            totalRows: TABLE_ROWS,
+            rows: cell.rows,
+            format: cell.format,
+            concurrency: cell.concurrency,
+            durationS: s.durationS,
+            seed: 1000 * rep + i + 1,
+          },
+          rep === 0 ? s.warmupS : 0,
+          t.pid,
+          targets.map((x) => x.pid),
+        );
+        log(
+          `pages rep ${rep + 1}/${s.reps} ${t.name.padEnd(6)} ${cellKey(cell).padEnd(14)} ${String(fig.rps).padStart(8)} req/s  p50 ${fig.p50_ms} ms  p99 ${fig.p99_ms} ms  (other load ${fig.foreign_cpu_cores} cores, drain ${fig.drain_s} s)` +
+            (fig.non2xx || fig.errors ? `  non-2xx ${fig.non2xx} ${JSON.stringify(fig.status_codes)} errors ${fig.errors}` : ''),
+        );
+        const key = `${t.name}|${cellKey(cell)}`;
+        runs.set(key, [...(runs.get(key) ?? []), fig]);
+      }
+    }
+  }
+  const out: Record<string, CellFigures[]> = {};
+  for (const t of targets) out[t.name] = cells.map((cell) => summarize(cell, runs.get(`${t.name}|${cellKey(cell)}`) ?? []));
+  return out;
+}
+
+/**
+ * One measured run: every server idle first, an unrecorded warm-up (connections, JIT, caches), the run with
+ * the machine's other CPU use recorded, then the time the server needs to finish what was left queued.
+ */
+async function measure(spec: LoadSpec, warmupS: number, pid: number, allPids: number[]): Promise<LoadFigures> {
+  await waitIdle(allPids);
+  if (warmupS > 0) {
+    await runLoad({ ...spec, durationS: warmupS, seed: spec.seed ^ 0x5eed });
+    await waitIdle([pid]);
+  }
+  const foreign = new ForeignCpu().start();
+  const fig = await runLoad(spec);
+  fig.foreign_cpu_cores = round(foreign.stop(), 2);
+  fig.drain_s = round(await waitIdle([pid]), 1);
+  return fig;
+}
+
+export function summarize(cell: PageCell, runs: LoadFigures[]): CellFigures {
+  const med = (f: (r: LoadFigures) => number) => round(median(runs.map(f)), 3);
+  const sum = (f: (r: LoadFigures) => number) => runs.reduce((n, r) => n + f(r), 0);
+  return {
+    ...cell,
+    rps: round(median(runs.map((r) => r.rps)), 1),
+    p50_ms: med((r) => r.p50_ms),
+    p90_ms: med((r) => r.p90_ms),
+    p99_ms: med((r) => r.p99_ms),
+    max_ms: med((r) => r.max_ms),
+    mb_per_s: med((r) => r.mb_per_s),
+    non2xx: sum((r) => r.non2xx),
+    status_codes: runs.reduce<Record<string, number>>((acc, r) => {
+      for (const [k, v] of Object.entries(r.status_codes)) acc[k] = (acc[k] ?? 0) + v;
+      return acc;
+    }, {}),
+    errors: sum((r) => r.errors),
+    timeouts: sum((r) => r.timeouts),
+    p99_lower_bound: runs.some((r) => r.p99_lower_bound),
+    foreign_cpu_cores: med((r) => r.foreign_cpu_cores ?? Number.NaN),
+    runs,
+  };
+}
+
+/**
+ * Fetches, once, the real bytes of a page of each variant from the service, for the floor to serve, and
+ * writes the floor's variants file. Returns its path.
+ */
+export async function floorVariants(server: ServerHandle, table: Uploaded, rows: number[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'dataset-bench-floor-'));
+  const variants = [];
+  for (const n of rows) {
+    for (const format of ['json', 'arrow'] as const) {
+      const page = await getBytes(`${server.url}${dataPath(table)}?offset=1234567&limit=${n}`, format === 'arrow' ? ARROW_STREAM : 'application/json');
+      const file = join(dir, `${format}-${n}`);
+      writeFileSync(file, page.body);
+      variants.push({ rows: n, format, content_type: page.contentType, total_rows: page.totalRows, body_file: file, bytes: page.body.length });
+    }
+  }
+  const path = join(dir, 'variants.json');
+  writeFileSync(path, JSON.stringify(variants));
+  log(`floor pages: ${variants.map((v) => `${v.format}/${v.rows} ${v.bytes} B`).join(', ')}`);
+  return path;
+}

@@ -1,0 +1,87 @@
+/** Command line and the two run sizes: the full run and `--quick`. */
+import { isAbsolute, join, resolve } from 'node:path';
+import type { PageFormat } from './load.js';
+import type { PageCell } from './scenarios/pages.js';
+import type { Backend } from './servers.js';
+import { BENCH_DIR } from './util.js';
+
+export interface Settings {
+  mode: 'quick' | 'full';
+  /** Repetitions of every measured figure; the reported figure is the median. */
+  reps: number;
+  page_duration_s: number;
+  warmup_s: number;
+  cells: PageCell[];
+  /** WORKERS for the main servers; the sweep reuses its figures for this value. */
+  main_workers: number;
+  sweep_workers: number[];
+  sweep_cell: PageCell;
+  event_loop_backends: Backend[];
+  event_loop_concurrency: number;
+  engine_page_ops: number;
+  /** Most seconds the page scenario may take before it skips further repetitions (see pages.ts). */
+  page_budget_s: number;
+  backends: Backend[];
+  cpu_prof: boolean;
+  json_path: string;
+}
+
+const USAGE = `usage: npm run bench -- [--quick] [--json PATH] [--cpu-prof] [--reps N] [--duration S]
+  --quick       one repetition, 1.5 s per load run, fewer cells (under 3 minutes)
+  --json PATH   where to write the results (default bench/results/latest.json; .md and .svg beside it)
+  --cpu-prof    run every service server with --cpu-prof; profiles and their summaries go beside the JSON
+  --reps N      repetitions per figure (default 3, quick 1)
+  --duration S  seconds per page-load run (default 2, quick 1.5)`;
+
+export function parseArgs(argv: string[]): Settings {
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(`${USAGE}\n`);
+      process.exit(0);
+    }
+    if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${USAGE}`);
+    const [name, inline] = a.slice(2).split('=', 2);
+    if (['json', 'reps', 'duration'].includes(name)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`--${name} needs a value\n${USAGE}`);
+      flags.set(name, v);
+    } else if (['quick', 'cpu-prof'].includes(name)) {
+      flags.set(name, true);
+    } else {
+      throw new Error(`unknown option --${name}\n${USAGE}`);
+    }
+  }
+  const quick = flags.has('quick');
+  const num = (name: string, fallback: number) => {
+    const v = flags.get(name);
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
+    return n;
+  };
+  const jsonFlag = flags.get('json');
+  const jsonPath = typeof jsonFlag === 'string' ? (isAbsolute(jsonFlag) ? jsonFlag : resolve(process.env.INIT_CWD ?? process.cwd(), jsonFlag)) : join(BENCH_DIR, 'results/latest.json');
+
+  const grid = (rows: number[], formats: PageFormat[], conc: number[]): PageCell[] =>
+    rows.flatMap((r) => formats.flatMap((format) => conc.map((concurrency) => ({ rows: r, format, concurrency }))));
+
+  return {
+    mode: quick ? 'quick' : 'full',
+    reps: Math.round(num('reps', quick ? 1 : 3)),
+    page_duration_s: num('duration', quick ? 1.5 : 2),
+    warmup_s: quick ? 0.3 : 0.5,
+    cells: quick ? grid([100], ['json', 'arrow'], [1, 64]) : grid([100, 1000], ['json', 'arrow'], [1, 16, 64, 256]),
+    main_workers: 2,
+    sweep_workers: quick ? [1, 2] : [1, 2, 4, 8],
+    sweep_cell: { rows: 100, format: 'json', concurrency: 64 },
+    event_loop_backends: quick ? ['memory'] : ['memory', 'local'],
+    event_loop_concurrency: quick ? 8 : 16,
+    engine_page_ops: quick ? 30 : 200,
+    page_budget_s: quick ? 120 : 720,
+    backends: ['memory', 'local'],
+    cpu_prof: flags.has('cpu-prof'),
+    json_path: jsonPath,
+  };
+}
