@@ -1,13 +1,13 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, ParseResult, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
-import type { StoreLimits, TableStore, UploadSink } from './store.js';
+import { deletedMeanwhile, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
@@ -87,7 +87,11 @@ export class LocalStore implements TableStore {
   }
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
-    return this.dataPool.run<T>(task({ kind: 'parquet', path: this.sheetPath(key, sheetIndex) }), transfer, log);
+    return this.dataPool.run<T>(task({ kind: 'parquet', path: this.sheetPath(key, sheetIndex) }), transfer, log).catch((err) => {
+      // A delete that removed the files while a worker read them: the version is gone, not the worker.
+      if (!existsSync(join(this.versionsDir, key))) throw deletedMeanwhile();
+      throw err;
+    });
   }
 
   sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {

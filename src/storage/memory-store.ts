@@ -6,7 +6,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
 import type { DataTask, FileType, LoadResult, ParseResult, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
-import type { StoreLimits, StoreStats, TableStore, UploadSink } from './store.js';
+import { deletedMeanwhile, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
   shard: number;
@@ -28,6 +28,8 @@ export class MemoryStore implements TableStore {
   private readonly shardBytes: number[];
   private readonly placements = new Map<string, Placement>();
   private readonly sources = new Map<string, Buffer>();
+  /** Recently deleted keys: a request that found the version just before its delete gets a 404, not 410. */
+  private readonly deleted = new Set<string>();
   private sourceBytes = 0;
   /** Bytes promised to uploads still being parsed, so concurrent uploads cannot overshoot the budget together. */
   private reserved = 0;
@@ -142,7 +144,7 @@ export class MemoryStore implements TableStore {
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
     const placement = this.placements.get(key);
-    if (!placement) throw dataLost();
+    if (!placement) throw this.deleted.has(key) ? deletedMeanwhile() : dataLost();
     return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log);
   }
 
@@ -166,6 +168,8 @@ export class MemoryStore implements TableStore {
 
   async drop(keys: string[]): Promise<void> {
     for (const key of keys) {
+      if (this.deleted.size >= 10_000) this.deleted.clear();
+      this.deleted.add(key);
       this.sourceBytes -= this.sources.get(key)?.length ?? 0;
       this.sources.delete(key);
       const p = this.placements.get(key);

@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
+import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
 
 /** Where an upload's bytes go while they stream in. */
@@ -59,4 +60,9 @@ export interface StoreStats {
   /** Memory backend: MEMORY_LIMIT, and what counts against it (frames + uploaded files). */
   memory_limit_bytes?: number;
   memory_used_bytes?: number;
+}
+
+/** A request that found a version just before a concurrent delete removed its data. */
+export function deletedMeanwhile() {
+  return notFound('version', 'the version was deleted while this request was being served');
 }
