@@ -32,12 +32,23 @@ export async function uploadFile(url: string, path: string, name = basename(path
   return { ...ids, rows: body.sheets[0]?.row_count ?? 0, upload_ms, readable_ms: elapsedMs(start) };
 }
 
+/** As a well-behaved client does: a 503 (load shedding) is retried after its Retry-After, for up to a minute. */
+export async function fetchRetrying(url: string, init?: RequestInit): Promise<Response> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const res = await fetch(url, init);
+    if (res.status !== 503 || Date.now() > deadline) return res;
+    await res.arrayBuffer();
+    await new Promise((r) => setTimeout(r, 1000 * Number(res.headers.get('retry-after') ?? 1)));
+  }
+}
+
 export async function getText(url: string, init?: RequestInit): Promise<string> {
-  return (await ok(await fetch(url, init), `${init?.method ?? 'GET'} ${url}`)).text();
+  return (await ok(await fetchRetrying(url, init), `${init?.method ?? 'GET'} ${url}`)).text();
 }
 
 export async function getBytes(url: string, accept?: string): Promise<{ body: Buffer; contentType: string; totalRows: string }> {
-  const res = await ok(await fetch(url, { headers: accept ? { accept } : {} }), `GET ${url}`);
+  const res = await ok(await fetchRetrying(url, { headers: accept ? { accept } : {} }), `GET ${url}`);
   return {
     body: Buffer.from(await res.arrayBuffer()),
     contentType: res.headers.get('content-type') ?? 'application/octet-stream',
