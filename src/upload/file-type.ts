@@ -23,12 +23,16 @@ const CONTENT_NAMES: Record<Content, string> = {
   text: 'text',
 };
 
-/** Which content each file type must have. */
+/**
+ * Which content each file type must have. OLE2 content named .xlsx/.xlsm is let through: Excel saves a
+ * password-protected workbook that way, and the reader tells it (422, remove the password) from a legacy
+ * .xls under the wrong name (415).
+ */
 const EXPECTED: Record<FileType, Content[]> = {
   csv: ['text'],
   parquet: ['parquet'],
-  xlsx: ['zip'],
-  xlsm: ['zip'],
+  xlsx: ['zip', 'ole2'],
+  xlsm: ['zip', 'ole2'],
   xls: ['ole2'],
 };
 

@@ -69,7 +69,7 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
       }
       // busboy only truncates the file at the limit and reads on to the end of the body; refuse at once
       // instead. Before any await: the limit may be passed while we wait.
-      const refuse = () => part.file.destroy(tooLarge(req, false));
+      const refuse = () => part.file.destroy(tooLarge(req));
       if (part.file.truncated) refuse();
       else part.file.once('limit', refuse);
       const fileName = safeFileName(part.filename);
@@ -108,7 +108,10 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
   } catch (err) {
     await upload?.sink.discard();
     const code = (err as { code?: string }).code;
-    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'file_too_large') throw tooLarge(req, await drainBriefly(req));
+    if (code === 'FST_REQ_FILE_TOO_LARGE' || code === 'file_too_large') {
+      lingerThenClose(req);
+      throw tooLarge(req);
+    }
     throw err;
   } finally {
     clearTimeout(deadline);
@@ -117,47 +120,42 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
   return { ...upload, fields };
 }
 
-/**
- * Past MAX_UPLOAD_BYTES: 413. When the rest of the body has not arrived, the connection is closed with it;
- * otherwise Node would read (and drop) all of it, however large, to keep the connection alive.
- */
-function tooLarge(req: FastifyRequest, bodyEnded: boolean): ApiError {
+/** Past MAX_UPLOAD_BYTES: 413 as soon as the limit is passed, not once the whole body has been read. */
+function tooLarge(req: FastifyRequest): ApiError {
   const max = req.server.config.maxUploadBytes;
-  return new ApiError(
-    413,
-    'file_too_large',
-    `the file is larger than the upload limit of ${max} bytes (MAX_UPLOAD_BYTES)`,
-    bodyEnded ? {} : { connection: 'close' },
-  );
+  return new ApiError(413, 'file_too_large', `the file is larger than the upload limit of ${max} bytes (MAX_UPLOAD_BYTES)`);
 }
 
 const LINGER_BYTES = 8 * 1024 * 1024;
 const LINGER_MS = 2_000;
 
 /**
- * A client that sends its whole body before reading the answer (fetch, Python requests) sees a broken pipe,
- * not the 413, if the connection closes under it. So, like nginx's lingering close, drop up to LINGER_BYTES
- * more of the body for up to LINGER_MS: a body a little over the limit ends, and gets a clean 413; a larger
- * one is cut off. Resolves true if the body ended.
+ * After an early 413 the rest of the body is still on its way. Left alone, it would be read (and dropped) to
+ * the end, however large; closing together with the answer makes the client's TCP stack reset the connection,
+ * often before the client has read the 413 (and clients such as fetch or Python requests send their whole body
+ * before reading). So, like nginx's lingering close: the 413 goes out at once, the body is dropped for up to
+ * LINGER_BYTES or LINGER_MS more — a body a little over the limit ends, on a connection that stays usable —
+ * and then the connection is closed.
  */
-function drainBriefly(req: FastifyRequest): Promise<boolean> {
+function lingerThenClose(req: FastifyRequest): void {
   const body = req.raw;
-  if (body.readableEnded || body.destroyed) return Promise.resolve(body.readableEnded);
-  return new Promise((resolve) => {
-    let drained = 0;
-    const done = (ended: boolean) => {
-      clearTimeout(timer);
-      body.off('data', onData).off('end', onEnd).off('close', onClose);
-      resolve(ended);
-    };
-    const onData = (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > LINGER_BYTES) done(false);
-    };
-    const onEnd = () => done(true);
-    const onClose = () => done(body.readableEnded);
-    const timer = setTimeout(() => done(false), LINGER_MS);
-    body.on('data', onData).once('end', onEnd).once('close', onClose);
-    body.resume(); // unpiped from the multipart parser, it was paused
-  });
+  const socket = body.socket;
+  if (body.readableEnded || !socket || socket.destroyed) return;
+  let drained = 0;
+  const stop = () => {
+    clearTimeout(timer);
+    body.off('data', onData);
+  };
+  const cut = () => {
+    stop();
+    socket.destroy();
+  };
+  const onData = (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > LINGER_BYTES) cut();
+  };
+  const timer = setTimeout(cut, LINGER_MS);
+  body.on('data', onData).once('end', stop);
+  socket.once('close', stop);
+  body.resume(); // unpiped from the multipart parser, it was paused
 }

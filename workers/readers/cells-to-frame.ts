@@ -26,7 +26,7 @@
  *  - date: ISO 8601 with no zone: `2024-01-31` at midnight, else `2024-01-31T10:20:30.000`
  */
 import pl from 'nodejs-polars';
-import { unreadable } from '../task-error.js';
+import { type TaskError, unreadable } from '../task-error.js';
 import { uniqueHeader } from './header-names.js';
 
 export type CellValue = null | string | number | boolean | Date;
@@ -64,6 +64,19 @@ export function renderCell(value: Exclude<CellValue, null>): string {
     return isMidnight(value) ? iso.slice(0, 10) : iso.slice(0, -1);
   }
   return String(value);
+}
+
+/**
+ * A workbook whose sheets are all chart (or dialog, macro) sheets has no table to serve: a 422 that says so,
+ * rather than a version without sheets. Shared by both readers.
+ */
+export function noWorksheets(others: string[]): TaskError {
+  return unreadable(
+    others.length
+      ? `the workbook has no worksheet to read: its sheets (${others.map((n) => `"${n}"`).join(', ')}) are chart ` +
+          'sheets or other sheets without cells; add a worksheet with the data and upload again'
+      : 'the workbook lists no sheets; open it in Excel, save it, and upload again',
+  );
 }
 
 // ---- Excel serial dates, shared by both readers -----------------------------------------------------

@@ -5,6 +5,7 @@ const LF = 0x0a;
 const CR = 0x0d;
 const DELIMITERS = [0x2c, 0x3b, 0x09, 0x7c]; // , ; tab |
 const DELIMITER_NAMES: Record<number, string> = { 0x2c: 'comma', 0x3b: 'semicolon', 0x09: 'tab', 0x7c: 'pipe' };
+export const MAX_COLUMNS = 16_384;
 
 export interface CsvLayout {
   delimiter: string;
@@ -62,7 +63,17 @@ export function csvLayout(bytes: Uint8Array): CsvLayout {
       continue;
     }
     if (b === delimiter) {
-      if (header === undefined) headerFields.push([fieldStart, i]);
+      if (header === undefined) {
+        headerFields.push([fieldStart, i]);
+        // A long line of delimiters (or a binary-ish file) would be millions of columns: the header's names
+        // alone would exhaust the parser's heap, which takes the whole process down.
+        if (headerFields.length >= MAX_COLUMNS) {
+          throw unreadable(
+            `line 1 (the header) has more than ${MAX_COLUMNS} ${DELIMITER_NAMES[delimiter]}-separated fields; ` +
+              `at most ${MAX_COLUMNS} columns are supported (as in Excel) — check the delimiter, or split the file`,
+          );
+        }
+      }
       fields++;
       fieldStart = i + 1;
     } else if (b === LF) {

@@ -24,20 +24,41 @@ export function readCsv(raw: Uint8Array): ParsedSheet[] {
   } catch (err) {
     throw unreadable(`the CSV could not be parsed: ${firstLine(err)}`);
   }
-  frame = frame.rename(Object.fromEntries(frame.columns.map((c, i) => [c, uniqueHeader(layout.header)[i]])));
+  const names = uniqueHeader(layout.header); // once: per column it is quadratic in a wide header
+  frame = frame.rename(Object.fromEntries(frame.columns.map((c, i) => [c, names[i]])));
   return [{ name: 'Sheet1', frame: inferTypes(frame) }];
 }
 
-/** Classic Mac files end lines with CR alone, which Polars does not split on. */
+/**
+ * Classic Mac files end lines with CR alone, which Polars does not split on. Only a CR outside quotes ends
+ * a line; one inside a quoted field is part of the value and is kept. Quote rules as in csv-layout.ts (a quote
+ * opens a field only at its start — after any candidate delimiter, the delimiter is not known yet).
+ */
 function withLineFeeds(bytes: Uint8Array): Uint8Array {
   if (bytes.includes(0x0a) || !bytes.includes(0x0d)) return bytes;
-  return bytes.map((b) => (b === 0x0d ? 0x0a : b));
+  const out = new Uint8Array(bytes);
+  let quoted = false;
+  let atFieldStart = true;
+  for (let i = 0; i < out.length; i++) {
+    const b = out[i];
+    if (quoted) {
+      if (b === 0x22) {
+        if (out[i + 1] === 0x22) i++;
+        else quoted = false;
+      }
+      continue;
+    }
+    if (b === 0x22 && atFieldStart) quoted = true;
+    else if (b === 0x0d) out[i] = 0x0a;
+    atFieldStart = b === 0x0d || b === 0x2c || b === 0x3b || b === 0x09 || b === 0x7c;
+  }
+  return out;
 }
 
 function asUtf8(raw: Uint8Array): Uint8Array {
   if (raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf) raw = raw.subarray(3);
-  else if (raw[0] === 0xff && raw[1] === 0xfe) raw = Buffer.from(new TextDecoder('utf-16le').decode(raw.subarray(2)));
-  else if (raw[0] === 0xfe && raw[1] === 0xff) raw = Buffer.from(new TextDecoder('utf-16be').decode(raw.subarray(2)));
+  else if (raw[0] === 0xff && raw[1] === 0xfe) raw = fromUtf16(raw, 'utf-16le');
+  else if (raw[0] === 0xfe && raw[1] === 0xff) raw = fromUtf16(raw, 'utf-16be');
   if (isUtf8(raw)) return raw;
   const at = firstInvalidUtf8(raw);
   const line = raw.subarray(0, at).reduce((n, b) => (b === 0x0a ? n + 1 : n), 1);
@@ -45,6 +66,28 @@ function asUtf8(raw: Uint8Array): Uint8Array {
     `line ${line} is not valid UTF-8 (byte 0x${raw[at].toString(16).padStart(2, '0')} at offset ${at}); ` +
       'the file may be Latin-1 or Windows-1252 — save it as UTF-8 and upload again',
   );
+}
+
+/** UTF-16 after its BOM, strictly: a lone surrogate or an odd byte would otherwise become U+FFFD silently. */
+function fromUtf16(raw: Uint8Array, encoding: 'utf-16le' | 'utf-16be'): Uint8Array {
+  try {
+    return Buffer.from(new TextDecoder(encoding, { fatal: true }).decode(raw.subarray(2)));
+  } catch {
+    // Error path only: find the first bad code unit, and its line.
+    const unit = (i: number) => (encoding === 'utf-16le' ? raw[i] | (raw[i + 1] << 8) : (raw[i] << 8) | raw[i + 1]);
+    let line = 1;
+    let at = 2;
+    for (; at + 1 < raw.length; at += 2) {
+      const u = unit(at);
+      if (u === 0x0a) line++;
+      else if (u >= 0xd800 && u < 0xdc00 && at + 3 < raw.length && (unit(at + 2) & 0xfc00) === 0xdc00) at += 2;
+      else if (u >= 0xd800 && u < 0xe000) break;
+    }
+    throw unreadable(
+      `line ${line} is not valid ${encoding.toUpperCase()} (${at + 1 < raw.length ? 'an unpaired surrogate' : 'an odd trailing byte'} at ` +
+        `byte offset ${at}); save the file again as UTF-8 or UTF-16 and upload again`,
+    );
+  }
 }
 
 /** Offset of the first byte that cannot start or continue a UTF-8 sequence (error path only). */

@@ -12,6 +12,7 @@ export function readParquet(source: Source): ParsedSheet[] {
         : pl.readParquet(Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength));
     return [{ name: 'Sheet1', frame }];
   } catch (err) {
-    throw unreadable(`not a readable Parquet file: ${firstLine(err)}`);
+    // Damaged files surface as decoder errors, even caught panics (`Result::unwrap()`…): name what it means first.
+    throw unreadable(`not a readable Parquet file (damaged, truncated, or not Parquet): ${firstLine(err)}`);
   }
 }

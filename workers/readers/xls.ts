@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import * as XLSX from '@e965/xlsx';
 import * as cptable from '@e965/xlsx/dist/cpexcel.full.mjs';
 import { unreadable } from '../task-error.js';
-import { type CellValue, excelSerialToDate, gridToFrame } from './cells-to-frame.js';
+import { type CellValue, excelSerialToDate, gridToFrame, noWorksheets } from './cells-to-frame.js';
 import type { ParsedSheet, Source } from './types.js';
 
 // Code pages for BIFF2–5 files, whose text is stored in the writer's ANSI code page rather than UTF-16.
@@ -54,12 +54,14 @@ export function readXls(source: Source): ParsedSheet[] {
   }
   const date1904 = book.Workbook?.WBProps?.date1904 === true;
   const sheets: ParsedSheet[] = [];
+  const others: string[] = [];
   for (const name of book.SheetNames) {
     const sheet = book.Sheets[name];
     // Chart, macro and dialog sheets hold no table. (SheetJS types list only 'sheet' | 'chart'.)
-    if (!sheet || (sheet['!type'] !== undefined && sheet['!type'] !== 'sheet')) continue;
-    sheets.push({ name, frame: gridToFrame(toGrid(sheet, name, date1904), name) });
+    if (!sheet || (sheet['!type'] !== undefined && sheet['!type'] !== 'sheet')) others.push(name);
+    else sheets.push({ name, frame: gridToFrame(toGrid(sheet, name, date1904), name) });
   }
+  if (sheets.length === 0) throw noWorksheets(others);
   return sheets;
 }
 

@@ -11,20 +11,28 @@
  * So we use the two libraries it is built on: unzipper, reading the zip through its central directory (so
  * workbook.xml, styles and shared strings are read before any sheet, whatever the zip order), and saxes.
  */
+import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { crc32, createInflateRaw } from 'node:zlib';
 import * as XLSX from '@e965/xlsx';
 import { SaxesParser as Saxes } from 'saxes';
 import unzipperModule from 'unzipper';
 import { TaskError, unreadable } from '../task-error.js';
-import { type CellValue, excelSerialToDate, gridToFrame } from './cells-to-frame.js';
+import { type CellValue, excelSerialToDate, gridToFrame, noWorksheets } from './cells-to-frame.js';
 import type { ParsedSheet, Source } from './types.js';
 
 // ---- the slice of unzipper's and saxes' APIs used here ---------------------------------------------------
 
+/** A central-directory record as unzipper parses it (ZIP64 sizes already applied). We inflate it ourselves. */
 interface ZipEntry {
   path: string;
   type: 'File' | 'Directory';
-  stream(): AsyncIterable<Buffer>;
+  flags: number;
+  compressionMethod: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  crc32: number;
+  offsetToLocalFileHeader: number;
 }
 interface Unzipper {
   Open: { buffer(bytes: Buffer): Promise<{ files: ZipEntry[] }> };
@@ -50,6 +58,8 @@ const SaxesParser = Saxes as unknown as new (options: { position: boolean }) => 
 export async function readXlsx(source: Source): Promise<ParsedSheet[]> {
   const zip = await openZip(await loadBytes(source));
   const book = await readWorkbook(zip);
+  // A workbook of chart sheets only has no table to serve: say so rather than store a version without sheets.
+  if (book.sheets.length === 0) throw noWorksheets(book.otherSheets);
   const sheets: ParsedSheet[] = [];
   for (const sheet of book.sheets) {
     const grid = await readSheet(zip, book, sheet);
@@ -64,8 +74,19 @@ const ZIP_MAGIC = Buffer.from('PK\x03\x04', 'latin1');
 const EMPTY_ZIP_MAGIC = Buffer.from('PK\x05\x06', 'latin1');
 const CFB_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 
-/** Part name (lower case: OPC part names are case-insensitive) → zip entry. */
-type Package = Map<string, ZipEntry>;
+/**
+ * Part name (lower case: OPC part names are case-insensitive) → zip entry, with the archive's bytes and the
+ * count of bytes inflated so far (see inflatePart).
+ */
+class Package extends Map<string, ZipEntry> {
+  inflated = 0;
+  constructor(
+    readonly bytes: Buffer,
+    entries: Iterable<[string, ZipEntry]>,
+  ) {
+    super(entries);
+  }
+}
 
 async function loadBytes(source: Source): Promise<Buffer> {
   if (source.kind === 'bytes') {
@@ -82,24 +103,143 @@ async function loadBytes(source: Source): Promise<Buffer> {
 async function openZip(bytes: Buffer): Promise<Package> {
   const magic = bytes.subarray(0, 4);
   if (magic.equals(EMPTY_ZIP_MAGIC)) throw unreadable('the .xlsx file is an empty zip archive, with no workbook in it');
+  if (bytes.subarray(0, 8).equals(CFB_MAGIC)) throw ole2Refusal(bytes);
   if (!magic.equals(ZIP_MAGIC)) {
     throw unreadable(
-      bytes.subarray(0, 8).equals(CFB_MAGIC)
-        ? 'not an .xlsx workbook: this is a password-protected workbook or a legacy .xls file; ' +
-            'remove the password in Excel, or upload it as .xls'
-        : 'not an .xlsx workbook (an .xlsx file is a zip archive and this is not one); ' +
-            'open it in Excel and save it as .xlsx',
+      'not an .xlsx workbook (an .xlsx file is a zip archive and this is not one); open it in Excel and save it as .xlsx',
     );
   }
   try {
     const { files } = await unzipper.Open.buffer(bytes);
-    return new Map(files.filter((f) => f.type === 'File').map((f) => [normalizePath(f.path), f]));
+    return new Package(bytes, files.filter((f) => f.type === 'File').map((f) => [normalizePath(f.path), f]));
   } catch (err) {
     throw unreadable(
       `the .xlsx file is damaged: its zip directory could not be read (${firstLine(err)}); ` +
         're-save it in Excel and upload again',
     );
   }
+}
+
+/**
+ * Excel saves a password-protected workbook as an OLE2 compound file holding an `EncryptedPackage` stream
+ * (ECMA-376 encryption), not as a zip. The upload check lets OLE2 content named .xlsx through so that we can
+ * tell that case (422: remove the password) from a legacy .xls under the wrong name (415, as the sniffer says).
+ */
+function ole2Refusal(bytes: Buffer): TaskError {
+  let encrypted = false;
+  try {
+    const cfb = XLSX.CFB.read(bytes, { type: 'buffer' });
+    encrypted = XLSX.CFB.find(cfb, 'EncryptedPackage') !== null || XLSX.CFB.find(cfb, 'EncryptionInfo') !== null;
+  } catch {
+    // not a readable OLE2 container: no better answer than its signature
+  }
+  return encrypted
+    ? unreadable(
+        'the workbook is password-protected (encrypted), so its cells cannot be read; open it in Excel, remove the ' +
+          'password (File › Info › Protect Workbook › Encrypt with Password, clear it), save, and upload again',
+      )
+    : new TaskError(
+        415,
+        'unsupported_file_type',
+        'the file is named as XLSX but its content is an OLE2 compound file (a legacy .xls workbook, not a zip ' +
+          'archive); upload it with the .xls extension, or save it as .xlsx in Excel',
+      );
+}
+
+// ---- bounded inflation ------------------------------------------------------------------------------------
+
+/**
+ * Zip-bomb guard. A part is inflated here, not by unzipper, so that the bytes actually produced are counted
+ * while streaming (the sizes in a zip's headers are whatever the writer put there). A part is refused when
+ *  - it inflates past MAX_PART_BYTES, or the parts read from one file pass MAX_PACKAGE_BYTES together; or
+ *  - past RATIO_GRACE_BYTES, it has produced more than MAX_RATIO bytes per compressed byte consumed so far.
+ *    Real sheet XML deflates 5–30×; a bomb (empty rows, one repeated cell) 1000×, so it stops within the
+ *    first RATIO_GRACE_BYTES, before the sheet grows in memory.
+ * The CRC-32 is checked at the end, so a damaged part that still inflates is refused, never served altered.
+ */
+const MAX_PART_BYTES = 1024 ** 3; // 1 GiB of XML: ~40 million cells
+const MAX_PACKAGE_BYTES = 2 * 1024 ** 3;
+const MAX_RATIO = 100;
+const RATIO_GRACE_BYTES = 16 * 1024 ** 2;
+const FEED_BYTES = 16 * 1024;
+
+async function* inflatePart(zip: Package, entry: ZipEntry, where: string): AsyncGenerator<Buffer> {
+  const data = compressedData(zip.bytes, entry, where);
+  const tooBig = (size: number) =>
+    unreadable(
+      `${where} (${entry.path}) is ${size > MAX_PART_BYTES ? `larger than ${MAX_PART_BYTES} bytes` : 'too large'} once ` +
+        `uncompressed, past the ${MAX_PART_BYTES}-byte limit for one part (${MAX_PACKAGE_BYTES} for a whole workbook); ` +
+        'split the data over several files, or upload it as CSV or Parquet',
+    );
+  const bomb = (inflated: number, consumed: number) =>
+    unreadable(
+      `${where} (${entry.path}) inflates more than ${MAX_RATIO} times (${consumed} compressed bytes to ${inflated} ` +
+        'bytes): this looks like a zip bomb, so it was not read; workbooks saved by Excel compress far less — ' +
+        're-save it in Excel and upload again',
+    );
+  // What the headers declare is checked first (cheap), what inflates is counted below (the headers may lie).
+  if (entry.uncompressedSize > RATIO_GRACE_BYTES && entry.uncompressedSize > MAX_RATIO * data.length) {
+    throw bomb(entry.uncompressedSize, data.length);
+  }
+  if (entry.uncompressedSize > MAX_PART_BYTES) throw tooBig(entry.uncompressedSize);
+
+  let inflated = 0;
+  let crc = 0;
+  const count = (chunk: Buffer, consumed: number) => {
+    inflated += chunk.length;
+    zip.inflated += chunk.length;
+    if (inflated > MAX_PART_BYTES || zip.inflated > MAX_PACKAGE_BYTES) throw tooBig(inflated);
+    if (inflated > RATIO_GRACE_BYTES && inflated > MAX_RATIO * consumed) throw bomb(inflated, consumed);
+    crc = crc32(chunk, crc);
+  };
+
+  if (entry.compressionMethod === 0) {
+    for (let at = 0; at < data.length; at += FEED_BYTES) {
+      const chunk = data.subarray(at, at + FEED_BYTES);
+      count(chunk, at + chunk.length);
+      yield chunk;
+    }
+  } else if (entry.compressionMethod === 8) {
+    const inflater = createInflateRaw();
+    const stop = new AbortController();
+    let consumed = 0;
+    const feeding = (async () => {
+      for (let at = 0; at < data.length && !stop.signal.aborted; at += FEED_BYTES) {
+        consumed = Math.min(at + FEED_BYTES, data.length);
+        if (!inflater.write(data.subarray(at, consumed))) await once(inflater, 'drain', { signal: stop.signal });
+      }
+      inflater.end();
+    })();
+    feeding.catch(() => undefined); // its errors surface through the inflater, read below
+    try {
+      for await (const chunk of inflater as AsyncIterable<Buffer>) {
+        count(chunk, consumed);
+        yield chunk;
+      }
+    } finally {
+      stop.abort();
+      inflater.destroy();
+    }
+  } else {
+    throw unreadable(`${where} (${entry.path}) uses zip compression method ${entry.compressionMethod}, not deflate; re-save the file in Excel`);
+  }
+  if (crc >>> 0 !== entry.crc32 >>> 0) {
+    throw unreadable(`${where} (${entry.path}) is damaged: its content does not match its checksum; re-save the file in Excel and upload again`);
+  }
+}
+
+/** The compressed bytes of an entry, located through its local header. */
+function compressedData(bytes: Buffer, entry: ZipEntry, where: string): Buffer {
+  const at = entry.offsetToLocalFileHeader;
+  if (entry.flags & 0x1) throw unreadable(`${where} (${entry.path}) is encrypted; remove the password in Excel and upload again`);
+  if (at + 30 > bytes.length || bytes.readUInt32LE(at) !== 0x04034b50) {
+    throw unreadable(`${where} (${entry.path}) is damaged: the zip archive does not hold it where its directory says; re-save the file in Excel`);
+  }
+  const start = at + 30 + bytes.readUInt16LE(at + 26) + bytes.readUInt16LE(at + 28);
+  if (start + entry.compressedSize > bytes.length) {
+    throw unreadable(`${where} (${entry.path}) is damaged: the file ends inside it (truncated upload?); re-save the file in Excel`);
+  }
+  return bytes.subarray(start, start + entry.compressedSize);
 }
 
 // ---- XML ---------------------------------------------------------------------------------------------------
@@ -128,7 +268,7 @@ async function parseXml(zip: Package, path: string, where: string, handler: XmlH
   }
   const decoder = new TextDecoder('utf-8'); // stream mode keeps characters split across chunks whole
   try {
-    for await (const chunk of entry.stream()) {
+    for await (const chunk of inflatePart(zip, entry, where)) {
       parser.write(decoder.decode(chunk, { stream: true }));
       if (xmlError) throw xmlError;
     }
@@ -165,6 +305,8 @@ interface SheetRef {
 }
 interface Workbook {
   sheets: SheetRef[];
+  /** Chart, dialog and macro sheets: listed by the workbook, no cells. */
+  otherSheets: string[];
   date1904: boolean;
   /** Per cell-format (xf) index: does its number format show a date or time? */
   dateStyles: boolean[];
@@ -199,6 +341,7 @@ async function readWorkbook(zip: Package): Promise<Workbook> {
 
   const rels = await readRels(zip, bookPath);
   const sheets: SheetRef[] = [];
+  const otherSheets: string[] = [];
   for (const { name, rId } of listed) {
     const rel = rels.get(rId);
     if (!rel) {
@@ -206,6 +349,7 @@ async function readWorkbook(zip: Package): Promise<Workbook> {
     }
     // Chart sheets, dialog sheets and Excel 4 macro sheets hold no table.
     if (rel.type.endsWith('/worksheet')) sheets.push({ name, path: rel.target });
+    else otherSheets.push(name);
   }
 
   const partOf = (suffix: string) => [...rels.values()].find((r) => r.type.endsWith(suffix))?.target;
@@ -213,6 +357,7 @@ async function readWorkbook(zip: Package): Promise<Workbook> {
   const stringsPath = partOf('/sharedStrings');
   return {
     sheets,
+    otherSheets,
     date1904,
     dateStyles: stylesPath && zip.has(stylesPath) ? await readDateStyles(zip, stylesPath) : [],
     sharedStrings: stringsPath && zip.has(stringsPath) ? await readSharedStrings(zip, stringsPath) : [],
