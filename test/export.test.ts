@@ -17,6 +17,7 @@ import { asyncBufferFromFile, parquetMetadata, parquetRead, parquetReadObjects }
 import { compressors } from 'hyparquet-compressors';
 import * as A from 'apache-arrow';
 import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { prng } from '../bench/util.js';
 
 const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet');
 const ROWS = 3_000_000;
@@ -164,16 +165,6 @@ const SMALL_N = 3000;
 const NOTES = ['=1+1', '+x', '-x', '@x', 'plain', 'a=b', ' =lead space', 'Zürich', '東京', 'x,y', '\tx', '=HYPERLINK("http://e.x")'];
 const CITIES = ['Zürich', 'São Paulo', 'Kraków', '東京', 'Ålesund', 'Łódź', 'Αθήνα'];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const quote = (s: string) => (/[",\n\r\t]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 

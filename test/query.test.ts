@@ -20,6 +20,7 @@ import t, { type Test } from 'tap';
 import { parse as parseCsv } from 'csv-parse/sync';
 import * as A from 'apache-arrow';
 import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { prng } from '../bench/util.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The generated file
@@ -35,17 +36,6 @@ const CITIES = [
   'Reykjavík', 'İstanbul', 'Köln', 'Québec', 'Århus', 'Washington, D.C.', 'Münster', 'Malmö', 'Kraków-Podgórze', 'Αθήνα',
 ];
 
-/** mulberry32: a small deterministic PRNG, so the file (and every expectation) is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;

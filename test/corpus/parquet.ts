@@ -4,18 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import pl from 'nodejs-polars';
+import { prng as rng } from '../../bench/util.js';
 
-export function rng(seed: number): () => number {
-  // mulberry32: small, seeded, the same sequence on every run
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export const BASE_ROWS = 3_000;
 
