@@ -79,6 +79,9 @@ LEFT JOIN versions cur ON cur.id = (
   SELECT v.id FROM versions v WHERE v.dataset_id = d.id ORDER BY v.version_number DESC LIMIT 1);
 `;
 
+/** Versions the catalog keeps in memory with their sheets (the one read longest ago goes first). */
+const CACHED_VERSIONS = 10_000;
+
 const TAG_SELECT = `
 SELECT t.name, t.dataset_id, t.version_id, v.version_number, t.description, t.created_at, t.updated_at
 FROM version_tags t JOIN versions v ON v.id = t.version_id`;
@@ -163,7 +166,7 @@ export class Catalog {
     });
     const versionId = tx();
     if (versionId === undefined) return undefined;
-    const version = this.versionById(versionId)!;
+    const version = this.cached(versionId)!.version;
     return { dataset: this.dataset(version.dataset_id)!, version };
   }
 
@@ -218,9 +221,10 @@ export class Catalog {
   /** Removes a dataset and its versions from the catalog; returns the storage keys whose data to free. */
   deleteDataset(id: number): string[] | undefined {
     return this.db.transaction(() => {
-      const keys = this.statement('SELECT storage_key FROM versions WHERE dataset_id = ?').pluck().all(id) as string[];
+      const versions = this.statement('SELECT id, storage_key FROM versions WHERE dataset_id = ?').all(id) as { id: number; storage_key: string }[];
       const res = this.statement('DELETE FROM datasets WHERE id = ?').run(id);
-      return res.changes ? keys : undefined;
+      for (const v of versions) this.versionCache.delete(v.id);
+      return res.changes ? versions.map((v) => v.storage_key) : undefined;
     })();
   }
 
@@ -231,6 +235,7 @@ export class Catalog {
         .get(versionId, datasetId) as string | undefined;
       if (key === undefined) return undefined;
       this.statement('DELETE FROM versions WHERE id = ?').run(versionId);
+      this.versionCache.delete(versionId);
       this.statement('UPDATE datasets SET updated_at = ? WHERE id = ?').run(isoNow(), datasetId);
       return key;
     })();
@@ -238,37 +243,57 @@ export class Catalog {
 
   /** Newest first. */
   versions(datasetId: number): StoredVersion[] {
-    const rows = this.statement('SELECT * FROM versions WHERE dataset_id = ? ORDER BY version_number DESC')
-      .all(datasetId) as VersionRecord[];
-    return rows.map((r) => this.withSheets(r));
+    const ids = this.statement('SELECT id FROM versions WHERE dataset_id = ? ORDER BY version_number DESC').pluck().all(datasetId) as number[];
+    return ids.map((id) => this.cached(id)!.version);
   }
 
   version(datasetId: number, versionId: number): StoredVersion | undefined {
-    const row = this.statement('SELECT * FROM versions WHERE id = ? AND dataset_id = ?')
-      .get(versionId, datasetId) as VersionRecord | undefined;
-    return row && this.withSheets(row);
+    const found = this.cached(versionId)?.version;
+    return found?.dataset_id === datasetId ? found : undefined;
   }
 
-  latestVersion(datasetId: number): StoredVersion | undefined {
-    const row = this.statement('SELECT * FROM versions WHERE dataset_id = ? ORDER BY version_number DESC LIMIT 1')
-      .get(datasetId) as VersionRecord | undefined;
-    return row && this.withSheets(row);
-  }
-
-  sheets(versionId: number): SheetInfo[] {
+  /**
+   * A version and its sheets. A version never changes after it is committed, only disappears, so it is kept
+   * here once read and forgotten when deleted: every page request needs it, and reading it from SQLite and
+   * parsing its column lists was a fifth of the main thread's time per page. Callers must not modify it.
+   */
+  private cached(versionId: number): { version: StoredVersion; sheets: SheetInfo[] } | undefined {
+    let entry = this.versionCache.get(versionId);
+    if (entry) return entry;
+    const row = this.statement('SELECT * FROM versions WHERE id = ?').get(versionId) as VersionRecord | undefined;
+    if (!row) return undefined;
     const rows = this.statement('SELECT name, row_count, columns FROM sheets WHERE version_id = ? ORDER BY position')
       .all(versionId) as { name: string; row_count: number; columns: string }[];
-    return rows.map((r) => {
+    const sheets = rows.map((r) => {
       const columns = JSON.parse(r.columns);
       return { name: r.name, row_count: r.row_count, column_count: columns.length, columns };
     });
+    const summaries = sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count }));
+    entry = { version: { ...row, row_count: summaries.reduce((n, s) => n + s.row_count, 0), sheets: summaries }, sheets };
+    if (this.versionCache.size >= CACHED_VERSIONS) this.versionCache.delete(this.versionCache.keys().next().value!);
+    this.versionCache.set(versionId, entry);
+    return entry;
+  }
+
+  private readonly versionCache = new Map<number, { version: StoredVersion; sheets: SheetInfo[] }>();
+
+  latestVersion(datasetId: number): StoredVersion | undefined {
+    const id = this.statement('SELECT id FROM versions WHERE dataset_id = ? ORDER BY version_number DESC LIMIT 1').pluck().get(datasetId) as
+      | number
+      | undefined;
+    return id === undefined ? undefined : this.cached(id)?.version;
+  }
+
+  sheets(versionId: number): readonly SheetInfo[] {
+    return this.cached(versionId)?.sheets ?? [];
   }
 
   /** The version with this per-dataset number, if it exists (numbers of deleted versions are not reused). */
   versionByNumber(datasetId: number, versionNumber: number): StoredVersion | undefined {
-    const row = this.statement('SELECT * FROM versions WHERE dataset_id = ? AND version_number = ?')
-      .get(datasetId, versionNumber) as VersionRecord | undefined;
-    return row && this.withSheets(row);
+    const id = this.statement('SELECT id FROM versions WHERE dataset_id = ? AND version_number = ?').pluck().get(datasetId, versionNumber) as
+      | number
+      | undefined;
+    return id === undefined ? undefined : this.cached(id)?.version;
   }
 
   /**
@@ -343,15 +368,6 @@ export class Catalog {
     return this.statement('SELECT COUNT(*) FROM datasets').pluck().get() as number;
   }
 
-  private versionById(id: number): StoredVersion | undefined {
-    const row = this.statement('SELECT * FROM versions WHERE id = ?').get(id) as VersionRecord | undefined;
-    return row && this.withSheets(row);
-  }
-
-  private withSheets(r: VersionRecord): StoredVersion {
-    const sheets = this.sheets(r.id).map(({ name, row_count, column_count }) => ({ name, row_count, column_count }));
-    return { ...r, row_count: sheets.reduce((n, s) => n + s.row_count, 0), sheets };
-  }
 }
 
 function toDataset(r: DatasetRecord): Dataset {

@@ -11,10 +11,11 @@ export function findDataset(catalog: Catalog, id: number): Dataset {
 }
 
 export function findVersion(catalog: Catalog, datasetId: number, versionId: number): StoredVersion {
-  findDataset(catalog, datasetId);
   const version = catalog.version(datasetId, versionId);
-  if (!version) throw notFound('version', `dataset ${datasetId} has no version with id ${versionId}`);
-  return version;
+  if (version) return version;
+  // Only on a miss: which of the two is missing (every page request comes through here).
+  findDataset(catalog, datasetId);
+  throw notFound('version', `dataset ${datasetId} has no version with id ${versionId}`);
 }
 
 export function findLatestVersion(catalog: Catalog, datasetId: number): StoredVersion {
