@@ -5,17 +5,25 @@
  */
 import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
-import { streamExport } from './encoders/export.js';
-import { encodeJsonPage } from './encoders/json.js';
+import { encodeWhole, streamExport } from './encoders/export.js';
+import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
 import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
 import { TaskError } from './task-error.js';
 import { shardFault } from './test-faults.js';
-import { withTransfer } from './transfer.js';
+import { ownedCopy, withTransfer } from './transfer.js';
+import { nativeOf, type NativeFrame } from './native-frame.js';
 
-const frames = new Map<string, pl.DataFrame>();
+/** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
+interface HeldSheet {
+  frame: pl.DataFrame;
+  schema: Record<string, pl.DataType>;
+  json: JsonLayout;
+}
+
+const frames = new Map<string, HeldSheet>();
 
 export default function run(
   task: DataTask,
@@ -44,11 +52,11 @@ export default function run(
         return { columns: computeStatistics(lazy, schema, task.detailed) };
       }
       case 'load': {
-        frames.set(task.key, pl.readIPC(Buffer.from(task.ipc)));
+        frames.set(task.key, holding(pl.readIPC(Buffer.from(task.ipc))));
         return { bytes: task.ipc.byteLength };
       }
       case 'snapshot': {
-        const ipc = encodeArrow(held(task.table.kind === 'memory' ? task.table.key : ''), 'file');
+        const ipc = encodeArrow(nativeOf(held(task.table.kind === 'memory' ? task.table.key : '').frame), 'file');
         return withTransfer({ ipc }, [ipc]);
       }
       case 'drop':
@@ -65,21 +73,36 @@ export default function run(
  * slice; everything else is one lazy plan, counted for `total_rows` and sliced for the page.
  */
 function page(task: PageTask): PageResult {
-  const { lazy, schema, frame: held } = open(task.table);
-  const plain = task.query.filters.length === 0 && task.query.sort.length === 0 && !task.query.columns;
-  const plan = plain ? lazy : applyQuery(lazy, schema, task.query);
-  const total = held && task.query.filters.length === 0 ? held.height : countRows(plan);
-  const size = task.size;
-  const length = Math.max(0, Math.min(size, total - task.offset));
-  // A plain page of a held frame is a zero-copy slice; anything else runs the lazy plan.
-  const frame = held && plain ? held.slice(task.offset, length) : plan.slice(task.offset, length).collectSync();
-  const body = encodeJsonPage(
-    frame,
-    { total_rows: total, page: Math.floor(task.offset / size) + 1, page_size: size, total_pages: Math.ceil(total / size) },
-    task.int64AsString,
-  );
+  const sheet = task.table.kind === 'memory' ? held(task.table.key) : undefined;
+  let total: number;
+  let rows: NativeFrame;
+  let layout: JsonLayout | undefined;
+  if (sheet && isPlain(task.query)) {
+    // The hot path: a zero-copy slice of a held frame, whose layout was worked out at load.
+    total = sheet.frame.height;
+    rows = nativeOf(sheet.frame).slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
+    layout = sheet.json;
+  } else {
+    const { lazy, schema } = open(task.table);
+    const plan = applyQuery(lazy, schema, task.query);
+    total = sheet && task.query.filters.length === 0 ? sheet.frame.height : countRows(plan);
+    const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset))).collectSync();
+    rows = nativeOf(frame);
+    if (task.format === 'json') layout = jsonLayout(frame.columns, frame.dtypes);
+  }
+  const body =
+    task.format === 'json'
+      ? encodeJsonPage(
+          rows,
+          { total_rows: total, page: Math.floor(task.offset / task.size) + 1, page_size: task.size, total_pages: Math.ceil(total / task.size) },
+          task.int64AsString,
+          layout!,
+        )
+      : ownedCopy(encodeWhole(rows, task.format, { neutralizeFormulas: task.neutralizeFormulas }));
   return withTransfer({ body, total_rows: total }, [body]);
 }
+
+const isPlain = (q: PageTask['query']) => q.filters.length === 0 && q.sort.length === 0 && !q.columns;
 
 /**
  * The (filtered, sorted, projected) rows, or one window of them, streamed through the task's port in the
@@ -88,7 +111,7 @@ function page(task: PageTask): PageResult {
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
     const { lazy, schema, frame: held } = open(task.table);
-    const plain = task.query.filters.length === 0 && task.query.sort.length === 0 && !task.query.columns;
+    const plain = isPlain(task.query);
     const plan = plain ? lazy : applyQuery(lazy, schema, task.query);
     const total = held && task.query.filters.length === 0 ? held.height : countRows(plan);
     const length = Math.max(0, Math.min(task.size ?? total, total - task.offset));
@@ -106,8 +129,8 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
 /** A sheet as a lazy plan with its schema, and the frame itself when this shard holds it. */
 function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType>; frame?: pl.DataFrame } {
   if (table.kind === 'memory') {
-    const frame = held(table.key);
-    return { lazy: frame.lazy(), schema: schemaOf(frame), frame };
+    const { frame, schema } = held(table.key);
+    return { lazy: frame.lazy(), schema, frame };
   }
   let schema = parquetSchemas.get(table.path);
   if (!schema) {
@@ -127,7 +150,12 @@ function schemaOf(frame: pl.DataFrame): Record<string, pl.DataType> {
   return Object.fromEntries(frame.columns.map((name, i) => [name, dtypes[i]]));
 }
 
-function held(key: string): pl.DataFrame {
+function holding(frame: pl.DataFrame): HeldSheet {
+  // Columns in frame order: a schema record would put integer-like names such as "2024" first.
+  return { frame, schema: schemaOf(frame), json: jsonLayout(frame.columns, frame.dtypes) };
+}
+
+function held(key: string): HeldSheet {
   const frame = frames.get(key);
   // Only reachable if the shard was restarted and lost its data (the memory backend's documented limit).
   if (!frame) throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');

@@ -16,6 +16,7 @@ import { describeSheet } from './table/describe.js';
 import { TaskError } from './task-error.js';
 import { parserFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
+import { nativeOf } from './native-frame.js';
 
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
   parserFault(task.fileName);
@@ -27,7 +28,7 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
       sheets.forEach((s, i) => writeParquetDurably(s, join(dir, `sheet-${i}.parquet`)));
       return { sheets: infos };
     }
-    const ipc = sheets.map((s) => encodeArrow(s.frame, 'file'));
+    const ipc = sheets.map((s) => encodeArrow(nativeOf(s.frame), 'file'));
     const sourceBytes = task.source.kind === 'bytes' ? (task.source.bytes.buffer as ArrayBuffer) : undefined;
     return withTransfer({ sheets: infos, ipc, sourceBytes }, sourceBytes ? [...ipc, sourceBytes] : ipc);
   } catch (err) {

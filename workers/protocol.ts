@@ -1,6 +1,6 @@
 /**
- * The messages that cross the thread boundary. The server imports these as types only, so the main
- * thread never loads a worker's libraries.
+ * The messages that cross the thread boundary. This module imports types only, so the main thread can
+ * import it without loading a worker's libraries.
  */
 import type { SheetInfo } from '../src/catalog/types.js';
 import type { FileType, Source } from './readers/types.js';
@@ -42,6 +42,10 @@ export interface TableQuery {
   columns?: string[];
 }
 
+/**
+ * One window of the (filtered, sorted, projected) rows, encoded whole and sent back in one message: JSON pages,
+ * and export windows small enough that streaming them would only add overhead (see ONE_MESSAGE_ROWS).
+ */
 export interface PageTask {
   op: 'page';
   table: TableRef;
@@ -49,9 +53,15 @@ export interface PageTask {
   offset: number;
   /** Rows per page (JSON pages always have one). */
   size: number;
+  format: DataFormat;
   /** Write Int64/UInt64 as JSON strings, for clients whose numbers are doubles. */
   int64AsString: boolean;
+  /** CSV only: see ExportTask. */
+  neutralizeFormulas: boolean;
 }
+
+/** Export windows of at most this many rows are encoded in one piece and answered as a page task. */
+export const ONE_MESSAGE_ROWS = 65_536;
 
 /** Streams the (filtered, sorted, projected) rows through `port`; the task's result comes after `{end}`. */
 export interface ExportTask {

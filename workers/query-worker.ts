@@ -5,10 +5,11 @@
  */
 import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
-import { encodeJsonPage } from './encoders/json.js';
+import { encodeJsonPage, jsonLayout } from './encoders/json.js';
 import type { QueryTable, SqlTask, TaskFailure } from './protocol.js';
 import { TaskError } from './task-error.js';
 import { withTransfer } from './transfer.js';
+import { nativeOf } from './native-frame.js';
 
 export default function query(task: SqlTask): { body: ArrayBuffer; total_rows: number } | TaskFailure {
   try {
@@ -36,8 +37,13 @@ export default function query(task: SqlTask): { body: ArrayBuffer; total_rows: n
     const page = result.slice(task.offset, size);
     const body =
       task.format === 'json'
-        ? encodeJsonPage(page, { total_rows: total, page: Math.floor(task.offset / size) + 1, page_size: size, total_pages: Math.ceil(total / size) }, task.int64AsString)
-        : encodeArrow(page, task.format === 'arrow-stream' ? 'stream' : 'file');
+        ? encodeJsonPage(
+            nativeOf(page),
+            { total_rows: total, page: Math.floor(task.offset / size) + 1, page_size: size, total_pages: Math.ceil(total / size) },
+            task.int64AsString,
+            jsonLayout(page.columns, page.dtypes),
+          )
+        : encodeArrow(nativeOf(page), task.format === 'arrow-stream' ? 'stream' : 'file');
     return withTransfer({ body, total_rows: total }, [body]);
   } catch (err) {
     if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };

@@ -1,12 +1,13 @@
 import type { MessagePort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
-import type { ExportFormat } from '../protocol.js';
+import { ONE_MESSAGE_ROWS, type ExportFormat } from '../protocol.js';
 import { encodeArrow } from './arrow.js';
 import { jsonReady } from './json.js';
 import { ownedCopy } from '../transfer.js';
+import { nativeOf, wrapped, type NativeFrame } from '../native-frame.js';
 
 /** Rows encoded per message: big enough to amortise the call, small enough to bound both threads' memory. */
-const BATCH_ROWS = 65_536;
+const BATCH_ROWS = ONE_MESSAGE_ROWS;
 /** Whole-file formats (Parquet, Arrow file) are sent in slices of this size. */
 const SLICE_BYTES = 1 << 20;
 /** Messages the main thread may hold unread; more waits for its "more" (credit-based flow control). */
@@ -43,7 +44,7 @@ export async function streamExport(frame: pl.DataFrame, format: ExportFormat, po
 
   try {
     if (format === 'parquet' || format === 'arrow-file') {
-      const whole = format === 'parquet' ? frame.writeParquet({ compression: 'zstd' }) : new Uint8Array(encodeArrow(frame, 'file'));
+      const whole = encodeWhole(nativeOf(frame), format, options);
       for (let at = 0; at < whole.length; at += SLICE_BYTES) if (!(await send(whole.subarray(at, at + SLICE_BYTES)))) return;
     } else {
       const prepared = format === 'csv' && options.neutralizeFormulas ? neutralize(frame) : frame;
@@ -56,6 +57,19 @@ export async function streamExport(frame: pl.DataFrame, format: ExportFormat, po
     port.postMessage({ end: true });
   } finally {
     port.close();
+  }
+}
+
+/** `frame` in one piece: a small export window, or a whole-file format (Parquet, Arrow file). */
+export function encodeWhole(frame: NativeFrame, format: ExportFormat, options: ExportOptions): Uint8Array {
+  switch (format) {
+    case 'arrow-stream':
+    case 'arrow-file':
+      return new Uint8Array(encodeArrow(frame, format === 'arrow-stream' ? 'stream' : 'file'));
+    case 'parquet':
+      return wrapped(frame).writeParquet({ compression: 'zstd' });
+    default:
+      return encodeBatch(format === 'csv' && options.neutralizeFormulas ? neutralize(wrapped(frame)) : wrapped(frame), format, true, true);
   }
 }
 
@@ -76,7 +90,7 @@ function encodeBatch(batch: pl.DataFrame, format: ExportFormat, first: boolean, 
  * 8-byte end-of-stream marker.
  */
 function arrowStreamPart(batch: pl.DataFrame, first: boolean, last: boolean): Uint8Array {
-  let bytes = new Uint8Array(encodeArrow(batch, 'stream'));
+  let bytes = new Uint8Array(encodeArrow(nativeOf(batch), 'stream'));
   if (!first) {
     const view = new DataView(bytes.buffer, bytes.byteOffset);
     const metadataLength = view.getInt32(4, true); // after the 0xFFFFFFFF continuation marker

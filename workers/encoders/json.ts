@@ -1,11 +1,12 @@
 import pl from 'nodejs-polars';
 import type { PageEnvelope } from '../protocol.js';
+import { nativeOf, wrapped, written, type NativeFrame } from '../native-frame.js';
 import { ownedCopy } from '../transfer.js';
 
 type DType = pl.DataType & { timeZone?: string };
 
 const isNaiveDatetime = (dt: DType) => String(dt.variant) === 'Datetime' && !dt.timeZone;
-/** Types Polars' JSON writer gets right as they are (naive datetimes aside, see jsonRows). */
+/** Types Polars' JSON writer gets right as they are (naive datetimes aside, see fixNaiveDatetimes). */
 const WRITTEN_AS_IS = new Set(['Int8', 'Int16', 'Int32', 'UInt8', 'UInt16', 'UInt32', 'Float32', 'Float64', 'Bool', 'Utf8', 'String', 'Date', 'Datetime', 'Decimal', 'Null']);
 
 /**
@@ -41,32 +42,75 @@ export function jsonReady(frame: pl.DataFrame, int64AsString = false): pl.DataFr
 }
 
 /**
- * Rows as a JSON array, e.g. `[{"a":1},{"a":2}]`. The common case — flat columns Polars writes as they are —
- * skips jsonReady's select, which costs milliseconds per page even for 100 rows: naive datetimes are then
- * fixed in the text, turning `"col":"2001-01-01 00:01:00"` into `"col":"2001-01-01T00:01:00"`. That match
- * is unambiguous: the key is followed by `":"`, which a string value cannot contain unescaped, and with no
- * nested columns every `"col":` in the text is that column.
+ * What the JSON encoder needs to know about a frame's columns, worked out once per schema: asking a frame for
+ * its `columns` and `dtypes` builds JavaScript objects in this binding, a good part of a 100-row page's cost.
  */
-export function jsonRows(frame: pl.DataFrame, int64AsString = false): Buffer {
-  if (frame.width === 0) return Buffer.from(JSON.stringify(Array.from({ length: frame.height }, () => ({}))));
-  // dtypes and columns, not getColumns(): building Series objects costs ~5 ms per call in this binding.
-  const dtypes = frame.dtypes as DType[];
-  const asIs = dtypes.every((d) => WRITTEN_AS_IS.has(String(d.variant)) || (!int64AsString && /^U?Int64$/.test(String(d.variant))));
-  if (!asIs) return jsonReady(frame, int64AsString).writeJSON({ format: 'json' });
-  const json = frame.writeJSON({ format: 'json' });
-  const naive = frame.columns.filter((_, i) => isNaiveDatetime(dtypes[i]));
-  if (naive.length === 0) return json;
-  let text = json.toString('utf8');
-  for (const name of naive) {
-    const key = JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    text = text.replace(new RegExp(`(${key}:"-?\\d{4,}-\\d{2}-\\d{2}) (?=\\d{2}:)`, 'g'), '$1T');
-  }
-  return Buffer.from(text, 'utf8');
+export interface JsonLayout {
+  columns: string[];
+  /** Polars' writer gets every column right (naive datetimes aside), per int64 mode: [as numbers, as strings]. */
+  writtenAsIs: [boolean, boolean];
+  /** `"name":"` of every naive datetime column, as written before its values. */
+  naiveDatetimeKeys: Buffer[];
+  columnsJson: string;
 }
 
-/** The whole JSON page body, encoded here so the main thread only sends bytes. */
-export function encodeJsonPage(frame: pl.DataFrame, envelope: PageEnvelope, int64AsString: boolean): ArrayBuffer {
+export function jsonLayout(columns: string[], dtypes: pl.DataType[]): JsonLayout {
+  const variants = (dtypes as DType[]).map((d) => String(d.variant));
+  const plain = variants.every((v) => WRITTEN_AS_IS.has(v) || /^U?Int64$/.test(v));
+  return {
+    columns,
+    writtenAsIs: [plain, plain && !variants.some((v) => /^U?Int64$/.test(v))],
+    naiveDatetimeKeys: columns.filter((_, i) => isNaiveDatetime(dtypes[i] as DType)).map((name) => Buffer.from(`${JSON.stringify(name)}:"`)),
+    columnsJson: JSON.stringify(columns),
+  };
+}
+
+/**
+ * Rows as a JSON array, e.g. `[{"a":1},{"a":2}]`, in the pieces the writer produced. The common case — flat
+ * columns Polars writes as they are — skips jsonReady's select, which costs milliseconds per page even for
+ * 100 rows; its naive datetimes are fixed afterwards by fixNaiveDatetimes, in the bytes.
+ */
+function jsonRowPieces(frame: NativeFrame, int64AsString: boolean, layout: JsonLayout): Uint8Array[] {
+  if (layout.columns.length === 0) return [Buffer.from(JSON.stringify(Array.from({ length: frame.height }, () => ({}))))];
+  if (!layout.writtenAsIs[int64AsString ? 1 : 0]) return [jsonReady(wrapped(frame), int64AsString).writeJSON({ format: 'json' })];
+  return written((sink) => frame.writeJson(sink, { format: 'json' }));
+}
+
+/**
+ * Turns `"col":"2001-01-01 00:01:00"` into `"col":"2001-01-01T00:01:00"` in place for every naive datetime
+ * column (Polars writes a space, ISO 8601 wants `T`). The key cannot be mistaken: `"col":"` with unescaped
+ * quotes never occurs inside a string value, and with no nested columns every `"col":` is that column.
+ * Only for rows written as they are (see jsonRowPieces); jsonReady formats its datetimes itself.
+ */
+function fixNaiveDatetimes(rows: Buffer, int64AsString: boolean, layout: JsonLayout): void {
+  if (!layout.writtenAsIs[int64AsString ? 1 : 0]) return;
+  for (const key of layout.naiveDatetimeKeys) {
+    for (let at = rows.indexOf(key); at >= 0; at = rows.indexOf(key, at + key.length)) {
+      let i = at + key.length;
+      if (rows[i] === 0x2d) i++; // a year before 1 is written -0044
+      while (rows[i] >= 0x30 && rows[i] <= 0x39) i++;
+      // i is at the "-" of "-MM-DD hh:mm…"
+      if (rows[i] === 0x2d && rows[i + 3] === 0x2d && rows[i + 6] === 0x20) rows[i + 6] = 0x54;
+    }
+  }
+}
+
+/** Rows as a JSON array, e.g. `[{"a":1},{"a":2}]` (see jsonRowPieces). */
+export function jsonRows(frame: pl.DataFrame, int64AsString = false, layout = jsonLayout(frame.columns, frame.dtypes)): Buffer {
+  const rows = Buffer.concat(jsonRowPieces(nativeOf(frame), int64AsString, layout));
+  fixNaiveDatetimes(rows, int64AsString, layout);
+  return rows;
+}
+
+/**
+ * The whole JSON page body, encoded here so the main thread only sends bytes. `layout` must describe
+ * `frame`'s columns (the sheet's, for a held sheet's slices).
+ */
+export function encodeJsonPage(frame: NativeFrame, envelope: PageEnvelope, int64AsString: boolean, layout: JsonLayout): ArrayBuffer {
   const head = Buffer.from('{"data":');
-  const tail = Buffer.from(`,"columns":${JSON.stringify(frame.columns)},${JSON.stringify(envelope).slice(1)}`);
-  return ownedCopy(head, jsonRows(frame, int64AsString), tail);
+  const pieces = jsonRowPieces(frame, int64AsString, layout);
+  const tail = Buffer.from(`,"columns":${layout.columnsJson},${JSON.stringify(envelope).slice(1)}`);
+  const body = ownedCopy(head, ...pieces, tail);
+  fixNaiveDatetimes(Buffer.from(body, head.length, body.byteLength - head.length - tail.length), int64AsString, layout);
+  return body;
 }

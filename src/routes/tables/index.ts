@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { StoredVersion } from '../../catalog/types.js';
 import { isoNow } from '../../errors.js';
-import type { DataFormat, FacetsResult, PageResult, StatisticsResult } from '../../../workers/protocol.js';
+import { ONE_MESSAGE_ROWS, type DataFormat, type ExportFormat, type FacetsResult, type PageResult, type StatisticsResult } from '../../../workers/protocol.js';
 import { findLatestVersion, findSheet, findVersion } from '../lookup.js';
 import { datasetParams, sheetQuery, versionParams, type DatasetParams, type VersionParams } from '../schemas.js';
 import { startExport } from './export.js';
@@ -48,10 +48,13 @@ export default async function tableRoutes(app: FastifyInstance) {
       const format = chooseFormat(req.query.format, req.headers.accept);
       const query = parseTableQuery(req.query as Record<string, unknown>, sheet.columns);
       const { offset, size } = requestedWindow(req.query, format);
-      if (format !== 'json') {
+      const neutralizeFormulas = req.query.csv_safe === true;
+      // Whole exports and big windows stream in batches (never JSON, whose pages are capped); pages and small
+      // export windows come back in one message, without a channel's set-up per request.
+      if (size === null || size > ONE_MESSAGE_ROWS) {
         const exported = await startExport(
           store,
-          { key: version.storage_key, sheetIndex: index, query, offset, size, format, neutralizeFormulas: req.query.csv_safe === true },
+          { key: version.storage_key, sheetIndex: index, query, offset, size, format: format as ExportFormat, neutralizeFormulas },
           req.log,
         );
         return reply.header('Content-Type', contentType(format)).header('X-Total-Rows', String(exported.totalRows)).send(exported.body);
@@ -59,11 +62,11 @@ export default async function tableRoutes(app: FastifyInstance) {
       const result = await store.run<PageResult>(
         version.storage_key,
         index,
-        (table) => ({ op: 'page', table, query, offset, size: size!, int64AsString: req.query.int64 === 'string' }),
+        (table) => ({ op: 'page', table, query, offset, size, format, int64AsString: req.query.int64 === 'string', neutralizeFormulas }),
         req.log,
       );
       return reply
-        .header('Content-Type', contentType('json'))
+        .header('Content-Type', contentType(format))
         .header('X-Total-Rows', String(result.total_rows))
         .send(Buffer.from(result.body));
     },
