@@ -19,6 +19,8 @@ import { nativeOf, type NativeFrame } from './native-frame.js';
 /** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
 interface HeldSheet {
   frame: pl.DataFrame;
+  /** The same frame without the binding's wrapper, for the per-request path (see native-frame.ts). */
+  native: NativeFrame;
   schema: Record<string, pl.DataType>;
   json: JsonLayout;
 }
@@ -79,8 +81,8 @@ function page(task: PageTask): PageResult {
   let layout: JsonLayout | undefined;
   if (sheet && isPlain(task.query)) {
     // The hot path: a zero-copy slice of a held frame, whose layout was worked out at load.
-    total = sheet.frame.height;
-    rows = nativeOf(sheet.frame).slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
+    total = sheet.native.height;
+    rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = sheet.json;
   } else {
     const { lazy, schema } = open(task.table);
@@ -152,7 +154,7 @@ function schemaOf(frame: pl.DataFrame): Record<string, pl.DataType> {
 
 function holding(frame: pl.DataFrame): HeldSheet {
   // Columns in frame order: a schema record would put integer-like names such as "2024" first.
-  return { frame, schema: schemaOf(frame), json: jsonLayout(frame.columns, frame.dtypes) };
+  return { frame, native: nativeOf(frame), schema: schemaOf(frame), json: jsonLayout(frame.columns, frame.dtypes) };
 }
 
 function held(key: string): HeldSheet {

@@ -84,13 +84,17 @@ function jsonRowPieces(frame: NativeFrame, int64AsString: boolean, layout: JsonL
  */
 function fixNaiveDatetimes(rows: Buffer, int64AsString: boolean, layout: JsonLayout): void {
   if (!layout.writtenAsIs[int64AsString ? 1 : 0]) return;
+  // Plain loops: Buffer.indexOf costs about a third of a microsecond per call, twice this per 100 rows.
   for (const key of layout.naiveDatetimeKeys) {
-    for (let at = rows.indexOf(key); at >= 0; at = rows.indexOf(key, at + key.length)) {
+    next: for (let at = 0; at < rows.length - key.length; at++) {
+      if (rows[at] !== 0x22 || rows[at + 1] !== key[1]) continue;
+      for (let j = 2; j < key.length; j++) if (rows[at + j] !== key[j]) continue next;
       let i = at + key.length;
       if (rows[i] === 0x2d) i++; // a year before 1 is written -0044
       while (rows[i] >= 0x30 && rows[i] <= 0x39) i++;
       // i is at the "-" of "-MM-DD hh:mm…"
       if (rows[i] === 0x2d && rows[i + 3] === 0x2d && rows[i + 6] === 0x20) rows[i + 6] = 0x54;
+      at = i + 6;
     }
   }
 }
