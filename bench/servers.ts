@@ -284,6 +284,8 @@ export async function startService(opts: ServiceOptions): Promise<ServerHandle> 
         DATA_DIR: dataDir,
         WORKERS: String(opts.workers),
         LOG_LEVEL: opts.logLevel ?? 'warn',
+        // As `npm start` sets it (see the README's operators' section): without it glibc keeps freed frames.
+        MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
         ...opts.env,
       },
     },

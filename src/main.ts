@@ -30,6 +30,13 @@ async function main() {
   process.once('SIGINT', () => void stop('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
   app.log.info({ storage_backend: config.storageBackend, workers: config.workers, data_dir: config.dataDir }, 'dataset service ready');
+  if (process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined) {
+    // glibc reads it only at process start, so it cannot be set from here or from .env.
+    app.log.warn(
+      'MALLOC_ARENA_MAX is not set: glibc keeps the memory of freed tables in per-thread arenas, so RSS stays near its peak; ' +
+        'start with MALLOC_ARENA_MAX=2 (npm start does)',
+    );
+  }
 }
 
 main().catch((err) => {

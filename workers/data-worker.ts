@@ -15,6 +15,7 @@ import { TaskError } from './task-error.js';
 import { shardFault } from './test-faults.js';
 import { ownedCopy, withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
+import { discard, releaseMemory } from './release-memory.js';
 
 /** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
 interface HeldSheet {
@@ -54,15 +55,22 @@ export default function run(
         return { columns: computeStatistics(lazy, schema, task.detailed) };
       }
       case 'load': {
+        const bytes = task.ipc.byteLength;
         frames.set(task.key, holding(pl.readIPC(Buffer.from(task.ipc))));
-        return { bytes: task.ipc.byteLength };
+        // The frame holds its own copy: free the IPC bytes now, not whenever this shard next collects.
+        discard(task.ipc);
+        releaseMemory();
+        return { bytes };
       }
       case 'snapshot': {
         const ipc = encodeArrow(nativeOf(held(task.table.kind === 'memory' ? task.table.key : '').frame), 'file');
         return withTransfer({ ipc }, [ipc]);
       }
-      case 'drop':
-        return { dropped: task.keys.filter((k) => frames.delete(k)).length };
+      case 'drop': {
+        const dropped = task.keys.filter((k) => frames.delete(k)).length;
+        if (dropped > 0) releaseMemory();
+        return { dropped };
+      }
     }
   } catch (err) {
     if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };

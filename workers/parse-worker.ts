@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeArrow } from './encoders/arrow.js';
-import type { ParseResult, ParseTask, TaskFailure } from './protocol.js';
+import type { ParseResult, ParseTask, SheetInfo, TaskFailure } from './protocol.js';
 import { readCsv } from './readers/csv.js';
 import { readParquet } from './readers/parquet.js';
 import type { ParsedSheet, Source } from './readers/types.js';
@@ -17,24 +17,34 @@ import { TaskError } from './task-error.js';
 import { parserFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
+import { releaseMemory } from './release-memory.js';
 
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
   parserFault(task.fileName);
   try {
-    const sheets = await readSheets(task);
-    const infos = sheets.map((s) => describeSheet(s.name, s.frame));
-    if (task.output.kind === 'parquet') {
-      const dir = task.output.dir;
-      sheets.forEach((s, i) => writeParquetDurably(s, join(dir, `sheet-${i}.parquet`)));
-      return { sheets: infos };
-    }
-    const ipc = sheets.map((s) => encodeArrow(nativeOf(s.frame), 'file'));
+    const { sheets, ipc } = await parseAndStore(task);
+    // The parsed frames are unreachable now; free them before the next upload arrives, not after it.
+    releaseMemory();
+    if (!ipc) return { sheets };
     const sourceBytes = task.source.kind === 'bytes' ? (task.source.bytes.buffer as ArrayBuffer) : undefined;
-    return withTransfer({ sheets: infos, ipc, sourceBytes }, sourceBytes ? [...ipc, sourceBytes] : ipc);
+    return withTransfer({ sheets, ipc, sourceBytes }, sourceBytes ? [...ipc, sourceBytes] : ipc);
   } catch (err) {
+    releaseMemory();
     if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
     throw err;
   }
+}
+
+/** The sheets' descriptions, with the sheets written as Parquet files (local) or encoded as Arrow IPC (memory). */
+async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; ipc?: ArrayBuffer[] }> {
+  const sheets = await readSheets(task);
+  const infos = sheets.map((s) => describeSheet(s.name, s.frame));
+  if (task.output.kind === 'parquet') {
+    const dir = task.output.dir;
+    sheets.forEach((s, i) => writeParquetDurably(s, join(dir, `sheet-${i}.parquet`)));
+    return { sheets: infos };
+  }
+  return { sheets: infos, ipc: sheets.map((s) => encodeArrow(nativeOf(s.frame), 'file')) };
 }
 
 async function readSheets(task: ParseTask): Promise<ParsedSheet[]> {

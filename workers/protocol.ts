@@ -6,7 +6,7 @@ import type { SheetInfo } from '../src/catalog/types.js';
 import type { FileType, Source } from './readers/types.js';
 import type { TaskFailure } from './task-error.js';
 
-export type { FileType, Source, TaskFailure };
+export type { FileType, SheetInfo, Source, TaskFailure };
 
 /** A stored sheet: a Parquet file any worker can scan (local) or a frame held by one shard (memory). */
 export type TableRef = { kind: 'parquet'; path: string } | { kind: 'memory'; key: string };

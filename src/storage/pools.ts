@@ -52,6 +52,11 @@ export class WorkerPool {
       maxQueue: options.maxQueue,
       idleTimeout: options.idleTimeout ?? Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: options.concurrentTasksPerWorker ?? 1,
+      // Workers wait for tasks with Atomics.waitAsync, so their event loop turns between tasks. With the
+      // default blocking wait it never did, and the finalizers that free Polars' memory (napi runs them
+      // from the event loop) never ran: a deleted dataset's frames stayed in memory for good. The page
+      // throughput is the same either way (measured with autocannon at concurrency 64).
+      atomics: 'async',
     });
     // Piscina emits 'error' for a worker that dies between tasks; unheard, that event would end the process.
     this.piscina.on('error', () => undefined);
