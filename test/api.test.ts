@@ -52,6 +52,7 @@ for (const backend of BACKENDS) {
       t.match(bad.body, { error_code: 'invalid_request', detail: /limit/ });
       const badSort = await getJson(server, '/api/datasets?sort_by=color');
       t.equal(badSort.status, 400);
+      t.match(badSort.body.detail, 'querystring.sort_by must be one of: name, created_at, updated_at, file_size, current_version', 'names what is allowed');
     });
 
     t.test('dataset and versions', async (t) => {
@@ -100,6 +101,8 @@ for (const backend of BACKENDS) {
       t.same(past.body.data, [], 'a page past the end is empty, not an error');
       const tooBig = await getJson(server, `/api/datasets/${ds.id}/versions/${v2}/data?page_size=1001`);
       t.match(tooBig, { status: 400, body: { error_code: 'invalid_request', detail: /1000/ } });
+      const typo = await getJson(server, `/api/datasets/${ds.id}/versions/${v2}/data?pagesize=2`);
+      t.match(typo, { status: 400, body: { error_code: 'invalid_request', detail: /^unknown query parameter "pagesize"; allowed: .*\bpage_size\b.*filter\[column\]op/ } });
       const mixed = await getJson(server, `/api/datasets/${ds.id}/versions/${v2}/data?page=1&offset=2`);
       t.equal(mixed.status, 400);
       const noSheet = await getJson(server, `/api/datasets/${ds.id}/versions/${v2}/data?sheet=Nope`);

@@ -32,9 +32,8 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { maxU
     }
     if (err.validation) {
       const where = err.validationContext ?? 'request';
-      const detail = err.validation
-        .map((v) => `${where}${v.instancePath ? v.instancePath.replace(/^\//, '.') : ''} ${v.message}`)
-        .join('; ');
+      const schema = (req.routeOptions.schema as Record<string, SchemaPart | undefined> | undefined)?.[where];
+      const detail = err.validation.map((v) => describeViolation(where, v, schema)).join('; ');
       return reply.code(400).send(errorBody('invalid_request', detail));
     }
     const known = err.code ? KNOWN[err.code] : undefined;
@@ -51,3 +50,28 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { maxU
     reply.code(404).send(errorBody('route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`));
   });
 });
+
+interface SchemaPart {
+  properties?: Record<string, unknown>;
+  patternProperties?: Record<string, { description?: string }>;
+}
+
+interface Violation {
+  keyword: string;
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/** One schema violation in words a client can act on: which parameter, and what is allowed instead. */
+function describeViolation(where: string, v: Violation, schema: SchemaPart | undefined): string {
+  const path = `${where}${v.instancePath ? v.instancePath.replace(/^\//, '.') : ''}`;
+  if (v.keyword === 'additionalProperties') {
+    const allowed = Object.keys(schema?.properties ?? {});
+    if (schema?.patternProperties && Object.keys(schema.patternProperties).some((p) => p.startsWith('^filter'))) allowed.push('filter[column]op');
+    const noun = where === 'querystring' ? 'query parameter' : where === 'body' ? 'field' : 'property';
+    return `unknown ${noun} "${v.params.additionalProperty}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`;
+  }
+  if (v.keyword === 'enum' && Array.isArray(v.params.allowedValues)) return `${path} must be one of: ${v.params.allowedValues.join(', ')}`;
+  return `${path} ${v.message}`;
+}
