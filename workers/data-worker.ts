@@ -5,7 +5,7 @@
  */
 import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
-import { encodeWhole, streamExport } from './encoders/export.js';
+import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders/export.js';
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
 import { computeFacets } from './table/facets.js';
@@ -121,14 +121,27 @@ const isPlain = (q: PageTask['query']) => q.filters.length === 0 && q.sort.lengt
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
     const { lazy, schema, frame: held } = open(task.table);
-    const plain = isPlain(task.query);
-    const plan = plain ? lazy : applyQuery(lazy, schema, task.query);
-    const total = held && task.query.filters.length === 0 ? held.height : countRows(plan);
-    const length = Math.max(0, Math.min(task.size ?? total, total - task.offset));
-    // As for JSON pages: a plain window of a held frame is a zero-copy slice, not a lazy query.
-    const frame = held && plain ? held.slice(task.offset, length) : plan.slice(task.offset, length).collectSync();
-    task.port.postMessage({ start: true, total_rows: total, rows: frame.height });
-    await streamExport(frame, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas });
+    const { filters, sort, columns } = task.query;
+    let total: number;
+    let rows: RowSource;
+    if (filters.length === 0 && sort.length === 0) {
+      // Rows in stored order: each batch is taken as it is sent — a zero-copy slice of the held frame, or
+      // a scan of just the row groups it needs — so a whole-table export starts at once and holds one batch.
+      total = held ? held.height : countRows(lazy);
+      const from = task.offset;
+      const projected = columns ? applyQuery(lazy, schema, task.query) : lazy;
+      rows = {
+        height: Math.max(0, Math.min(task.size ?? total, total - from)),
+        slice: (offset, length) => (held && !columns ? held.slice(from + offset, length) : projected.slice(from + offset, length).collectSync()),
+      };
+    } else {
+      // A filtered or sorted result is computed once, then sent in batches.
+      const plan = applyQuery(lazy, schema, task.query);
+      total = countRows(plan);
+      rows = frameRows(plan.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset))).collectSync());
+    }
+    task.port.postMessage({ start: true, total_rows: total, rows: rows.height });
+    await streamExport(rows, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas });
     return { total_rows: total };
   } catch (err) {
     task.port.close();

@@ -18,13 +18,21 @@ export interface ExportOptions {
   neutralizeFormulas: boolean;
 }
 
+/** Rows to export: how many, and any window of them as a frame, taken only when it is to be sent. */
+export interface RowSource {
+  height: number;
+  slice(offset: number, length: number): pl.DataFrame;
+}
+
+export const frameRows = (frame: pl.DataFrame): RowSource => ({ height: frame.height, slice: (offset, length) => frame.slice(offset, length) });
+
 /**
- * Streams `frame` to the main thread through `port` in the requested format: `{chunk}` messages, then
- * `{end: true}`. Row formats (CSV, NDJSON, Arrow stream) are encoded batch by batch, so the first bytes leave
- * at once; Parquet and the Arrow file format need their footer, so they are encoded whole here and sent in
- * slices. Either way the main thread never holds more than CREDITS messages.
+ * Streams `rows` to the main thread through `port` in the requested format: `{chunk}` messages, then
+ * `{end: true}`. Row formats (CSV, NDJSON, Arrow stream) are taken and encoded batch by batch, so the first
+ * bytes leave at once; Parquet and the Arrow file format need their footer, so they are encoded whole here
+ * and sent in slices. Either way the main thread never holds more than CREDITS messages.
  */
-export async function streamExport(frame: pl.DataFrame, format: ExportFormat, port: MessagePort, options: ExportOptions): Promise<void> {
+export async function streamExport(rows: RowSource, format: ExportFormat, port: MessagePort, options: ExportOptions): Promise<void> {
   let credits = CREDITS;
   let wake: (() => void) | undefined;
   let cancelled = false;
@@ -44,14 +52,14 @@ export async function streamExport(frame: pl.DataFrame, format: ExportFormat, po
 
   try {
     if (format === 'parquet' || format === 'arrow-file') {
-      const whole = encodeWhole(nativeOf(frame), format, options);
+      const whole = encodeWhole(nativeOf(rows.slice(0, rows.height)), format, options);
       for (let at = 0; at < whole.length; at += SLICE_BYTES) if (!(await send(whole.subarray(at, at + SLICE_BYTES)))) return;
     } else {
-      const prepared = format === 'csv' && options.neutralizeFormulas ? neutralize(frame) : frame;
-      const batches = Math.max(1, Math.ceil(prepared.height / BATCH_ROWS));
+      const batches = Math.max(1, Math.ceil(rows.height / BATCH_ROWS));
       for (let b = 0; b < batches; b++) {
-        const batch = prepared.slice(b * BATCH_ROWS, BATCH_ROWS);
-        if (!(await send(encodeBatch(batch, format, b === 0, b === batches - 1)))) return;
+        const batch = rows.slice(b * BATCH_ROWS, Math.min(BATCH_ROWS, rows.height - b * BATCH_ROWS));
+        const prepared = format === 'csv' && options.neutralizeFormulas ? neutralize(batch) : batch;
+        if (!(await send(encodeBatch(prepared, format, b === 0, b === batches - 1)))) return;
       }
     }
     port.postMessage({ end: true });
