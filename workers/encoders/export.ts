@@ -5,11 +5,14 @@ import { encodeArrow } from './arrow.js';
 import { jsonReady } from './json.js';
 import { ownedCopy } from '../transfer.js';
 import { nativeOf, wrapped, type NativeFrame } from '../native-frame.js';
+import { releaseMemory } from '../release-memory.js';
 
 /** Rows encoded per message: big enough to amortise the call, small enough to bound both threads' memory. */
 const BATCH_ROWS = ONE_MESSAGE_ROWS;
 /** Whole-file formats (Parquet, Arrow file) are sent in slices of this size. */
 const SLICE_BYTES = 1 << 20;
+/** Batches between collections of the worker's heap during an export (see streamExport). */
+const GC_EVERY_BATCHES = 4;
 /** Messages the main thread may hold unread; more waits for its "more" (credit-based flow control). */
 const CREDITS = 4;
 
@@ -60,6 +63,9 @@ export async function streamExport(rows: RowSource, format: ExportFormat, port: 
         const batch = rows.slice(b * BATCH_ROWS, Math.min(BATCH_ROWS, rows.height - b * BATCH_ROWS));
         const prepared = format === 'csv' && options.neutralizeFormulas ? neutralize(batch) : batch;
         if (!(await send(encodeBatch(prepared, format, b === 0, b === batches - 1)))) return;
+        // Each batch leaves a frame and its encoding behind, freed only when V8 collects, which the
+        // small JavaScript heap alone would not make it do before the export ends.
+        if (b % GC_EVERY_BATCHES === GC_EVERY_BATCHES - 1) releaseMemory();
       }
     }
     port.postMessage({ end: true });
