@@ -16,6 +16,9 @@ export interface LoadSpec {
   url: string;
   /** e.g. /api/datasets/1/versions/1/data */
   dataPath: string;
+  /** Query parameters put before offset and limit, e.g. `filter[origin]eq=ORD&sort=-delay` (filtered pages). */
+  query?: string;
+  /** Rows the offsets are drawn from: the table's, or the filtered result's. */
   totalRows: number;
   rows: number;
   format: PageFormat;
@@ -55,6 +58,7 @@ export interface LoadFigures {
 export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
   const random = prng(spec.seed);
   const span = Math.max(1, spec.totalRows - spec.rows);
+  const prefix = spec.query ? `${spec.query}&` : '';
   const hist = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
   let ok = 0;
   // Without a callback autocannon returns its tracker (an EventEmitter with stop()) made thenable.
@@ -69,7 +73,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
       {
         method: 'GET',
         setupRequest: (req) => {
-          req.path = `${spec.dataPath}?offset=${Math.floor(random() * span)}&limit=${spec.rows}`;
+          req.path = `${spec.dataPath}?${prefix}offset=${Math.floor(random() * span)}&limit=${spec.rows}`;
           return req;
         },
       },

@@ -9,6 +9,8 @@ import type { MachineInfo } from './machine.js';
 import type { ProfileSummary } from './profile.js';
 import type { EngineFloor } from './scenarios/engine.js';
 import type { EventLoopFigures } from './scenarios/event-loop.js';
+import type { ExportEngineFigures, ExportFigures } from './scenarios/exports.js';
+import type { FilteredEngineFigures, FilteredFigures } from './scenarios/filtered.js';
 import { cellKey, type CellFigures } from './scenarios/pages.js';
 import type { StatisticsFigures } from './scenarios/statistics.js';
 import type { SweepRow } from './scenarios/sweep.js';
@@ -21,6 +23,28 @@ import { MB, median, ratio, round } from './util.js';
 export interface PageRow extends CellFigures {
   floor: Pick<CellFigures, 'rps' | 'p50_ms' | 'p90_ms' | 'p99_ms' | 'max_ms'> | null;
   ratio_to_floor: { rps: number | null; p50_ms: number | null; p99_ms: number | null };
+}
+
+/** A filtered-page cell with its baselines: the unfiltered page, the HTTP floor and the engine floor. */
+export interface FilteredRow extends FilteredFigures {
+  /** Unfiltered JSON pages of 100 rows, same backend and concurrency, this run (null if not measured). */
+  plain_page: Pick<CellFigures, 'rps' | 'p50_ms' | 'p90_ms' | 'p99_ms' | 'max_ms'> | null;
+  ratio_to_plain_page: { rps: number | null; p50_ms: number | null; p99_ms: number | null };
+  /** The HTTP floor's JSON/100 page at this concurrency (null if not measured). */
+  floor: Pick<CellFigures, 'rps' | 'p50_ms' | 'p90_ms' | 'p99_ms' | 'max_ms'> | null;
+  ratio_to_floor: { rps: number | null; p50_ms: number | null; p99_ms: number | null };
+  /** The same query + slice + JSON encode in-process: memory ↔ in-memory DataFrame, local ↔ lazy scan of the Parquet file. */
+  engine: { analogue: 'in-memory DataFrame' | 'lazy scan of the Parquet file'; p50_ms: number; total_rows: number } | null;
+  ratio_to_engine: { p50_ms: number | null };
+  /** The server's match count equals the engine's. */
+  total_rows_match_engine: boolean | null;
+}
+
+/** A whole-table export with its engine floor (pl.readParquet + the same writer in-process). */
+export interface ExportRow extends ExportFigures {
+  engine: Omit<ExportEngineFigures, 'format' | 'runs'> | null;
+  /** mb_s / engine mb_s (read + write). */
+  ratio_to_engine: number | null;
 }
 
 export interface RssPoint {
@@ -46,7 +70,12 @@ export interface Results {
   machine: MachineInfo;
   settings: Omit<Settings, 'json_path'>;
   inputs: { rows: number; csv_bytes: number; parquet_bytes: number };
-  baselines: { http_floor: { pages: CellFigures[] }; engine_floor: EngineFloor };
+  baselines: {
+    http_floor: { pages: CellFigures[] };
+    engine_floor: EngineFloor;
+    engine_floor_filtered_pages: FilteredEngineFigures[];
+    engine_floor_exports: ExportEngineFigures[];
+  };
   backends: Partial<Record<Backend, BackendResults>>;
   sweep: SweepRow[];
   targets: Target[];
@@ -56,6 +85,10 @@ export interface Results {
 
 export interface BackendResults {
   pages: PageRow[];
+  /** JSON pages of 100 rows at random offsets of a filtered/sorted/projected result. */
+  filtered_pages: FilteredRow[];
+  /** The whole table streamed as CSV, Parquet, Arrow stream. */
+  exports: ExportRow[];
   upload: {
     csv: UploadFigures & { floor_mb_s: number; ratio_to_floor: number | null };
     parquet: UploadFigures & { floor_mb_s: number; ratio_to_floor: number | null };
@@ -83,6 +116,10 @@ export function assemble(a: {
   uploads: Map<Backend, UploadResult>;
   statistics: Map<Backend, StatisticsFigures>;
   eventLoop: Map<Backend, EventLoopFigures>;
+  filteredPages: Record<string, FilteredFigures[]>;
+  filteredEngine: FilteredEngineFigures[];
+  exports: Record<string, ExportFigures[]>;
+  exportEngine: ExportEngineFigures[];
   sweep: SweepRow[];
   rssTimeline: Map<Backend, RssPoint[]>;
   profiles: { dir: string; summaries: ProfileSummary[] }[];
@@ -101,6 +138,35 @@ export function assemble(a: {
           ...c,
           floor: f ? { rps: f.rps, p50_ms: f.p50_ms, p90_ms: f.p90_ms, p99_ms: f.p99_ms, max_ms: f.max_ms } : null,
           ratio_to_floor: { rps: ratio(c.rps, f?.rps), p50_ms: ratio(c.p50_ms, f?.p50_ms), p99_ms: ratio(c.p99_ms, f?.p99_ms) },
+        };
+      }),
+      filtered_pages: (a.filteredPages[backend] ?? []).map((c): FilteredRow => {
+        const plain = (a.pages[backend] ?? []).find((p) => p.rows === 100 && p.format === 'json' && p.concurrency === c.concurrency);
+        const f = floorByKey.get(cellKey({ rows: 100, format: 'json', concurrency: c.concurrency }));
+        const e = a.filteredEngine.find((x) => x.query === c.query);
+        const engine = e
+          ? backend === 'memory'
+            ? { analogue: 'in-memory DataFrame' as const, p50_ms: e.in_memory_p50_ms, total_rows: e.total_rows }
+            : { analogue: 'lazy scan of the Parquet file' as const, p50_ms: e.lazy_scan_p50_ms, total_rows: e.total_rows }
+          : null;
+        const pick = (x: CellFigures | undefined) => (x ? { rps: x.rps, p50_ms: x.p50_ms, p90_ms: x.p90_ms, p99_ms: x.p99_ms, max_ms: x.max_ms } : null);
+        return {
+          ...c,
+          plain_page: pick(plain),
+          ratio_to_plain_page: { rps: ratio(c.rps, plain?.rps), p50_ms: ratio(c.p50_ms, plain?.p50_ms), p99_ms: ratio(c.p99_ms, plain?.p99_ms) },
+          floor: pick(f),
+          ratio_to_floor: { rps: ratio(c.rps, f?.rps), p50_ms: ratio(c.p50_ms, f?.p50_ms), p99_ms: ratio(c.p99_ms, f?.p99_ms) },
+          engine,
+          ratio_to_engine: { p50_ms: ratio(c.p50_ms, engine?.p50_ms) },
+          total_rows_match_engine: engine ? engine.total_rows === c.total_rows : null,
+        };
+      }),
+      exports: (a.exports[backend] ?? []).map((x): ExportRow => {
+        const e = a.exportEngine.find((y) => y.format === x.format);
+        return {
+          ...x,
+          engine: e ? { bytes: e.bytes, read_ms: e.read_ms, write_ms: e.write_ms, mb_s: e.mb_s, write_only_mb_s: e.write_only_mb_s } : null,
+          ratio_to_engine: ratio(x.mb_s, e?.mb_s),
         };
       }),
       upload: {
@@ -129,7 +195,12 @@ export function assemble(a: {
     machine: a.machine,
     settings,
     inputs: { rows: 3_000_000, csv_bytes: a.inputs.csv.bytes, parquet_bytes: a.inputs.parquet.bytes },
-    baselines: { http_floor: { pages: a.floorPages }, engine_floor: a.engine },
+    baselines: {
+      http_floor: { pages: a.floorPages },
+      engine_floor: a.engine,
+      engine_floor_filtered_pages: a.filteredEngine,
+      engine_floor_exports: a.exportEngine,
+    },
     backends,
     sweep: a.sweep,
     targets: [],
@@ -147,6 +218,10 @@ export function assemble(a: {
   const short = Object.entries(a.pages).flatMap(([server, cells]) =>
     cells.filter((c) => c.runs.length < a.settings.reps).map((c) => `${server} ${cellKey(c)} (${c.runs.length} run${c.runs.length === 1 ? '' : 's'})`),
   );
+  const shortFiltered = Object.entries(a.filteredPages).flatMap(([server, cells]) =>
+    cells.filter((c) => c.runs.length < a.settings.reps).map((c) => `${server} ${c.query}/c${c.concurrency} (${c.runs.length} run${c.runs.length === 1 ? '' : 's'})`),
+  );
+  if (shortFiltered.length) results.notes.push(`The filtered-page scenario passed its ${a.settings.filtered_budget_s} s budget; these cells have fewer than ${a.settings.reps} runs: ${shortFiltered.join(', ')}.`);
   if (short.length) results.notes.push(`The page scenario passed its ${a.settings.page_budget_s} s budget; these cells have fewer than ${a.settings.reps} runs: ${short.join(', ')}.`);
   results.targets = targets(results, a.settings);
   return results;
@@ -270,6 +345,8 @@ export function markdown(r: Results): string {
   L.push('', `Engine floor, one thread, slice + encode per page (p50): ${e.pages.map((p) => `${p.format}/${p.rows} ${p.p50_ms} ms`).join(', ')}; Polars' JSON writer alone (no datetime select): ${Object.entries(e.json_writer_only_p50_ms).map(([k, v]) => `${k} rows ${v} ms`).join(', ')}.`, '');
   L.push(`nodejs-polars JavaScript layer, per call on a 100-row slice (median): ${Object.entries(e.polars_js_layer_ms).map(([k, v]) => `\`${k}\` ${v} ms`).join(', ')}.`, '');
 
+  L.push(...filteredSection(r), ...exportsSection(r));
+
   L.push('## Uploads (POST until the first page is served)', '');
   L.push('| backend | file | MB | MB/s | engine floor MB/s | × floor | s | peak RSS above steady MB | × file size | other load (cores) |', '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const [backend, b] of Object.entries(r.backends)) {
@@ -322,6 +399,46 @@ export function markdown(r: Results): string {
   }
   L.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`), '');
   return L.join('\n');
+}
+
+function filteredSection(r: Results): string[] {
+  const rows = Object.entries(r.backends).flatMap(([backend, b]) => (b!.filtered_pages ?? []).map((c) => ({ backend, c })));
+  if (!rows.length) return [];
+  const L: string[] = ['## Filtered pages (JSON, 100 rows at random offsets of a filtered result)', ''];
+  L.push(
+    'Every request carries the query over the whole 3,000,000-row table and asks for 100 rows at a random offset below its match count; × plain = against the unfiltered JSON/100 page of the same backend and concurrency in this run, × floor = against the HTTP floor\'s JSON/100 page, engine p50 = the same query + slice + JSON encode in-process (memory: in-memory DataFrame; local: lazy scan of the Parquet file).',
+    '',
+  );
+  L.push('| backend | query | matches | conc | req/s | × plain | × floor | p50 ms | × plain p50 | p90 ms | p99 ms | × plain p99 | max ms | engine p50 ms | × engine p50 | non-2xx | errors | other load (cores) |');
+  L.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const { backend, c } of rows) {
+    L.push(
+      `| ${backend} | ${c.query} | ${c.total_rows}${c.total_rows_match_engine === false ? ` (engine ${c.engine?.total_rows})` : ''} | ${c.concurrency} | ${fmt(c.rps, 0)} | ${fmt(c.ratio_to_plain_page.rps, 3)} | ${fmt(c.ratio_to_floor.rps, 3)} | ${fmt(c.p50_ms, 2)} | ${fmt(c.ratio_to_plain_page.p50_ms)} | ${fmt(c.p90_ms, 2)} | ${c.p99_lower_bound ? '≥ ' : ''}${fmt(c.p99_ms, 2)} | ${fmt(c.ratio_to_plain_page.p99_ms)} | ${fmt(c.max_ms, 1)} | ${fmt(c.engine?.p50_ms, 2)} | ${fmt(c.ratio_to_engine.p50_ms)} | ${c.non2xx ? `${c.non2xx} ${codes(c.status_codes)}` : 0} | ${c.errors} | ${fmt(c.foreign_cpu_cores, 1)} |`,
+    );
+  }
+  const queries = [...new Map(rows.map(({ c }) => [c.query, c.query_string])).entries()];
+  L.push('', `Queries: ${queries.map(([name, qs]) => `${name} = \`${qs}\``).join('; ')}. n/a under × plain or × floor: that concurrency has no unfiltered JSON/100 cell in this run.`, '');
+  return L;
+}
+
+function exportsSection(r: Results): string[] {
+  const rows = Object.entries(r.backends).flatMap(([backend, b]) => (b!.exports ?? []).map((x) => ({ backend, x })));
+  if (!rows.length) return [];
+  const L: string[] = ['## Exports (the whole 3,000,000-row table streamed from /data, one client)', ''];
+  L.push(
+    '`GET …/data?format=<f>` without paging, read to the end by one client: first byte and total time, MB/s = bytes received / total time, × engine = against pl.readParquet + the same writer to a buffer in-process (write alone in brackets); RSS peak = the server\'s RSS sampled every 50 ms above its settled RSS before the export, VmHWM growth = how much the export raised the process\'s high-water mark (0 if an earlier phase peaked higher); rows ok = 200 with 3,000,000 rows (CSV: 3,000,001 lines) and a byte count in line with the engine\'s.',
+    '',
+  );
+  L.push('| backend | format | MB | first byte ms | total s | MB/s | engine MB/s | × engine | RSS peak above steady MB | VmHWM growth MB | rows, bytes ok | other load (cores) |');
+  L.push('|---|---|---:|---:|---:|---:|---|---:|---:|---:|---|---:|');
+  for (const { backend, x } of rows) {
+    const ok = x.rows_ok && x.bytes_ok !== false ? 'yes' : `**no** (rows ${x.runs.map((y) => y.rows ?? '?').join('/')}${x.format === 'csv' ? `, lines ${x.runs.map((y) => y.lines ?? '?').join('/')}` : ''}, bytes × engine ${fmt(x.bytes_ratio_to_engine, 3)})`;
+    L.push(
+      `| ${backend} | ${x.format} | ${fmt(x.bytes / MB, 1)} | ${fmt(x.ttfb_ms, 0)} | ${fmt(x.total_ms / 1000, 2)} | ${fmt(x.mb_s, 1)} | ${fmt(x.engine?.mb_s, 1)} (${fmt(x.engine?.write_only_mb_s, 1)}) | ${fmt(x.ratio_to_engine, 3)} | ${fmt(x.peak_above_steady_mb, 0)} | ${fmt(x.hwm_growth_mb, 0)} | ${ok} | ${fmt(median(x.runs.map((y) => y.foreign_cpu_cores)), 1)} |`,
+    );
+  }
+  L.push('');
+  return L;
 }
 
 export function writeOutputs(r: Results, jsonPath: string): { markdown: string; paths: string[] } {

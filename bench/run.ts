@@ -12,6 +12,8 @@ import { summarizeProfiles, type ProfileSummary } from './profile.js';
 import { assemble, writeOutputs, type RssPoint } from './report.js';
 import { engineFloor } from './scenarios/engine.js';
 import { eventLoopScenario, type EventLoopFigures } from './scenarios/event-loop.js';
+import { exportEngineFloor, exportScenario } from './scenarios/exports.js';
+import { filteredEngineFloor, filteredPagesScenario } from './scenarios/filtered.js';
 import { dataPath, floorVariants, pagesScenario, type PageTarget } from './scenarios/pages.js';
 import { statisticsScenario, type StatisticsFigures } from './scenarios/statistics.js';
 import { sweepScenario, type SweepRow } from './scenarios/sweep.js';
@@ -81,6 +83,26 @@ async function main() {
     eventLoop.set(backend, await eventLoopScenario(server, uploads.get(backend)!.table, inputs, settings.event_loop_concurrency));
   }
   mark('after event-loop scenario');
+
+  // Filtered pages and whole-table exports come after every other scenario on these servers, so nothing
+  // measured before them (nor the RSS marks above) depends on them; the sweep after them starts its own
+  // servers. Their engine floors run here, in this process, while the servers are idle.
+  const filteredEngine = filteredEngineFloor(settings.filtered_queries, settings.filtered_engine_ops);
+  const filteredPages = await filteredPagesScenario(
+    settings.backends.map((b) => ({ name: b, url: services.get(b)!.url, dataPath: dataPath(uploads.get(b)!.table), pid: services.get(b)!.pid })),
+    settings.filtered_queries,
+    settings.filtered_concurrency,
+    { reps: settings.reps, durationS: settings.filtered_duration_s, warmupS: settings.warmup_s, budgetS: settings.filtered_budget_s },
+  );
+  mark('after filtered pages');
+  const exportEngine = exportEngineFloor(settings.export_formats, settings.reps);
+  const exports = await exportScenario(
+    settings.backends.map((b) => ({ backend: b, server: services.get(b)!, dataPath: dataPath(uploads.get(b)!.table) })),
+    settings.export_formats,
+    settings.reps,
+    exportEngine,
+  );
+  mark('after exports');
   for (const server of services.values()) await server.stop();
 
   const sweepCell = pages[first].find(
@@ -122,6 +144,10 @@ async function main() {
     uploads,
     statistics,
     eventLoop,
+    filteredPages,
+    filteredEngine,
+    exports,
+    exportEngine,
     sweep,
     rssTimeline,
     profiles,

@@ -1,6 +1,8 @@
 /** Command line and the two run sizes: the full run and `--quick`. */
 import { isAbsolute, join, resolve } from 'node:path';
 import type { PageFormat } from './load.js';
+import type { ExportFormat } from './scenarios/exports.js';
+import type { FilteredQuery } from './scenarios/filtered.js';
 import type { PageCell } from './scenarios/pages.js';
 import type { Backend } from './servers.js';
 import { BENCH_DIR } from './util.js';
@@ -21,6 +23,14 @@ export interface Settings {
   engine_page_ops: number;
   /** Most seconds the page scenario may take before it skips further repetitions (see pages.ts). */
   page_budget_s: number;
+  /** Filtered pages: the queries (JSON pages of 100 rows at random offsets of their results) and concurrencies. */
+  filtered_queries: FilteredQuery[];
+  filtered_concurrency: number[];
+  filtered_duration_s: number;
+  filtered_engine_ops: number;
+  filtered_budget_s: number;
+  /** Whole-table exports, one client at a time, `reps` times each. */
+  export_formats: ExportFormat[];
   backends: Backend[];
   cpu_prof: boolean;
   json_path: string;
@@ -31,7 +41,24 @@ const USAGE = `usage: npm run bench -- [--quick] [--json PATH] [--cpu-prof] [--r
   --json PATH   where to write the results (default bench/results/latest.json; .md and .svg beside it)
   --cpu-prof    run every service server with --cpu-prof; profiles and their summaries go beside the JSON
   --reps N      repetitions per figure (default 3, quick 1)
-  --duration S  seconds per page-load run (default 2, quick 1.5)`;
+  --duration S  seconds per page-load run (default 2, quick 1.5; filtered pages 3, quick 1)`;
+
+/** Flights from the most frequent origin delayed over 30 min, worst first, three columns (26,430 rows). */
+const LATE_FROM_ORD: FilteredQuery = {
+  name: 'ORD late, by delay',
+  filters: [
+    { column: 'origin', op: 'eq', value: 'ORD' },
+    { column: 'delay', op: 'gt', value: 30 },
+  ],
+  columns: ['date', 'delay', 'origin'],
+  sort: ['-delay'],
+};
+
+/** A plain filter: every flight delayed over an hour, all columns, table order (about 152,000 rows). */
+const DELAYED_OVER_HOUR: FilteredQuery = {
+  name: 'delay > 60',
+  filters: [{ column: 'delay', op: 'gt', value: 60 }],
+};
 
 export function parseArgs(argv: string[]): Settings {
   const flags = new Map<string, string | true>();
@@ -80,6 +107,12 @@ export function parseArgs(argv: string[]): Settings {
     event_loop_concurrency: quick ? 8 : 16,
     engine_page_ops: quick ? 30 : 200,
     page_budget_s: quick ? 120 : 720,
+    filtered_queries: quick ? [LATE_FROM_ORD] : [LATE_FROM_ORD, DELAYED_OVER_HOUR],
+    filtered_concurrency: [1, 16],
+    filtered_duration_s: flags.has('duration') ? num('duration', 2) : quick ? 1 : 3,
+    filtered_engine_ops: quick ? 5 : 20,
+    filtered_budget_s: quick ? 40 : 300,
+    export_formats: quick ? ['csv'] : ['csv', 'parquet', 'arrow-stream'],
     backends: ['memory', 'local'],
     cpu_prof: flags.has('cpu-prof'),
     json_path: jsonPath,

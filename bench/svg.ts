@@ -1,7 +1,7 @@
 /**
  * The chart, as hand-written SVG: req/s and p99 against concurrency (one panel per page size) and against
  * WORKERS. Colour is the server (HTTP floor, memory, local), the line style the format (JSON solid,
- * Arrow dashed). Concurrency and WORKERS are on log2 axes, req/s and p99 on log10 axes (the floor and the
+ * Arrow dashed; filtered JSON pages, in the 100-row panels, dotted). Concurrency and WORKERS are on log2 axes, req/s and p99 on log10 axes (the floor and the
  * service can be two orders of magnitude apart).
  */
 import type { Results } from './report.js';
@@ -9,7 +9,8 @@ import type { Results } from './report.js';
 interface Series {
   name: string;
   color: string;
-  dash: boolean;
+  /** false: solid; true: dashed; a string: that stroke-dasharray. */
+  dash: boolean | string;
   points: [number, number][];
 }
 
@@ -25,6 +26,9 @@ const COLORS: Record<string, string> = { floor: '#7f7f7f', memory: '#1f77b4', lo
 const W = 460;
 const H = 300;
 const M = { left: 64, right: 16, top: 34, bottom: 44 };
+
+const dashAttr = (dash: boolean | string) => (dash === false ? '' : ` stroke-dasharray="${dash === true ? '6 4' : dash}"`);
+const DOTTED = '2 3';
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -86,18 +90,18 @@ function drawPanel(p: Panel, ox: number, oy: number): string {
     const valid = s.points.filter(([, y]) => Number.isFinite(y) && (!p.yLog || y > 0)).sort((a, b) => a[0] - b[0]);
     if (!valid.length) continue;
     const d = valid.map(([x, y], i) => `${i ? 'L' : 'M'}${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ');
-    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 4"' : ''}><title>${esc(s.name)}</title></path>`);
+    out.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dashAttr(s.dash)}><title>${esc(s.name)}</title></path>`);
     for (const [x, y] of valid) out.push(`<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3" fill="${s.color}"><title>${esc(`${s.name}: ${x} → ${label(y)}`)}</title></circle>`);
   }
   out.push('</g>');
   return out.join('\n');
 }
 
-function legend(names: { name: string; color: string; dash: boolean }[], y: number, width: number): string {
+function legend(names: { name: string; color: string; dash: boolean | string }[], y: number, width: number): string {
   const out = [`<g transform="translate(0,${y})">`];
   let x = 20;
   for (const n of names) {
-    out.push(`<line x1="${x}" x2="${x + 28}" y1="8" y2="8" stroke="${n.color}" stroke-width="2"${n.dash ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(`<line x1="${x}" x2="${x + 28}" y1="8" y2="8" stroke="${n.color}" stroke-width="2"${dashAttr(n.dash)}/>`);
     out.push(`<text x="${x + 34}" y="12" font-size="12">${esc(n.name)}</text>`);
     x += 54 + n.name.length * 8;
     if (x > width - 120) break;
@@ -120,6 +124,15 @@ export function chartSvg(r: Results): string {
         for (const format of ['json', 'arrow']) {
           const points = cells.filter((c) => c.rows === rows && c.format === format).map((c) => [c.concurrency, c[metric]] as [number, number]);
           if (points.length) series.push({ name: `${name} ${format}`, color: COLORS[name] ?? '#333', dash: format === 'arrow', points });
+        }
+      }
+      if (rows === 100) {
+        for (const [name, b] of Object.entries(r.backends)) {
+          const cells = b?.filtered_pages ?? [];
+          for (const query of [...new Set(cells.map((c) => c.query))]) {
+            const points = cells.filter((c) => c.query === query).map((c) => [c.concurrency, c[metric]] as [number, number]);
+            series.push({ name: `${name} json filtered: ${query}`, color: COLORS[name] ?? '#333', dash: DOTTED, points });
+          }
         }
       }
       panels.push({
@@ -167,6 +180,7 @@ export function chartSvg(r: Results): string {
     { name: 'local', color: COLORS.local, dash: false },
     { name: 'JSON (solid)', color: '#333', dash: false },
     { name: 'Arrow (dashed)', color: '#333', dash: true },
+    ...(Object.values(r.backends).some((b) => b?.filtered_pages?.length) ? [{ name: 'filtered JSON (dotted)', color: '#333', dash: DOTTED }] : []),
   ];
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,

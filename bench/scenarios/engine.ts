@@ -128,7 +128,7 @@ function timeOps(n: number, rows: number, frame: pl.DataFrame, op: (slice: pl.Da
 }
 
 /** A JSON page as the contract writes it: naive datetimes as ISO 8601 with `T`, the rest by Polars' writer. */
-function jsonPage(slice: pl.DataFrame): Buffer {
+export function jsonPage(slice: pl.DataFrame): Buffer {
   const exprs = slice.getColumns().map((s) =>
     String(s.dtype.variant) === 'Datetime' ? pl.col(s.name).dt.strftime('%Y-%m-%dT%H:%M:%S%.f') : pl.col(s.name),
   );

@@ -105,7 +105,7 @@ export async function pagesScenario(targets: PageTarget[], cells: PageCell[], s:
  * One measured run: every server idle first, an unrecorded warm-up (connections, JIT, caches), the run with
  * the machine's other CPU use recorded, then the time the server needs to finish what was left queued.
  */
-async function measure(spec: LoadSpec, warmupS: number, pid: number, allPids: number[]): Promise<LoadFigures> {
+export async function measure(spec: LoadSpec, warmupS: number, pid: number, allPids: number[]): Promise<LoadFigures> {
   await waitIdle(allPids);
   if (warmupS > 0) {
     await runLoad({ ...spec, durationS: warmupS, seed: spec.seed ^ 0x5eed });
