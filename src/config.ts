@@ -27,6 +27,8 @@ export interface Config {
   requestTimeoutMs: number;
   /** A parse running longer is stopped and the upload refused. */
   parseTimeoutMs: number;
+  /** JavaScript heap of each parse and query worker; a file or query needing more is refused, not the process killed. */
+  workerHeapMb: number;
   /** Memory backend: bytes of frames and uploaded files it may hold; past it uploads get 507. */
   memoryLimitBytes: number;
   logLevel: string;
@@ -85,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxQueue: integer(get, 'MAX_QUEUE', 1000, 1, 1_000_000),
     shedEventLoopDelayMs: integer(get, 'SHED_EVENT_LOOP_DELAY_MS', 500, 0, 60_000),
     parseTimeoutMs: integer(get, 'PARSE_TIMEOUT_S', 300, 1, 86_400) * 1000,
+    workerHeapMb: integer(get, 'WORKER_HEAP_MB', 2048, 16, 1_048_576),
     requestTimeoutMs: integer(get, 'REQUEST_TIMEOUT_S', 600, 1, 86_400) * 1000,
     shutdownGraceMs: integer(get, 'SHUTDOWN_GRACE_S', 30, 1, 3600) * 1000,
     sqlTimeoutMs: integer(get, 'SQL_TIMEOUT_S', 30, 1, 86_400) * 1000,

@@ -16,8 +16,8 @@ async function rows(server: Server, up: { body: any }) {
 }
 
 for (const backend of BACKENDS) {
-  t.test(`${backend}: a parser that crashes or hangs loses nothing`, async (t) => {
-    const server = await startServer(t, { backend, env: { TEST_FAULTS: '1', PARSE_TIMEOUT_S: '8' } });
+  t.test(`${backend}: a parser that crashes, hangs or fills its heap loses nothing`, async (t) => {
+    const server = await startServer(t, { backend, env: { TEST_FAULTS: '1', PARSE_TIMEOUT_S: '8', WORKER_HEAP_MB: '128' } });
     const good = await upload(server, GOOD, 'good.csv');
     const before = await rows(server, good);
 
@@ -25,6 +25,8 @@ for (const backend of BACKENDS) {
     t.match(crash, { status: 422, body: { error_code: 'unreadable_file', detail: /parser fail.*nothing was stored/ } });
     const hang = await upload(server, GOOD, 'hang-parser.csv');
     t.match(hang, { status: 422, body: { error_code: 'parse_timeout', detail: /PARSE_TIMEOUT_S/ } });
+    const hoard = await upload(server, GOOD, 'heap-parser.csv');
+    t.match(hoard, { status: 422, body: { error_code: 'file_too_complex', detail: /WORKER_HEAP_MB .*over 128 MB/ } }, 'a parser past its heap limit is stopped, not the process');
 
     t.same((await rows(server, good)).body, before.body, 'the stored dataset reads back identical');
     t.equal((await getJson(server, '/api/datasets')).headers.get('x-total-count'), '1', 'nothing half-made was stored');

@@ -74,7 +74,8 @@ export default function run(
     }
   } catch (err) {
     if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
-    throw err;
+    // Anything else is a bug, not a lost shard: answered as such, while the shard and its data carry on.
+    return { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
   }
 }
 

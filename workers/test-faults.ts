@@ -4,11 +4,18 @@
  */
 const enabled = process.env.TEST_FAULTS === '1';
 
-/** A parser that crashes on `*crash-parser*` files and never returns on `*hang-parser*` files. */
+/**
+ * A parser that crashes on `*crash-parser*` files, never returns on `*hang-parser*` files, and fills its
+ * JavaScript heap without end on `*heap-parser*` files.
+ */
 export function parserFault(fileName: string): void {
   if (!enabled) return;
   if (fileName.includes('crash-parser')) process.exit(70);
   if (fileName.includes('hang-parser')) for (;;);
+  if (fileName.includes('heap-parser')) {
+    const hoard: number[][] = [];
+    for (;;) hoard.push(new Array(1 << 20).fill(1.5));
+  }
 }
 
 /** A shard that dies when asked for statistics of a sheet whose first column is `__crash_shard__`. */

@@ -8,6 +8,8 @@ const WORKERS_DIR = new URL('../../workers/', import.meta.url);
 
 export type WorkerEntry = 'parse-worker' | 'data-worker' | 'query-worker';
 
+export type FailureReason = 'crash' | 'timeout' | 'heap';
+
 export interface PoolOptions {
   minThreads: number;
   maxThreads: number;
@@ -18,8 +20,10 @@ export interface PoolOptions {
   concurrentTasksPerWorker?: number;
   /** A task running longer is stopped (its worker is terminated and replaced). */
   taskTimeoutMs?: number;
-  /** The error a client gets when its task's worker died or timed out. */
-  failure: (reason: 'crash' | 'timeout', detail: string) => ApiError;
+  /** A worker whose JavaScript heap would pass this many MB is stopped and replaced, instead of the process dying. */
+  heapLimitMb?: number;
+  /** The error a client gets when its task's worker died, ran out of time or of heap. */
+  failure: (reason: FailureReason, detail: string) => ApiError;
   /** Called when a worker ends without the pool being closed (a crash; for shards, their data is gone). */
   onWorkerLost?: () => void;
 }
@@ -52,6 +56,7 @@ export class WorkerPool {
       maxQueue: options.maxQueue,
       idleTimeout: options.idleTimeout ?? Number.POSITIVE_INFINITY,
       concurrentTasksPerWorker: options.concurrentTasksPerWorker ?? 1,
+      resourceLimits: options.heapLimitMb ? { maxOldGenerationSizeMb: options.heapLimitMb } : undefined,
       // Workers wait for tasks with Atomics.waitAsync, so their event loop turns between tasks. With the
       // default blocking wait it never did, and the finalizers that free Polars' memory (napi runs them
       // from the event loop) never ran: a deleted dataset's frames stayed in memory for good. The page
@@ -84,10 +89,14 @@ export class WorkerPool {
       if ((err as Error)?.name === 'AbortError') throw this.options.failure('timeout', `stopped after ${timeout! / 1000} s`);
       if (this.closing) throw new ApiError(503, 'shutting_down', 'the server is shutting down; retry shortly', { 'retry-after': '5' });
       log?.warn({ pool: this.name, op: task.op, err: message }, 'worker failed');
+      if ((err as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY') throw this.options.failure('heap', `over ${this.options.heapLimitMb} MB`);
       throw this.options.failure('crash', message);
     }
     log?.debug({ pool: this.name, op: task.op, worker_ms: Math.round((performance.now() - started) * 10) / 10 }, 'worker task');
-    if (isFailure(result)) throw new ApiError(result.error.status, result.error.code, result.error.detail);
+    if (isFailure(result)) {
+      if (result.error.status >= 500) log?.error({ pool: this.name, op: task.op, err: result.error.detail }, 'worker task failed');
+      throw new ApiError(result.error.status, result.error.code, result.error.detail);
+    }
     return result as T;
   }
 
@@ -112,48 +121,52 @@ function overloaded(pool: string): ApiError {
   return new ApiError(503, 'overloaded', `the ${pool} queue is full; retry shortly`, { 'retry-after': '1' });
 }
 
-/** Parse pools: a parser that dies or runs out of time on a file is that file's problem, a 422. */
-export function parseFailure(reason: 'crash' | 'timeout', detail: string): ApiError {
-  return reason === 'timeout'
-    ? new ApiError(422, 'parse_timeout', `reading the file took longer than PARSE_TIMEOUT_S allows (${detail}); nothing was stored`)
-    : new ApiError(422, 'unreadable_file', `the file made the parser fail (${detail}); nothing was stored`);
+/** Parse pools: a parser that dies or runs out of time or heap on a file is that file's problem, a 422. */
+export function parseFailure(reason: FailureReason, detail: string): ApiError {
+  if (reason === 'timeout') return new ApiError(422, 'parse_timeout', `reading the file took longer than PARSE_TIMEOUT_S allows (${detail}); nothing was stored`);
+  if (reason === 'heap') {
+    return new ApiError(422, 'file_too_complex', `reading the file needed more JavaScript heap than WORKER_HEAP_MB allows (${detail}); nothing was stored`);
+  }
+  return new ApiError(422, 'unreadable_file', `the file made the parser fail (${detail}); nothing was stored`);
 }
 
 /**
  * The parse pool, the same for both backends: untrusted bytes are read here, in workers that hold no data.
  * One thread stays warm (a cold one spends about a second loading Polars); the rest idle out.
  */
-export function createParsePool(limits: { workers: number; maxQueue: number; parseTimeoutMs: number }): WorkerPool {
+export function createParsePool(limits: { workers: number; maxQueue: number; parseTimeoutMs: number; workerHeapMb: number }): WorkerPool {
   return new WorkerPool('parse', 'parse-worker', {
     minThreads: 1,
     maxThreads: limits.workers,
     maxQueue: limits.maxQueue,
     idleTimeout: 30_000,
     taskTimeoutMs: limits.parseTimeoutMs,
+    heapLimitMb: limits.workerHeapMb,
     failure: parseFailure,
   });
 }
 
 /** Local data pool: the worker is replaced and the Parquet files are intact, so a retry works. */
-export function retryableFailure(_reason: 'crash' | 'timeout', detail: string): ApiError {
+export function retryableFailure(_reason: FailureReason, detail: string): ApiError {
   return new ApiError(503, 'worker_failed', `the worker answering this request failed (${detail}); retry shortly`, { 'retry-after': '1' });
 }
 
 /** Query pool: a SQL query past SQL_TIMEOUT_S is stopped with its worker, which holds no data. */
-export function queryFailure(reason: 'crash' | 'timeout', detail: string): ApiError {
-  return reason === 'timeout'
-    ? new ApiError(400, 'query_timeout', `the query ran longer than SQL_TIMEOUT_S allows (${detail}); narrow it with WHERE or LIMIT`)
-    : new ApiError(400, 'invalid_query', `the query made its worker fail (${detail})`);
+export function queryFailure(reason: FailureReason, detail: string): ApiError {
+  if (reason === 'timeout') return new ApiError(400, 'query_timeout', `the query ran longer than SQL_TIMEOUT_S allows (${detail}); narrow it with WHERE or LIMIT`);
+  if (reason === 'heap') return new ApiError(400, 'query_too_large', `the query needed more JavaScript heap than WORKER_HEAP_MB allows (${detail}); narrow it`);
+  return new ApiError(400, 'invalid_query', `the query made its worker fail (${detail})`);
 }
 
 /** The disposable pool that runs SQL, the same for both backends. */
-export function createQueryPool(limits: { workers: number; maxQueue: number; sqlTimeoutMs: number }): WorkerPool {
+export function createQueryPool(limits: { workers: number; maxQueue: number; sqlTimeoutMs: number; workerHeapMb: number }): WorkerPool {
   return new WorkerPool('query', 'query-worker', {
     minThreads: 0,
     maxThreads: limits.workers,
     maxQueue: limits.maxQueue,
     idleTimeout: 30_000,
     taskTimeoutMs: limits.sqlTimeoutMs,
+    heapLimitMb: limits.workerHeapMb,
     failure: queryFailure,
   });
 }

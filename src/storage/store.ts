@@ -39,6 +39,8 @@ export interface StoreLimits {
   maxQueue: number;
   parseTimeoutMs: number;
   sqlTimeoutMs: number;
+  /** Parse and query workers' JavaScript heap (V8 old generation), in MB. */
+  workerHeapMb: number;
   /** Memory backend only. */
   memoryLimitBytes: number;
 }
