@@ -28,6 +28,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
+import { requestsSettled } from './support/logs.js';
 import { getJson, startServer, tmpDir, upload, type Server } from './support/server.js';
 
 
@@ -260,22 +261,6 @@ async function checkConsistent(t: Test, server: Server, acknowledged: Acknowledg
     t.same(entries(join(server.dataDir, 'versions', d)).sort(), ['sheet-0.parquet', 'source'], `versions/${d} is complete`);
   }
   return listed;
-}
-
-/**
- * Waits until the server has logged the end of every request it logged the start of, so no connection is
- * busy when it is sent SIGTERM (a keep-alive connection busy at that moment used to hold the exit for 72 s).
- */
-async function requestsSettled(server: Server): Promise<void> {
-  for (;;) {
-    const open = new Set<string>();
-    for (const line of server.logs) {
-      const m = /"reqId":"([^"]+)".*"msg":"(incoming request|request completed|request errored)"/.exec(line);
-      if (m) m[2] === 'incoming request' ? open.add(m[1]) : open.delete(m[1]);
-    }
-    if (open.size === 0) return;
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 // ---------------------------------------------------------------- the test

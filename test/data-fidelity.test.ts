@@ -4,7 +4,6 @@
  * the Arrow bodies — or, for the files this test generates, with the literal values it wrote into them.
  * Never with the service's own output.
  */
-import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -12,6 +11,7 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { asyncBufferFromFile, parquetMetadata, parquetRead, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import * as A from 'apache-arrow';
+import { writeParquet } from './support/parquet-writer.js';
 import { BACKENDS, ROOT, getJson, parseExact, startServer, tmpDir, upload, type Server } from './support/server.js';
 
 const VEGA = join(ROOT, 'node_modules/vega-datasets/data');
@@ -406,30 +406,6 @@ function generatedParquet(): Uint8Array {
     schema,
     [{ key: 'ARROW:schema', value: Buffer.from(schemaMessage).toString('base64') }],
   );
-}
-
-/**
- * hyparquet-writer's `parquetWriteBuffer`, run in a plain Node child process: tap's TypeScript loader cannot
- * resolve the `hyparquet/src/*.js` subpath-pattern imports inside hyparquet-writer. BigInts cross as tagged strings.
- */
-function writeParquet(columnData: { name: string; data: unknown[] }[], schema: unknown[], kvMetadata: { key: string; value: string }[]): Uint8Array {
-  const script = `
-    import { parquetWriteBuffer } from 'hyparquet-writer';
-    let input = '';
-    for await (const chunk of process.stdin) input += chunk;
-    const options = JSON.parse(input, (_k, v) => (typeof v === 'string' && v.startsWith('__big__') ? BigInt(v.slice(7)) : v));
-    process.stdout.write(Buffer.from(parquetWriteBuffer(options)).toString('base64'));
-  `;
-  const input = JSON.stringify({ columnData, schema, kvMetadata }, (_k, v) => (typeof v === 'bigint' ? `__big__${v}` : v));
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: ROOT,
-    input,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  if (child.status !== 0) throw new Error(`hyparquet-writer failed: ${child.stderr}`);
-  return new Uint8Array(Buffer.from(child.stdout, 'base64'));
 }
 
 /** `unscaled / 10^scale` as a canonical decimal string. */

@@ -3,11 +3,11 @@
  * schema comparison (`POST /api/datasets/{id}/schema/compare`), on both backends, against the real server.
  */
 import Database from 'better-sqlite3';
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import t from 'tap';
+import { writeParquet } from './support/parquet-writer.js';
 import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
@@ -347,27 +347,3 @@ t.test('local backend: tags survive a restart, and an existing catalog gains the
   t.equal((await del(upgraded, `/api/datasets/${up.dataset.id}/versions/${up.version.id}`)).status, 204);
   t.match(await getJson(upgraded, `/api/datasets/${up.dataset.id}/tags/production`), { status: 404, body: { error_code: 'tag_not_found' } }, 'the cascade works on the upgraded catalog');
 });
-
-/**
- * hyparquet-writer's `parquetWriteBuffer`, run in a plain Node child process (tap's TypeScript loader cannot
- * resolve hyparquet-writer's subpath-pattern imports, as in data-fidelity.test.ts). BigInts cross as tagged strings.
- */
-function writeParquet(columnData: { name: string; data: unknown[] }[], schema: unknown[]): Uint8Array {
-  const script = `
-    import { parquetWriteBuffer } from 'hyparquet-writer';
-    let input = '';
-    for await (const chunk of process.stdin) input += chunk;
-    const options = JSON.parse(input, (_k, v) => (typeof v === 'string' && v.startsWith('__big__') ? BigInt(v.slice(7)) : v));
-    process.stdout.write(Buffer.from(parquetWriteBuffer(options)).toString('base64'));
-  `;
-  const input = JSON.stringify({ columnData, schema }, (_k, v) => (typeof v === 'bigint' ? `__big__${v}` : v));
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
-    cwd: ROOT,
-    input,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME },
-    encoding: 'utf8',
-    maxBuffer: 64 << 20,
-  });
-  if (child.status !== 0) throw new Error(`hyparquet-writer failed: ${child.stderr}`);
-  return new Uint8Array(Buffer.from(child.stdout, 'base64'));
-}
