@@ -1,6 +1,7 @@
 /**
  * The soak in short form, on both backends: a bounded mixed load (uploads, pages, filtered pages,
- * statistics, exports, deletes) from 32 clients. No 5xx but 503 from shedding, RSS does not keep growing
+ * statistics, exports, deletes) from 32 clients. No 5xx but 503 from shedding, no 410 (no shard dies, so a
+ * version deleted under a request must answer 404), RSS does not keep growing
  * after warm-up, and every dataset stored before the load reads back with the checksum it had.
  * The long form is `npm run soak`.
  */
@@ -13,8 +14,9 @@ for (const backend of BACKENDS) {
     const server = await startServer(t, { backend });
     const report = await runSoak({ url: server.url, pid: server.proc.pid!, requests: 1_500, concurrency: 32, seedDatasets: 4 });
     t.comment(JSON.stringify(report));
-    t.same(report.failures, [], 'no 5xx other than 503');
-    t.ok((report.statuses['200'] ?? 0) > 1_000, 'the load was served');
+    t.same(report.failures, [], 'no 5xx other than 503, no 410');
+    // Three requests in four read (the rest upload and delete); reads of a dataset deleted meanwhile are 404.
+    t.ok((report.statuses['200'] ?? 0) > 0.6 * report.requests, 'the load was served');
     t.equal(report.datasets_checked, 4);
     t.same(report.checksum_mismatches, [], 'every seed dataset reads back with its checksum');
     // Polars keeps freed memory in its allocator, so RSS plateaus rather than returning to its start; a leak

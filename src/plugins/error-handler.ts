@@ -28,6 +28,8 @@ const KNOWN: Record<string, { status: number; code: string; detail?: (e: Fastify
 export default fp(async function errorHandler(app: FastifyInstance, opts: { maxUploadBytes: number }) {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof ApiError) {
+      // A 500 is a bug wherever it was found (e.g. an exception inside a worker's task): logged like one.
+      if (err.statusCode === 500) req.log.error({ err: err.message }, 'internal error');
       return reply.code(err.statusCode).headers(err.headers).send(errorBody(err.code, err.message));
     }
     if (err.validation) {

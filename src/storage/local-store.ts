@@ -7,7 +7,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, ParseResult, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
-import { deletedMeanwhile, type StoreLimits, type TableStore, type UploadSink } from './store.js';
+import { RecentlyDeleted, deletedMeanwhile, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
@@ -26,6 +26,7 @@ export class LocalStore implements TableStore {
   private readonly queryPool: WorkerPool;
   private readonly stagingDir: string;
   private readonly versionsDir: string;
+  private readonly deleted = new RecentlyDeleted();
 
   private constructor(dataDir: string, limits: StoreLimits) {
     const { workers, maxQueue } = limits;
@@ -87,16 +88,19 @@ export class LocalStore implements TableStore {
   }
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
-    return this.dataPool.run<T>(task({ kind: 'parquet', path: this.sheetPath(key, sheetIndex) }), transfer, log).catch((err) => {
-      // A delete that removed the files while a worker read them: the version is gone, not the worker.
-      if (!existsSync(join(this.versionsDir, key))) throw deletedMeanwhile();
-      throw err;
-    });
+    return this.unlessDeleted(key, this.dataPool.run<T>(task({ kind: 'parquet', path: this.sheetPath(key, sheetIndex) }), transfer, log));
   }
 
   sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
     const tables = sheets.map((name, i) => ({ name, source: { kind: 'parquet' as const, path: this.sheetPath(key, i) } }));
-    return this.queryPool.run<T>(task(tables), [], log);
+    return this.unlessDeleted(key, this.queryPool.run<T>(task(tables), [], log));
+  }
+
+  /** A delete that removed the files while a worker read them: the version is gone, not the worker. */
+  private unlessDeleted<T>(key: string, work: Promise<T>): Promise<T> {
+    return work.catch((err) => {
+      throw this.deleted.has(key) || !existsSync(join(this.versionsDir, key)) ? deletedMeanwhile() : err;
+    });
   }
 
   private sheetPath(key: string, sheetIndex: number): string {
@@ -108,6 +112,8 @@ export class LocalStore implements TableStore {
   }
 
   async drop(keys: string[]): Promise<void> {
+    // Marked first: while rm works through a version's files, a reader may already miss one.
+    for (const key of keys) this.deleted.add(key);
     for (const key of keys) await rm(join(this.versionsDir, key), { recursive: true, force: true });
   }
 

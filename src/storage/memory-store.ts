@@ -6,7 +6,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
 import type { DataTask, FileType, LoadResult, ParseResult, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
-import { deletedMeanwhile, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
+import { RecentlyDeleted, deletedMeanwhile, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
   shard: number;
@@ -28,8 +28,7 @@ export class MemoryStore implements TableStore {
   private readonly shardBytes: number[];
   private readonly placements = new Map<string, Placement>();
   private readonly sources = new Map<string, Buffer>();
-  /** Recently deleted keys: a request that found the version just before its delete gets a 404, not 410. */
-  private readonly deleted = new Set<string>();
+  private readonly deleted = new RecentlyDeleted();
   private sourceBytes = 0;
   /** Bytes promised to uploads still being parsed, so concurrent uploads cannot overshoot the budget together. */
   private reserved = 0;
@@ -145,16 +144,18 @@ export class MemoryStore implements TableStore {
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
     const placement = this.placements.get(key);
     if (!placement) throw this.deleted.has(key) ? deletedMeanwhile() : dataLost();
-    return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log);
+    return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log).catch((err) => {
+      // The shard found no frame because a delete's drop ran first (a request queued behind a busy shard can
+      // be overtaken): that is a deleted version, not a lost one.
+      throw err instanceof ApiError && err.code === 'data_lost' && this.deleted.has(key) ? deletedMeanwhile() : err;
+    });
   }
 
   /** The shard sends a copy of each sheet; the query runs in a disposable worker that can be stopped. */
   async sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
-    const placement = this.placements.get(key);
-    if (!placement) throw dataLost();
     const tables: QueryTable[] = [];
     for (const [i, name] of sheets.entries()) {
-      const { ipc } = await this.shards[placement.shard].run<SnapshotResult>({ op: 'snapshot', table: { kind: 'memory', key: `${key}/${i}` } }, [], log);
+      const { ipc } = await this.run<SnapshotResult>(key, i, (table) => ({ op: 'snapshot', table }), log);
       tables.push({ name, source: { kind: 'ipc', ipc } });
     }
     return this.queryPool.run<T>(task(tables), tables.map((t) => (t.source as { ipc: ArrayBuffer }).ipc), log);
@@ -162,13 +163,12 @@ export class MemoryStore implements TableStore {
 
   download(key: string): Buffer {
     const bytes = this.sources.get(key);
-    if (!bytes) throw dataLost();
+    if (!bytes) throw this.deleted.has(key) ? deletedMeanwhile() : dataLost();
     return bytes;
   }
 
   async drop(keys: string[]): Promise<void> {
     for (const key of keys) {
-      if (this.deleted.size >= 10_000) this.deleted.clear();
       this.deleted.add(key);
       this.sourceBytes -= this.sources.get(key)?.length ?? 0;
       this.sources.delete(key);

@@ -93,10 +93,7 @@ export class WorkerPool {
       throw this.options.failure('crash', message);
     }
     log?.debug({ pool: this.name, op: task.op, worker_ms: Math.round((performance.now() - started) * 10) / 10 }, 'worker task');
-    if (isFailure(result)) {
-      if (result.error.status >= 500) log?.error({ pool: this.name, op: task.op, err: result.error.detail }, 'worker task failed');
-      throw new ApiError(result.error.status, result.error.code, result.error.detail);
-    }
+    if (isFailure(result)) throw new ApiError(result.error.status, result.error.code, result.error.detail);
     return result as T;
   }
 

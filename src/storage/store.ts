@@ -68,3 +68,20 @@ export interface StoreStats {
 export function deletedMeanwhile() {
   return notFound('version', 'the version was deleted while this request was being served');
 }
+
+/**
+ * Storage keys deleted lately, so a request that found its version just before the delete, and then misses
+ * its data, answers 404 (deletedMeanwhile) rather than a failure. Bounded: the oldest are forgotten first.
+ */
+export class RecentlyDeleted {
+  private readonly keys = new Set<string>();
+
+  add(key: string): void {
+    if (this.keys.size >= 10_000) this.keys.delete(this.keys.values().next().value!);
+    this.keys.add(key);
+  }
+
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+}
