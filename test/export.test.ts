@@ -285,7 +285,10 @@ for (const backend of BACKENDS) {
       t.equal(lines, ROWS + 1, 'the whole export came: a header and 3,000,000 lines');
       t.ok(mainStallPeak - mainBefore < 32, `main thread memory grew by ${(mainStallPeak - mainBefore).toFixed(1)} MiB (< 32) while the client read nothing`);
       t.ok(stallPeak - atFirst < 64, `server RSS grew by ${(stallPeak - atFirst).toFixed(1)} MiB (< 64) while the client read nothing`);
-      t.ok(peak - before < received / MIB, `server RSS growth over the whole export, ${(peak - before).toFixed(1)} MiB, is less than the export`);
+      // Each batch's encoding (and, locally, the row groups its scan decoded) is freed to glibc, which keeps it
+      // for reuse, so RSS settles near the export's size on a busy machine (0.9x memory, 1.3x local seen under
+      // a parallel test run); a table held whole in the worker would add its frame and encodings on top.
+      t.ok(peak - before < (1.5 * received) / MIB, `server RSS growth over the whole export, ${(peak - before).toFixed(1)} MiB, is less than 1.5x the export`);
     });
 
     t.test('CSV export: streamed, complete, and round-trips', async (t) => {
