@@ -10,11 +10,10 @@
 import { createHistogram } from 'node:perf_hooks';
 import pl from 'nodejs-polars';
 import { getBytes } from '../client.js';
-import type { LoadFigures } from '../load.js';
 import type { Backend } from '../servers.js';
 import { elapsedMs, log, PARQUET_PATH, prng, round } from '../util.js';
 import { jsonPage } from './engine.js';
-import { measure, summarize, type CellFigures, type LoadSettings, type PageTarget } from './pages.js';
+import { repeatCells, summarize, type CellFigures, type LoadSettings, type PageTarget } from './pages.js';
 
 export interface FilteredQuery {
   /** Short label used in logs and tables. */
@@ -81,41 +80,24 @@ export async function filteredPagesScenario(
   }
   const cells: FilteredCell[] = queries.flatMap((q) => concurrencies.map((concurrency) => ({ query: q.name, concurrency })));
   const byName = new Map(queries.map((q) => [q.name, q]));
-  const runs = new Map<string, LoadFigures[]>();
-  const deadline = s.budgetS === undefined ? Number.POSITIVE_INFINITY : performance.now() + s.budgetS * 1000;
-  for (let rep = 0; rep < s.reps; rep++) {
-    for (const [i, cell] of cells.entries()) {
-      if (rep > 0 && performance.now() > deadline) {
-        log(`filtered pages: past the ${s.budgetS} s budget; repetition ${rep + 1} skipped from ${filteredKey(cell.query, cell.concurrency)} on`);
-        break;
-      }
-      const order = targets.map((_, k) => targets[(k + rep + i) % targets.length]);
-      for (const t of order) {
-        const fig = await measure(
-          {
-            url: t.url,
-            dataPath: t.dataPath,
-            query: queryString(byName.get(cell.query)!),
-            totalRows: totals.get(`${t.name}|${cell.query}`)!,
-            rows: 100,
-            format: 'json',
-            concurrency: cell.concurrency,
-            durationS: s.durationS,
-            seed: 5000 + 1000 * rep + i,
-          },
-          rep === 0 ? s.warmupS : 0,
-          t.pid,
-          targets.map((x) => x.pid),
-        );
-        log(
-          `filtered rep ${rep + 1}/${s.reps} ${t.name.padEnd(6)} ${filteredKey(cell.query, cell.concurrency).padEnd(18)} ${String(fig.rps).padStart(8)} req/s  p50 ${fig.p50_ms} ms  p99 ${fig.p99_ms} ms  (other load ${fig.foreign_cpu_cores} cores, drain ${fig.drain_s} s)` +
-            (fig.non2xx || fig.errors ? `  non-2xx ${fig.non2xx} ${JSON.stringify(fig.status_codes)} errors ${fig.errors}` : ''),
-        );
-        const key = `${t.name}|${filteredKey(cell.query, cell.concurrency)}`;
-        runs.set(key, [...(runs.get(key) ?? []), fig]);
-      }
-    }
-  }
+  const runs = await repeatCells(
+    'filtered pages',
+    targets,
+    cells,
+    s,
+    (cell) => filteredKey(cell.query, cell.concurrency),
+    (t, cell, rep, i) => ({
+      url: t.url,
+      dataPath: t.dataPath,
+      query: queryString(byName.get(cell.query)!),
+      totalRows: totals.get(`${t.name}|${cell.query}`)!,
+      rows: 100,
+      format: 'json',
+      concurrency: cell.concurrency,
+      durationS: s.durationS,
+      seed: 5000 + 1000 * rep + i,
+    }),
+  );
   const out: Record<string, FilteredFigures[]> = {};
   for (const t of targets) {
     out[t.name] = cells.map((cell) => ({

@@ -61,51 +61,63 @@ export function dataPath(table: Uploaded): string {
 }
 
 export async function pagesScenario(targets: PageTarget[], cells: PageCell[], s: LoadSettings): Promise<Record<string, CellFigures[]>> {
-  const runs = new Map<string, LoadFigures[]>();
-  const deadline = s.budgetS === undefined ? Number.POSITIVE_INFINITY : performance.now() + s.budgetS * 1000;
-  for (let rep = 0; rep < s.reps; rep++) {
-    for (const [i, cell] of cells.entries()) {
-      if (rep > 0 && performance.now() > deadline) {
-        log(`pages: past the ${s.budgetS} s budget; repetition ${rep + 1} skipped from ${cellKey(cell)} on`);
-        break;
-      }
-      const order = targets.map((_, k) => targets[(k + rep + i) % targets.length]);
-      for (const t of order) {
-        // Warm-up once per server and cell (first repetition): later repetitions find it warm.
-        const fig = await measure(
-          {
-            url: t.url,
-            dataPath: t.dataPath,
-            totalRows: TABLE_ROWS,
-            rows: cell.rows,
-            format: cell.format,
-            concurrency: cell.concurrency,
-            durationS: s.durationS,
-            seed: 1000 * rep + i + 1,
-          },
-          rep === 0 ? s.warmupS : 0,
-          t.pid,
-          targets.map((x) => x.pid),
-        );
-        log(
-          `pages rep ${rep + 1}/${s.reps} ${t.name.padEnd(6)} ${cellKey(cell).padEnd(14)} ${String(fig.rps).padStart(8)} req/s  p50 ${fig.p50_ms} ms  p99 ${fig.p99_ms} ms  (other load ${fig.foreign_cpu_cores} cores, drain ${fig.drain_s} s)` +
-            (fig.non2xx || fig.errors ? `  non-2xx ${fig.non2xx} ${JSON.stringify(fig.status_codes)} errors ${fig.errors}` : ''),
-        );
-        const key = `${t.name}|${cellKey(cell)}`;
-        runs.set(key, [...(runs.get(key) ?? []), fig]);
-      }
-    }
-  }
+  const runs = await repeatCells('pages', targets, cells, s, cellKey, (t, cell, rep, i) => ({
+    url: t.url,
+    dataPath: t.dataPath,
+    totalRows: TABLE_ROWS,
+    rows: cell.rows,
+    format: cell.format,
+    concurrency: cell.concurrency,
+    durationS: s.durationS,
+    seed: 1000 * rep + i + 1,
+  }));
   const out: Record<string, CellFigures[]> = {};
   for (const t of targets) out[t.name] = cells.map((cell) => summarize(cell, runs.get(`${t.name}|${cellKey(cell)}`) ?? []));
   return out;
 }
 
 /**
+ * Every cell on every target, `s.reps` times, as interleaved load runs: the targets take turns in a rotating
+ * order, the first repetition warms each server and cell up, and repetitions past `s.budgetS` are skipped.
+ * Returns the runs by `target|key(cell)`.
+ */
+export async function repeatCells<C>(
+  label: string,
+  targets: PageTarget[],
+  cells: C[],
+  s: LoadSettings,
+  key: (cell: C) => string,
+  spec: (target: PageTarget, cell: C, rep: number, index: number) => LoadSpec,
+): Promise<Map<string, LoadFigures[]>> {
+  const runs = new Map<string, LoadFigures[]>();
+  const deadline = s.budgetS === undefined ? Number.POSITIVE_INFINITY : performance.now() + s.budgetS * 1000;
+  for (let rep = 0; rep < s.reps; rep++) {
+    for (const [i, cell] of cells.entries()) {
+      if (rep > 0 && performance.now() > deadline) {
+        log(`${label}: past the ${s.budgetS} s budget; repetition ${rep + 1} skipped from ${key(cell)} on`);
+        break;
+      }
+      const order = targets.map((_, k) => targets[(k + rep + i) % targets.length]);
+      for (const t of order) {
+        // Warm-up once per server and cell (first repetition): later repetitions find it warm.
+        const fig = await measure(spec(t, cell, rep, i), rep === 0 ? s.warmupS : 0, t.pid, targets.map((x) => x.pid));
+        log(
+          `${label} rep ${rep + 1}/${s.reps} ${t.name.padEnd(6)} ${key(cell).padEnd(18)} ${String(fig.rps).padStart(8)} req/s  p50 ${fig.p50_ms} ms  p99 ${fig.p99_ms} ms  (other load ${fig.foreign_cpu_cores} cores, drain ${fig.drain_s} s)` +
+            (fig.non2xx || fig.errors ? `  non-2xx ${fig.non2xx} ${JSON.stringify(fig.status_codes)} errors ${fig.errors}` : ''),
+        );
+        const runKey = `${t.name}|${key(cell)}`;
+        runs.set(runKey, [...(runs.get(runKey) ?? []), fig]);
+      }
+    }
+  }
+  return runs;
+}
+
+/**
  * One measured run: every server idle first, an unrecorded warm-up (connections, JIT, caches), the run with
  * the machine's other CPU use recorded, then the time the server needs to finish what was left queued.
  */
-export async function measure(spec: LoadSpec, warmupS: number, pid: number, allPids: number[]): Promise<LoadFigures> {
+async function measure(spec: LoadSpec, warmupS: number, pid: number, allPids: number[]): Promise<LoadFigures> {
   await waitIdle(allPids);
   if (warmupS > 0) {
     await runLoad({ ...spec, durationS: warmupS, seed: spec.seed ^ 0x5eed });
