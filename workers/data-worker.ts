@@ -13,7 +13,7 @@ import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
 import { TaskError } from './task-error.js';
 import { shardFault } from './test-faults.js';
-import { ownedCopy, withTransfer } from './transfer.js';
+import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 
@@ -109,7 +109,7 @@ function page(task: PageTask): PageResult {
           task.int64AsString,
           layout!,
         )
-      : ownedCopy(encodeWhole(rows, task.format, { neutralizeFormulas: task.neutralizeFormulas }));
+      : encodeWhole(rows, task.format, { neutralizeFormulas: task.neutralizeFormulas });
   return withTransfer({ body, total_rows: total }, [body]);
 }
 

@@ -55,7 +55,7 @@ export async function streamExport(rows: RowSource, format: ExportFormat, port: 
 
   try {
     if (format === 'parquet' || format === 'arrow-file') {
-      const whole = encodeWhole(nativeOf(rows.slice(0, rows.height)), format, options);
+      const whole = new Uint8Array(encodeWhole(nativeOf(rows.slice(0, rows.height)), format, options));
       for (let at = 0; at < whole.length; at += SLICE_BYTES) if (!(await send(whole.subarray(at, at + SLICE_BYTES)))) return;
     } else {
       const batches = Math.max(1, Math.ceil(rows.height / BATCH_ROWS));
@@ -74,16 +74,19 @@ export async function streamExport(rows: RowSource, format: ExportFormat, port: 
   }
 }
 
-/** `frame` in one piece: a small export window, or a whole-file format (Parquet, Arrow file). */
-export function encodeWhole(frame: NativeFrame, format: ExportFormat, options: ExportOptions): Uint8Array {
+/**
+ * `frame` in one piece, in an ArrayBuffer of its own (ready to transfer): a small export window, or a
+ * whole-file format (Parquet, Arrow file). Arrow's encoder already returns such a buffer; the others are copied.
+ */
+export function encodeWhole(frame: NativeFrame, format: ExportFormat, options: ExportOptions): ArrayBuffer {
   switch (format) {
     case 'arrow-stream':
     case 'arrow-file':
-      return new Uint8Array(encodeArrow(frame, format === 'arrow-stream' ? 'stream' : 'file'));
+      return encodeArrow(frame, format === 'arrow-stream' ? 'stream' : 'file');
     case 'parquet':
-      return wrapped(frame).writeParquet({ compression: 'zstd' });
+      return ownedCopy(wrapped(frame).writeParquet({ compression: 'zstd' }));
     default:
-      return encodeBatch(format === 'csv' && options.neutralizeFormulas ? neutralize(wrapped(frame)) : wrapped(frame), format, true, true);
+      return ownedCopy(encodeBatch(format === 'csv' && options.neutralizeFormulas ? neutralize(wrapped(frame)) : wrapped(frame), format, true, true));
   }
 }
 
