@@ -1,6 +1,7 @@
 import { unreadable } from '../task-error.js';
 
 const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const LF = 0x0a;
 const CR = 0x0d;
 const DELIMITERS = [0x2c, 0x3b, 0x09, 0x7c]; // , ; tab |
@@ -9,8 +10,12 @@ export const MAX_COLUMNS = 16_384;
 
 export interface CsvLayout {
   delimiter: string;
+  /** How the delimiter was decided: Excel's `sep=` first line, or detected from the first lines. */
+  delimiterFrom: 'sep_line' | 'detected';
+  /** How quotes inside quoted fields are escaped: doubled (RFC 4180), or with a backslash (MySQL exports). */
+  quoteEscape: 'doubled' | 'backslash';
   header: string[];
-  /** Bytes Polars should parse: the input, or a copy without blank lines. */
+  /** Bytes Polars should parse: the input, or a copy without blank lines (and the `sep=` line). */
   body: Uint8Array;
 }
 
@@ -19,17 +24,78 @@ export interface CsvLayout {
  * it drops fields beyond the header's count and turns blank lines into rows of nulls. Here every record
  * must have exactly the header's number of fields (a 422 names the first line that does not), quotes must
  * close, and blank lines are left out. Quote rules match Polars': a quote opens a field only at its start,
- * and `""` inside a quoted field is one quote.
+ * and `""` inside a quoted field is one quote; a closing quote must end its field (anything else is a 422
+ * naming the line), except in a file whose quotes are escaped with a backslash (`"He said \"hi\""`, as MySQL
+ * writes), which is read as its writer meant: see fromBackslashEscapes.
+ * Excel's `sep=X` first line sets the delimiter and is not data (nor a line of the header).
  */
-export function csvLayout(bytes: Uint8Array): CsvLayout {
-  if (bytes.length === 0) throw unreadable('the file is empty: a CSV needs at least a header line');
-  const delimiter = detectDelimiter(bytes.subarray(0, 1 << 16));
+export function csvLayout(input: Uint8Array): CsvLayout {
+  if (input.length === 0) throw unreadable('the file is empty: a CSV needs at least a header line');
+  const hint = sepLine(input);
+  const bytes = hint ? input.subarray(hint.length) : input;
+  const delimiter = hint?.delimiter ?? detectDelimiter(bytes.subarray(0, 1 << 16));
+  const firstLine = hint ? 2 : 1;
+  const delimiterFrom = hint ? 'sep_line' : 'detected';
+  try {
+    return { ...scan(bytes, delimiter, firstLine), delimiterFrom, quoteEscape: 'doubled' };
+  } catch (err) {
+    if (!(err instanceof BackslashEscapes)) throw err;
+    return { ...scan(fromBackslashEscapes(bytes), delimiter, firstLine), delimiterFrom, quoteEscape: 'backslash' };
+  }
+}
+
+/** Raised by scan on a closing quote right after a backslash with more of the field after it: `"a \"b\""`. */
+class BackslashEscapes extends Error {}
+
+/**
+ * Excel's delimiter hint: a first line `sep=X` (X one character), as Excel writes and reads it for locales
+ * whose list separator is not a comma. Returns the delimiter and the length of that line with its line break.
+ */
+function sepLine(bytes: Uint8Array): { delimiter: number; length: number } | undefined {
+  const head = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, 8)).toString('latin1');
+  const m = /^sep=([^\r\n])(\r?\n|$)/i.exec(head);
+  return m ? { delimiter: m[1].charCodeAt(0), length: m[0].length } : undefined;
+}
+
+/**
+ * A copy of a backslash-escaped file in the RFC 4180 form Polars reads: inside quoted fields `\"` becomes
+ * `""` (one quote) and `\\` one backslash — the two escapes MySQL's `FIELDS ENCLOSED BY '"' ESCAPED BY '\\'`
+ * writes there. Any other backslash, and everything outside quotes, is kept as written.
+ */
+function fromBackslashEscapes(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.length * 2);
+  let n = 0;
+  let quoted = false;
+  let atFieldStart = true;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (quoted) {
+      if (b === BACKSLASH && bytes[i + 1] === QUOTE) {
+        out[n++] = QUOTE;
+        out[n++] = QUOTE;
+        i++;
+        continue;
+      }
+      if (b === BACKSLASH && bytes[i + 1] === BACKSLASH) i++;
+      else if (b === QUOTE) quoted = false;
+      out[n++] = bytes[i];
+      continue;
+    }
+    if (b === QUOTE && atFieldStart) quoted = true;
+    out[n++] = b;
+    atFieldStart = b === LF || b === CR || DELIMITERS.includes(b);
+  }
+  return out.subarray(0, n);
+}
+
+function scan(bytes: Uint8Array, delimiter: number, firstLine: number): Omit<CsvLayout, 'delimiterFrom' | 'quoteEscape'> {
+  const delimiterName = DELIMITER_NAMES[delimiter] ?? JSON.stringify(String.fromCharCode(delimiter));
   const blankLines: [number, number][] = [];
   let header: string[] | undefined;
   let expected = 0;
 
-  let line = 1; // physical line of the current byte
-  let recordLine = 1; // line where the current record began
+  let line = firstLine; // physical line of the current byte
+  let recordLine = firstLine; // line where the current record began
   let recordStart = 0;
   let fields = 1;
   let fieldStart = 0;
@@ -48,7 +114,7 @@ export function csvLayout(bytes: Uint8Array): CsvLayout {
     } else if (fields !== expected) {
       throw unreadable(
         `line ${recordLine} has ${fields} field${fields === 1 ? '' : 's'} but the header has ${expected} ` +
-          `(${DELIMITER_NAMES[delimiter]}-delimited); quote values that contain the delimiter`,
+          `(${delimiterName}-delimited); quote values that contain the delimiter`,
       );
     }
   };
@@ -58,7 +124,17 @@ export function csvLayout(bytes: Uint8Array): CsvLayout {
     if (quotedFrom >= 0) {
       if (b === QUOTE) {
         if (bytes[i + 1] === QUOTE) i++;
-        else quotedFrom = -1;
+        else {
+          quotedFrom = -1;
+          const next = bytes[i + 1];
+          if (i + 1 < bytes.length && next !== delimiter && next !== LF && next !== CR) {
+            if (bytes[i - 1] === BACKSLASH) throw new BackslashEscapes();
+            throw unreadable(
+              `line ${line}: a quoted field's closing quote is followed by ${JSON.stringify(String.fromCharCode(next))} ` +
+                `instead of the ${delimiterName} or the end of the line; write a quote inside a quoted field as two quotes ("")`,
+            );
+          }
+        }
       } else if (b === LF) line++;
       continue;
     }
@@ -69,7 +145,7 @@ export function csvLayout(bytes: Uint8Array): CsvLayout {
         // alone would exhaust the parser's heap, which takes the whole process down.
         if (headerFields.length >= MAX_COLUMNS) {
           throw unreadable(
-            `line 1 (the header) has more than ${MAX_COLUMNS} ${DELIMITER_NAMES[delimiter]}-separated fields; ` +
+            `line ${firstLine} (the header) has more than ${MAX_COLUMNS} ${delimiterName}-separated fields; ` +
               `at most ${MAX_COLUMNS} columns are supported (as in Excel) — check the delimiter, or split the file`,
           );
         }
@@ -88,7 +164,7 @@ export function csvLayout(bytes: Uint8Array): CsvLayout {
   }
   if (quotedFrom >= 0) throw unreadable(`a quoted field that starts on line ${quotedFrom} is never closed`);
   if (recordStart < bytes.length) endRecord(bytes.length);
-  if (!header || header.every((h) => h === '')) throw unreadable('the header line (line 1) is empty');
+  if (!header || header.every((h) => h === '')) throw unreadable(`the header line (line ${firstLine}) is empty`);
 
   return { delimiter: String.fromCharCode(delimiter), header, body: withoutRanges(bytes, blankLines) };
 }

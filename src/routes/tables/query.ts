@@ -8,8 +8,8 @@ const FILTER_KEY = /^filter\[(.+)\]([^\]]*)$/;
 
 /** Querystring properties shared by /data and /facets: projection, filters and sort. */
 export const queryProperties = {
-  columns: { type: 'string', description: 'comma-separated columns to return (projection)' },
-  sort: { type: 'string', description: 'comma-separated columns; a leading - sorts descending, e.g. sort=a,-b' },
+  columns: { type: 'string', description: 'comma-separated columns to return (projection), exactly as named; quote a name holding a comma: "a,b"' },
+  sort: { type: 'string', description: 'comma-separated columns; a leading - sorts descending, e.g. sort=a,-b or sort=-"a,b"' },
 } as const;
 
 /**
@@ -33,7 +33,10 @@ export function parseTableQuery(raw: Record<string, unknown>, columns: ColumnInf
   const names = new Set(columns.map((c) => c.name));
   const known = (name: string, where: string) => {
     if (!names.has(name)) {
-      throw badRequest(`${where}: the sheet has no column "${name}"; its columns: ${[...names].map((n) => JSON.stringify(n)).join(', ')}`);
+      // Names are exact (never trimmed); point at the likely one when only spaces differ.
+      const near = [...names].find((n) => n.trim() === name.trim());
+      const hint = near === undefined ? '' : ` (did you mean ${JSON.stringify(near)}? names are used exactly as written, spaces included)`;
+      throw badRequest(`${where}: the sheet has no column ${JSON.stringify(name)}${hint}; its columns: ${[...names].map((n) => JSON.stringify(n)).join(', ')}`);
     }
     return name;
   };
@@ -49,24 +52,50 @@ export function parseTableQuery(raw: Record<string, unknown>, columns: ColumnInf
     known(column, key);
     for (const v of Array.isArray(value) ? value : [value]) {
       const text = String(v);
-      filters.push({ column, op: op as FilterOp, values: op === 'in' ? text.split(',') : [text] });
+      filters.push({ column, op: op as FilterOp, values: op === 'in' ? nameList(text, key) : [text] });
     }
   }
 
-  const sort = list(raw.sort).map((item) => {
-    const descending = item.startsWith('-');
-    const column = descending ? item.slice(1) : item;
-    return { column: known(column, 'sort'), descending };
-  });
-  const projection = raw.columns === undefined ? undefined : list(raw.columns).map((c) => known(c, 'columns'));
+  const sort = raw.sort === undefined ? [] : nameList(String(raw.sort), 'sort', true).map(({ name, descending }) => ({ column: known(name, 'sort'), descending }));
+  const projection = raw.columns === undefined ? undefined : nameList(String(raw.columns), 'columns').map((c) => known(c, 'columns'));
   if (projection?.length === 0) throw badRequest('columns is empty; name at least one column or leave it out');
   return { filters, sort, columns: projection };
 }
 
-function list(value: unknown): string[] {
-  if (value === undefined) return [];
-  return String(value)
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+/**
+ * Splits a comma-separated list of column names (or `in` values) the way CSV splits a record: items are
+ * taken exactly as written — never trimmed, since ` name` and `name` are different columns — and an item
+ * holding a comma (or starting with `-` or `"`) is written in double quotes, with `""` for a quote inside:
+ * `columns=id,"price, net"`. With `signed`, a `-` before an item (outside its quotes) marks it descending:
+ * `sort=-"a,b",c`. Empty items are left out. A quote that is never closed is a 400 naming `where`.
+ */
+export function nameList(text: string, where: string): string[];
+export function nameList(text: string, where: string, signed: true): { name: string; descending: boolean }[];
+export function nameList(text: string, where: string, signed = false): (string | { name: string; descending: boolean })[] {
+  const items: (string | { name: string; descending: boolean })[] = [];
+  let i = 0;
+  while (i <= text.length) {
+    const descending = signed && text[i] === '-';
+    if (descending) i++;
+    let name = '';
+    if (text[i] === '"') {
+      for (i++; ; i++) {
+        if (i >= text.length) throw badRequest(`${where}: a quoted name is never closed (write a quote inside a name as "")`);
+        if (text[i] === '"') {
+          if (text[i + 1] !== '"') break;
+          i++;
+        }
+        name += text[i];
+      }
+      i++; // past the closing quote
+      if (i < text.length && text[i] !== ',') throw badRequest(`${where}: a quoted name must be followed by a comma or the end, at character ${i + 1}`);
+    } else {
+      const end = text.indexOf(',', i);
+      name = text.slice(i, end < 0 ? text.length : end);
+      i = end < 0 ? text.length : end;
+    }
+    if (name !== '' || text[i - 1] === '"') items.push(signed ? { name, descending } : name);
+    i++; // past the comma
+  }
+  return items;
 }
