@@ -9,7 +9,8 @@ import { encodeArrow } from './encoders/arrow.js';
 import type { ParseResult, ParseTask, SheetInfo, TaskFailure } from './protocol.js';
 import { readCsv } from './readers/csv.js';
 import { readParquet } from './readers/parquet.js';
-import type { ParsedSheet, Source } from './readers/types.js';
+import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
+import { forceTypes } from './readers/infer-types.js';
 import { readXls } from './readers/xls.js';
 import { readXlsx } from './readers/xlsx.js';
 import { describeSheet } from './table/describe.js';
@@ -22,12 +23,12 @@ import { releaseMemory } from './release-memory.js';
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
   parserFault(task.fileName);
   try {
-    const { sheets, ipc } = await parseAndStore(task);
+    const { sheets, reader, ipc } = await parseAndStore(task);
     // The parsed frames are unreachable now; free them before the next upload arrives, not after it.
     releaseMemory();
-    if (!ipc) return { sheets };
+    if (!ipc) return { sheets, reader };
     const sourceBytes = task.source.kind === 'bytes' ? (task.source.bytes.buffer as ArrayBuffer) : undefined;
-    return withTransfer({ sheets, ipc, sourceBytes }, sourceBytes ? [...ipc, sourceBytes] : ipc);
+    return withTransfer({ sheets, reader, ipc, sourceBytes }, sourceBytes ? [...ipc, sourceBytes] : ipc);
   } catch (err) {
     releaseMemory();
     if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
@@ -36,29 +37,41 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
 }
 
 /** The sheets' descriptions, with the sheets written as Parquet files (local) or encoded as Arrow IPC (memory). */
-async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; ipc?: ArrayBuffer[] }> {
-  const sheets = await readSheets(task);
+async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; reader: ReaderReport; ipc?: ArrayBuffer[] }> {
+  const { sheets, reader } = await readSheets(task);
   const infos = sheets.map((s) => describeSheet(s.name, s.frame));
   if (task.output.kind === 'parquet') {
     const dir = task.output.dir;
     sheets.forEach((s, i) => writeParquetDurably(s, join(dir, `sheet-${i}.parquet`)));
-    return { sheets: infos };
+    return { sheets: infos, reader };
   }
-  return { sheets: infos, ipc: sheets.map((s) => encodeArrow(nativeOf(s.frame), 'file')) };
+  return { sheets: infos, reader, ipc: sheets.map((s) => encodeArrow(nativeOf(s.frame), 'file')) };
 }
 
-async function readSheets(task: ParseTask): Promise<ParsedSheet[]> {
-  switch (task.fileType) {
-    case 'csv':
-      return readCsv(bytesOf(task.source));
-    case 'parquet':
-      return readParquet(task.source);
-    case 'xlsx':
-    case 'xlsm':
-      return readXlsx(task.source);
-    case 'xls':
-      return readXls(task.source);
+/** The file's sheets as the client asked them read (task.options), and the reader's report of what it decided. */
+async function readSheets(task: ParseTask): Promise<{ sheets: ParsedSheet[]; reader: ReaderReport }> {
+  const { options } = task;
+  if (task.fileType === 'csv') {
+    const csv = readCsv(bytesOf(task.source), options);
+    return { sheets: [csv.sheet], reader: { format: 'csv', ...csv.report, sheets: [report(csv.sheet, (name) => csv.decisions.get(name)!)] } };
   }
+  const read =
+    task.fileType === 'parquet' ? readParquet(task.source) : task.fileType === 'xls' ? readXls(task.source, options.sheets) : await readXlsx(task.source, options.sheets);
+  const forced = options.columnTypes ?? {};
+  const everyName = new Set(read.flatMap((s) => s.frame.columns));
+  const unknown = Object.keys(forced).filter((name) => !everyName.has(name));
+  if (unknown.length) {
+    throw new TaskError(400, 'invalid_request', `column_types names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which no sheet of the file has`);
+  }
+  const sheets = read.map((s) => ({ name: s.name, frame: forceTypes(s.frame, forced) }));
+  const from = task.fileType === 'parquet' ? 'file' : 'inferred';
+  return { sheets, reader: { format: task.fileType, sheets: sheets.map((s) => report(s, (name) => ({ decided_by: forced[name] ? 'column_types' : from }))) } };
+}
+
+/** One sheet's part of the reader report: each column's type and why. */
+function report(sheet: ParsedSheet, why: (column: string) => Pick<ColumnDecision, 'decided_by' | 'text_because'>): ReaderReport['sheets'][number] {
+  const { columns } = describeSheet(sheet.name, sheet.frame);
+  return { name: sheet.name, columns: columns.map(({ name, type, dtype }) => ({ name, type, dtype, ...why(name) })) };
 }
 
 function bytesOf(source: Source): Uint8Array {

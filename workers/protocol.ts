@@ -8,6 +8,54 @@ import type { TaskFailure } from './task-error.js';
 
 export type { FileType, SheetInfo, Source, TaskFailure };
 
+/** Column types a client may force with `column_types` (the contract's portable names that text can become). */
+export const FORCIBLE_TYPES = ['string', 'integer', 'float', 'decimal', 'boolean', 'date', 'datetime'] as const;
+export type ForcibleType = (typeof FORCIBLE_TYPES)[number];
+
+/**
+ * How the client asked the reader to read a file (upload form fields; all optional, checked by the server).
+ * CSV only: delimiter, encoding, headerRow, skipRows. Excel only: sheets. Any format: columnTypes.
+ */
+export interface ReadOptions {
+  /** One character. */
+  delimiter?: string;
+  /** An encoding name iconv-lite knows (`utf-8`, `windows-1252`, `latin1`, `utf-16le` …), lower case. */
+  encoding?: string;
+  /** 1-based line, counted after the skipped lines, that holds the header; null: no header line. */
+  headerRow?: number | null;
+  /** Lines skipped at the top of the file before anything is read (titles, notes). */
+  skipRows?: number;
+  /** Worksheets to read, by name, in workbook order; absent: every worksheet. */
+  sheets?: string[];
+  columnTypes?: Record<string, ForcibleType>;
+}
+
+/** Why a column has its type. */
+export interface ColumnDecision {
+  name: string;
+  type: string;
+  dtype: string;
+  /** `inferred` from the values, forced by `column_types`, or as the `file` declares it (Parquet). */
+  decided_by: 'inferred' | 'column_types' | 'file';
+  /** A text column whose first value looked like `candidate`: the first data row (1-based) that is not one. */
+  text_because?: { candidate: string; row: number; value: string };
+}
+
+/** What the reader decided for one upload, and why; kept with the version. */
+export interface ReaderReport {
+  format: FileType;
+  delimiter?: string;
+  delimiter_from?: 'form' | 'sep_line' | 'detected';
+  encoding?: string;
+  encoding_from?: 'form' | 'bom' | 'default';
+  quote_escape?: 'doubled' | 'backslash';
+  /** 1-based line of the file holding the header; null when the form said there is none. */
+  header_row?: number | null;
+  skip_rows?: number;
+  sheets: { name: string; columns: ColumnDecision[] }[];
+}
+
+
 /** A stored sheet: a Parquet file any worker can scan (local) or a frame held by one shard (memory). */
 export type TableRef = { kind: 'parquet'; path: string } | { kind: 'memory'; key: string };
 
@@ -158,12 +206,16 @@ export interface ParseTask {
   fileType: FileType;
   fileName: string;
   source: Source;
+  /** How the client asked the file to be read (upload form fields). */
+  options: ReadOptions;
   /** local: write `sheet-<i>.parquet` into `dir`; memory: return each sheet as Arrow IPC. */
   output: { kind: 'parquet'; dir: string } | { kind: 'ipc' };
 }
 
 export interface ParseResult {
   sheets: SheetInfo[];
+  /** What the reader decided, and why. */
+  reader: ReaderReport;
   /** One per sheet, for output `ipc`. */
   ipc?: ArrayBuffer[];
   /** The source bytes handed back (memory backend keeps them for /download). */

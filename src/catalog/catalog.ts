@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { isoNow } from '../errors.js';
+import type { ReaderReport } from '../../workers/protocol.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
 export interface NewVersion {
@@ -8,6 +9,7 @@ export interface NewVersion {
   fileType: string;
   fileSize: number;
   sheets: SheetInfo[];
+  reader: ReaderReport;
 }
 
 export interface DatasetQuery {
@@ -38,6 +40,7 @@ CREATE TABLE IF NOT EXISTS versions (
   file_size INTEGER NOT NULL,
   created_at TEXT NOT NULL,
   storage_key TEXT NOT NULL UNIQUE,
+  reader TEXT, -- JSON ReaderReport: what the reader decided (null for versions stored before it was kept)
   UNIQUE (dataset_id, version_number)
 );
 CREATE TABLE IF NOT EXISTS sheets (
@@ -88,6 +91,7 @@ FROM version_tags t JOIN versions v ON v.id = t.version_id`;
 
 type DatasetRecord = Omit<Dataset, 'tags'> & { tags: string };
 type VersionRecord = Omit<StoredVersion, 'sheets' | 'row_count'>;
+type CachedVersion = { version: StoredVersion; sheets: SheetInfo[]; reader: ReaderReport | null };
 
 /**
  * Datasets, versions and sheets in SQLite: a file under DATA_DIR for the local backend (so it survives
@@ -107,6 +111,9 @@ export class Catalog {
     // Case-insensitive matching for any script, which SQLite's own lower() does not do.
     this.db.function('casefold', { deterministic: true }, (s: unknown) => String(s ?? '').toLowerCase());
     this.db.exec(SCHEMA);
+    // A DATA_DIR created before the reader report was kept gains its column (SQLite has no ADD COLUMN IF NOT EXISTS).
+    const versionColumns = this.db.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('versions');
+    if (!versionColumns.includes('reader')) this.db.exec('ALTER TABLE versions ADD COLUMN reader TEXT');
   }
 
   close(): void {
@@ -154,9 +161,9 @@ export class Catalog {
         .get(datasetId) as { last_version_number: number };
       const versionId = Number(
         this.statement(
-            'INSERT INTO versions (dataset_id, version_number, file_name, file_type, file_size, created_at, storage_key) VALUES (?, ?, ?, ?, ?, ?, ?)',
+            'INSERT INTO versions (dataset_id, version_number, file_name, file_type, file_size, created_at, storage_key, reader) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           )
-          .run(datasetId, last_version_number, v.fileName, v.fileType, v.fileSize, now, v.storageKey).lastInsertRowid,
+          .run(datasetId, last_version_number, v.fileName, v.fileType, v.fileSize, now, v.storageKey, JSON.stringify(v.reader)).lastInsertRowid,
       );
       const insertSheet = this.statement(
         'INSERT INTO sheets (version_id, position, name, row_count, columns) VALUES (?, ?, ?, ?, ?)',
@@ -257,11 +264,12 @@ export class Catalog {
    * here once read and forgotten when deleted: every page request needs it, and reading it from SQLite and
    * parsing its column lists was a fifth of the main thread's time per page. Callers must not modify it.
    */
-  private cached(versionId: number): { version: StoredVersion; sheets: SheetInfo[] } | undefined {
+  private cached(versionId: number): CachedVersion | undefined {
     let entry = this.versionCache.get(versionId);
     if (entry) return entry;
-    const row = this.statement('SELECT * FROM versions WHERE id = ?').get(versionId) as VersionRecord | undefined;
-    if (!row) return undefined;
+    const found = this.statement('SELECT * FROM versions WHERE id = ?').get(versionId) as (VersionRecord & { reader: string | null }) | undefined;
+    if (!found) return undefined;
+    const { reader, ...row } = found;
     const rows = this.statement('SELECT name, row_count, columns FROM sheets WHERE version_id = ? ORDER BY position')
       .all(versionId) as { name: string; row_count: number; columns: string }[];
     const sheets = rows.map((r) => {
@@ -269,13 +277,22 @@ export class Catalog {
       return { name: r.name, row_count: r.row_count, column_count: columns.length, columns };
     });
     const summaries = sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count }));
-    entry = { version: { ...row, row_count: summaries.reduce((n, s) => n + s.row_count, 0), sheets: summaries }, sheets };
+    entry = {
+      version: { ...row, row_count: summaries.reduce((n, s) => n + s.row_count, 0), sheets: summaries },
+      sheets,
+      reader: reader === null ? null : JSON.parse(reader),
+    };
     if (this.versionCache.size >= CACHED_VERSIONS) this.versionCache.delete(this.versionCache.keys().next().value!);
     this.versionCache.set(versionId, entry);
     return entry;
   }
 
-  private readonly versionCache = new Map<number, { version: StoredVersion; sheets: SheetInfo[] }>();
+  private readonly versionCache = new Map<number, CachedVersion>();
+
+  /** What the reader decided for this version (null for versions stored before the report was kept). */
+  readerReport(versionId: number): ReaderReport | null {
+    return this.cached(versionId)?.reader ?? null;
+  }
 
   latestVersion(datasetId: number): StoredVersion | undefined {
     const id = this.statement('SELECT id FROM versions WHERE dataset_id = ? ORDER BY version_number DESC LIMIT 1').pluck().get(datasetId) as

@@ -1,6 +1,7 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from '../catalog/types.js';
 import { ApiError, notFound } from '../errors.js';
+import type { ReaderReport } from '../../workers/protocol.js';
 
 /** Lookups shared by the route groups: each answers 404 with the contract's error code for what is missing. */
 
@@ -53,6 +54,15 @@ export function findSheet(catalog: Catalog, version: Version, name: string | und
     throw notFound('sheet', `version ${version.id} has no sheet ${JSON.stringify(name ?? '')}; its sheets: ${names}`);
   }
   return { index, sheet: sheets[index] };
+}
+
+/**
+ * One version as its own routes answer it (`…/versions/{vid}`, `latest`, `tag/{name}`, `number/{n}`, and the
+ * upload): the public version with `reader`, what the reader decided. Lists leave `reader` out (it has an
+ * entry per column).
+ */
+export function versionDetail(catalog: Catalog, version: StoredVersion): Version & { reader: ReaderReport | null } {
+  return { ...publicVersion(version), reader: catalog.readerReport(version.id) };
 }
 
 /** A version as clients see it, without where it is stored. */

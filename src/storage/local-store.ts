@@ -4,10 +4,10 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, ParseResult, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
-import { RecentlyDeleted, deletedMeanwhile, type StoreLimits, type TableStore, type UploadSink } from './store.js';
+import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
@@ -64,20 +64,21 @@ export class LocalStore implements TableStore {
     return {
       key,
       writable,
-      ingest: async (fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]> => {
+      ingest: async (fileType: FileType, fileName: string, options: ReadOptions, log?: FastifyBaseLogger): Promise<Ingested> => {
         await fsync(sourcePath);
         const task = {
           op: 'parse',
           fileType,
           fileName,
           source: { kind: 'path', path: sourcePath },
+          options,
           output: { kind: 'parquet', dir: staged },
         } as const;
         const result = await this.parsePool.run<ParseResult>(task, [], log);
         await fsync(staged);
         await rename(staged, final);
         await fsync(this.versionsDir);
-        return result.sheets;
+        return { sheets: result.sheets, reader: result.reader };
       },
       discard: async () => {
         writable.destroy();

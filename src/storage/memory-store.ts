@@ -4,9 +4,9 @@ import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
-import type { DataTask, FileType, LoadResult, ParseResult, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
-import { RecentlyDeleted, deletedMeanwhile, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
+import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
   shard: number;
@@ -66,13 +66,13 @@ export class MemoryStore implements TableStore {
     return {
       key,
       writable,
-      ingest: async (fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]> => {
+      ingest: async (fileType: FileType, fileName: string, options: ReadOptions, log?: FastifyBaseLogger): Promise<Ingested> => {
         const size = received.size;
         // The file is kept for /download and its frames are usually at least as large: refuse before parsing.
         this.checkBudget(size * 2, size);
         this.reserved += size * 2;
         try {
-          return await this.parseAndPlace(key, received.take(), fileType, fileName, log);
+          return await this.parseAndPlace(key, received.take(), fileType, fileName, options, log);
         } finally {
           this.reserved -= size * 2;
         }
@@ -89,11 +89,12 @@ export class MemoryStore implements TableStore {
     bytes: Uint8Array,
     fileType: FileType,
     fileName: string,
+    options: ReadOptions,
     log?: FastifyBaseLogger,
-  ): Promise<SheetInfo[]> {
+  ): Promise<Ingested> {
     const size = bytes.length;
     const parsed = await this.parsePool.run<ParseResult>(
-      { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, output: { kind: 'ipc' } } as const,
+      { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, options, output: { kind: 'ipc' } } as const,
       [bytes.buffer as ArrayBuffer],
       log,
     );
@@ -113,7 +114,7 @@ export class MemoryStore implements TableStore {
     }
     this.sources.set(key, Buffer.from(parsed.sourceBytes!, 0, size));
     this.sourceBytes += size;
-    return parsed.sheets;
+    return { sheets: parsed.sheets, reader: parsed.reader };
   }
 
   /**

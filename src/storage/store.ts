@@ -2,16 +2,25 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
+
+/** A parsed upload: its sheets and what the reader decided. */
+export interface Ingested {
+  sheets: SheetInfo[];
+  reader: ReaderReport;
+}
 
 /** Where an upload's bytes go while they stream in. */
 export interface UploadSink {
   readonly key: string;
   readonly writable: Writable;
-  /** Parses the received file in a parse worker and stores its sheets; the version is not in the catalog yet. */
-  ingest(fileType: FileType, fileName: string, log?: FastifyBaseLogger): Promise<SheetInfo[]>;
+  /**
+   * Parses the received file in a parse worker, read as `options` ask, and stores its sheets; the version is
+   * not in the catalog yet. Returns the sheets and the reader's report of what it decided.
+   */
+  ingest(fileType: FileType, fileName: string, options: ReadOptions, log?: FastifyBaseLogger): Promise<Ingested>;
   /** Frees whatever the upload staged or stored (on any failure before the catalog commit). */
   discard(): Promise<void>;
 }

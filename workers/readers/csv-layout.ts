@@ -11,7 +11,7 @@ export const MAX_COLUMNS = 16_384;
 export interface CsvLayout {
   delimiter: string;
   /** How the delimiter was decided: Excel's `sep=` first line, or detected from the first lines. */
-  delimiterFrom: 'sep_line' | 'detected';
+  delimiterFrom: 'form' | 'sep_line' | 'detected';
   /** How quotes inside quoted fields are escaped: doubled (RFC 4180), or with a backslash (MySQL exports). */
   quoteEscape: 'doubled' | 'backslash';
   header: string[];
@@ -27,15 +27,17 @@ export interface CsvLayout {
  * and `""` inside a quoted field is one quote; a closing quote must end its field (anything else is a 422
  * naming the line), except in a file whose quotes are escaped with a backslash (`"He said \"hi\""`, as MySQL
  * writes), which is read as its writer meant: see fromBackslashEscapes.
- * Excel's `sep=X` first line sets the delimiter and is not data (nor a line of the header).
+ * Excel's `sep=X` first line sets the delimiter and is not data (nor a line of the header); a delimiter
+ * `given` by the client wins over it and over detection. `firstLine`: the file's line number of input's
+ * first line (lines skipped before it still count in error messages).
  */
-export function csvLayout(input: Uint8Array): CsvLayout {
+export function csvLayout(input: Uint8Array, given: { delimiter?: string; firstLine?: number } = {}): CsvLayout {
   if (input.length === 0) throw unreadable('the file is empty: a CSV needs at least a header line');
   const hint = sepLine(input);
   const bytes = hint ? input.subarray(hint.length) : input;
-  const delimiter = hint?.delimiter ?? detectDelimiter(bytes.subarray(0, 1 << 16));
-  const firstLine = hint ? 2 : 1;
-  const delimiterFrom = hint ? 'sep_line' : 'detected';
+  const delimiter = given.delimiter?.charCodeAt(0) ?? hint?.delimiter ?? detectDelimiter(bytes.subarray(0, 1 << 16));
+  const firstLine = (given.firstLine ?? 1) + (hint ? 1 : 0);
+  const delimiterFrom = given.delimiter !== undefined ? 'form' : hint ? 'sep_line' : 'detected';
   try {
     return { ...scan(bytes, delimiter, firstLine), delimiterFrom, quoteEscape: 'doubled' };
   } catch (err) {

@@ -1,22 +1,36 @@
 import { isUtf8 } from 'node:buffer';
+import iconv from 'iconv-lite';
 import pl from 'nodejs-polars';
-import { unreadable } from '../task-error.js';
+import { TaskError, unreadable } from '../task-error.js';
 import { csvLayout } from './csv-layout.js';
 import { inferTypes } from './infer-types.js';
 import { uniqueHeader } from './header-names.js';
-import type { ParsedSheet } from './types.js';
+import type { ColumnDecision, ParsedSheet, ReadOptions, ReaderReport } from './types.js';
+
+/** What readCsv read, and what it decided (the CSV part of the version's reader report). */
+export interface CsvRead {
+  sheet: ParsedSheet;
+  report: Omit<ReaderReport, 'format' | 'sheets'>;
+  decisions: Map<string, Pick<ColumnDecision, 'decided_by' | 'text_because'>>;
+}
 
 /**
- * CSV (and other delimited text): UTF-8 with or without BOM (UTF-16 with BOM is converted), comma,
- * semicolon, tab or pipe detected, quoted fields with delimiters and newlines, types from the whole file.
+ * CSV (and other delimited text): UTF-8 with or without BOM (UTF-16 with BOM is converted, other encodings
+ * when the client names one), comma, semicolon, tab or pipe detected (or Excel's `sep=` line, or the client's
+ * delimiter), quoted fields with delimiters and newlines, types from the whole file (or the client's
+ * `column_types`). `options.skipRows` lines are dropped first, then the lines above `options.headerRow`.
+ * Errors: 422 TaskError naming the line (layout), the data row and column (forced types), or the byte (encoding).
  */
-export function readCsv(raw: Uint8Array): ParsedSheet[] {
-  const layout = csvLayout(withLineFeeds(asUtf8(raw)));
+export function readCsv(raw: Uint8Array, options: ReadOptions = {}): CsvRead {
+  const { text, encoding, encoding_from } = decode(raw, options.encoding);
+  const skipped = (options.skipRows ?? 0) + Math.max(0, (options.headerRow ?? 1) - 1);
+  const layout = csvLayout(dropLines(withLineFeeds(text), skipped), { delimiter: options.delimiter, firstLine: skipped + 1 });
+  const hasHeader = options.headerRow !== null;
   let frame: pl.DataFrame;
   try {
     frame = pl.readCSV(Buffer.from(layout.body.buffer, layout.body.byteOffset, layout.body.byteLength), {
       sep: layout.delimiter,
-      hasHeader: true,
+      hasHeader,
       inferSchemaLength: 0, // everything as text; inferTypes decides from all values
       quoteChar: '"',
       rechunk: true,
@@ -24,9 +38,68 @@ export function readCsv(raw: Uint8Array): ParsedSheet[] {
   } catch (err) {
     throw unreadable(`the CSV could not be parsed: ${firstLine(err)}`);
   }
-  const names = uniqueHeader(layout.header); // once: per column it is quadratic in a wide header
+  // once: per column it is quadratic in a wide header
+  const names = uniqueHeader(hasHeader ? layout.header : layout.header.map(() => null));
   frame = frame.rename(Object.fromEntries(frame.columns.map((c, i) => [c, names[i]])));
-  return [{ name: 'Sheet1', frame: inferTypes(frame) }];
+  const unknown = Object.keys(options.columnTypes ?? {}).filter((name) => !names.includes(name));
+  if (unknown.length) {
+    throw new TaskError(
+      400,
+      'invalid_request',
+      `column_types names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which the file does not have; its columns: ` +
+        names.map((n) => JSON.stringify(n)).join(', '),
+    );
+  }
+  const typed = inferTypes(frame, options.columnTypes);
+  return {
+    sheet: { name: 'Sheet1', frame: typed.frame },
+    decisions: typed.decisions,
+    report: {
+      delimiter: layout.delimiter,
+      delimiter_from: layout.delimiterFrom,
+      encoding,
+      encoding_from,
+      quote_escape: layout.quoteEscape,
+      header_row: hasHeader ? skipped + 1 + (layout.delimiterFrom === 'sep_line' ? 1 : 0) : null,
+      skip_rows: options.skipRows ?? 0,
+    },
+  };
+}
+
+/**
+ * Text as UTF-8: in the client's encoding when given (decoded by iconv-lite: Node's own TextDecoder reads
+ * windows-1252 as Latin-1, turning € into U+0080), else by BOM, else UTF-8 (checked). A byte the named
+ * encoding does not define is a 422 naming its line, never a U+FFFD in the data.
+ */
+function decode(raw: Uint8Array, label: string | undefined): { text: Uint8Array; encoding: string; encoding_from: 'form' | 'bom' | 'default' } {
+  if (label === undefined) {
+    const bom = raw[0] === 0xef && raw[1] === 0xbb && raw[2] === 0xbf ? 'utf-8' : raw[0] === 0xff && raw[1] === 0xfe ? 'utf-16le' : raw[0] === 0xfe && raw[1] === 0xff ? 'utf-16be' : undefined;
+    return { text: asUtf8(raw), encoding: bom ?? 'utf-8', encoding_from: bom ? 'bom' : 'default' };
+  }
+  const encoding = label.toLowerCase();
+  if (encoding === 'utf-8' || encoding === 'utf8') return { text: asUtf8(raw), encoding: 'utf-8', encoding_from: 'form' };
+  if (encoding === 'utf-16le' || encoding === 'utf-16be') {
+    const hasBom = encoding === 'utf-16le' ? raw[0] === 0xff && raw[1] === 0xfe : raw[0] === 0xfe && raw[1] === 0xff;
+    return { text: fromUtf16(hasBom ? raw : Buffer.concat([Buffer.alloc(2), raw]), encoding), encoding, encoding_from: 'form' };
+  }
+  const text = iconv.decode(Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength), encoding, { stripBOM: true });
+  const bad = text.indexOf('\uFFFD');
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split('\n').length;
+    throw unreadable(`line ${line} has a byte that is not a character in ${encoding} (the encoding the form named); check the encoding field`);
+  }
+  return { text: Buffer.from(text), encoding, encoding_from: 'form' };
+}
+
+/** `bytes` from its (n+1)th line on; a 422 when the file has no line after the n skipped ones. */
+function dropLines(bytes: Uint8Array, n: number): Uint8Array {
+  let at = 0;
+  for (let i = 0; i < n; i++) {
+    const lf = bytes.indexOf(0x0a, at);
+    if (lf < 0) throw unreadable(`skip_rows and header_row skip ${n} lines, but the file has only ${i + (at < bytes.length ? 1 : 0)}`);
+    at = lf + 1;
+  }
+  return bytes.subarray(at);
 }
 
 /**
@@ -64,7 +137,7 @@ function asUtf8(raw: Uint8Array): Uint8Array {
   const line = raw.subarray(0, at).reduce((n, b) => (b === 0x0a ? n + 1 : n), 1);
   throw unreadable(
     `line ${line} is not valid UTF-8 (byte 0x${raw[at].toString(16).padStart(2, '0')} at offset ${at}); ` +
-      'the file may be Latin-1 or Windows-1252 — save it as UTF-8 and upload again',
+      'the file may be Latin-1 or Windows-1252 — name its encoding in the upload form (encoding=windows-1252), or save it as UTF-8',
   );
 }
 

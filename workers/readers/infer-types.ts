@@ -1,5 +1,7 @@
 import pl from 'nodejs-polars';
 import { _Expr } from 'nodejs-polars/bin/lazy/expr/index.js';
+import { unreadable } from '../task-error.js';
+import type { ColumnDecision, ForcibleType } from './types.js';
 
 /**
  * Types for a CSV read entirely as text, decided from every value of each column (Polars alone looks at the
@@ -124,37 +126,120 @@ const RULES: Rule[] = [
 
 const SAMPLE_ROWS = 2_000;
 
+/** The contract's portable type of a rule (the three datetime spellings are one type). */
+const portable = (rule: Rule) => (rule.type.startsWith('datetime') ? 'datetime' : rule.type);
+
+/** A typed column and why it has its type. */
+export interface TypedColumns {
+  frame: pl.DataFrame;
+  decisions: Map<string, Pick<ColumnDecision, 'decided_by' | 'text_because'>>;
+}
+
 /**
- * Types every column of an all-text frame (see the rules above); returns a frame of the same shape, whose
- * empty strings are nulls.
+ * Types every column of an all-text frame (see the rules above), or as `forced` says (`column_types`): returns
+ * a frame of the same shape, whose empty strings are nulls, and why each column got its type.
+ * Throws a 422 TaskError naming the data row (1-based) and column of the first value a forced type cannot hold.
  */
-export function inferTypes(frame: pl.DataFrame): pl.DataFrame {
-  if (frame.width === 0 || frame.height === 0) return frame;
+export function inferTypes(frame: pl.DataFrame, forced: Readonly<Record<string, ForcibleType>> = {}): TypedColumns {
+  const decisions: TypedColumns['decisions'] = new Map();
+  if (frame.width === 0) return { frame, decisions };
   // CSV cannot tell an empty string from a missing value across writers: `""` reads as an empty field does.
   frame = frame.select(...frame.columns.map((name) => pl.when(pl.col(name).eq(pl.lit(''))).then(pl.lit(null)).otherwise(pl.col(name)).alias(name)));
   const sample = frame.head(SAMPLE_ROWS);
-  return pl.DataFrame(frame.columns.map((name) => typedColumn(frame, name, sampleValues(sample, name))));
+  const columns = frame.columns.map((name) => {
+    const type = forced[name];
+    if (type !== undefined) {
+      decisions.set(name, { decided_by: 'column_types' });
+      return forcedColumn(frame, name, type);
+    }
+    const { series, text_because } = typedColumn(frame, name, sampleValues(sample, name));
+    decisions.set(name, text_because ? { decided_by: 'inferred', text_because } : { decided_by: 'inferred' });
+    return series;
+  });
+  return { frame: pl.DataFrame(columns), decisions };
 }
 
 function sampleValues(sample: pl.DataFrame, name: string): string[] {
   return (sample.getColumn(name).toArray() as (string | null)[]).filter((v): v is string => v !== null);
 }
 
-function typedColumn(frame: pl.DataFrame, name: string, sample: string[]): pl.Series {
+function typedColumn(frame: pl.DataFrame, name: string, sample: string[]): { series: pl.Series; text_because?: ColumnDecision['text_because'] } {
   const text = frame.getColumn(name);
   const nonNull = text.len() - text.nullCount();
-  if (nonNull === 0) return text;
+  if (nonNull === 0) return { series: text };
+  const c = pl.col(name);
+  const valid = (rule: Rule) => (rule.exact ? c.str.contains(rule.polars).and(rule.exact(c)) : c.str.contains(rule.polars));
   for (const rule of RULES) {
     if (!sample.every((v) => rule.js.test(v))) continue;
-    const c = pl.col(name);
-    const valid = rule.exact ? c.str.contains(rule.polars).and(rule.exact(c)) : c.str.contains(rule.polars);
-    const matching = Number(frame.select(valid.sum().alias('n')).getColumn('n').get(0) ?? 0);
+    const matching = Number(frame.select(valid(rule).sum().alias('n')).getColumn('n').get(0) ?? 0);
     if (matching !== nonNull) continue;
     const converted = rule.convert(c, text);
     if (converted === undefined) continue;
     const typed = frame.select(converted.alias(name)).getColumn(name);
     // A value can match its pattern and still not convert (Int64 overflow, 2024-02-30): try the next type.
-    if (typed.nullCount() === text.nullCount()) return typed;
+    if (typed.nullCount() === text.nullCount()) return { series: typed };
   }
-  return text;
+  // Text. If its first value looked like a type, say which value made it text (shown with the version).
+  const candidate = RULES.find((rule) => rule.js.test(sample[0]));
+  if (!candidate) return { series: text };
+  const first = firstRow(frame, name, valid(candidate).not());
+  return { series: text, text_because: first && { candidate: portable(candidate), ...first } };
+}
+
+/** The first data row (1-based) where `where` holds, with the column's text there. */
+function firstRow(frame: pl.DataFrame, name: string, where: pl.Expr): { row: number; value: string } | undefined {
+  const hit = frame.withRowIndex('__row', 1).filter(where.and(pl.col(name).isNotNull())).head(1);
+  return hit.height ? { row: Number(hit.getColumn('__row').get(0)), value: String(hit.getColumn(name).get(0)) } : undefined;
+}
+
+/**
+ * `column_types`: the column converted to `type` by the rules' own conversions (any of the datetime spellings),
+ * with no exactness check — the client asked for the type — but never a value lost: a value the type cannot
+ * hold is a 422 naming its row and column.
+ */
+function forcedColumn(frame: pl.DataFrame, name: string, type: ForcibleType): pl.Series {
+  const text = frame.getColumn(name);
+  if (type === 'string') return text;
+  const c = pl.col(name);
+  let failure: { row: number; value: string } | undefined;
+  for (const rule of RULES.filter((r) => portable(r) === type)) {
+    // Numbers are cast as Polars reads them (`007` is 7); other types only from values of their pattern,
+    // since their parsers raise on a value that does not fit rather than give null.
+    const candidates = type === 'integer' || type === 'float' ? frame : frame.select(pl.when(c.str.contains(rule.polars)).then(c).otherwise(pl.lit(null)).alias(name));
+    const converted = rule.convert(c, candidates.getColumn(name));
+    const typed = converted && candidates.select(converted.alias(name)).getColumn(name);
+    if (typed && typed.nullCount() === text.nullCount()) return typed;
+    if (typed) failure ??= firstRow(pl.DataFrame([text, typed.alias('__typed')]), name, pl.col('__typed').isNull());
+  }
+  const where = failure ? `data row ${failure.row}, column ${JSON.stringify(name)}: ${JSON.stringify(failure.value)}` : `column ${JSON.stringify(name)}`;
+  throw unreadable(`column_types asks for ${type}, but ${where} is not a${/^[aeiou]/.test(type) ? 'n' : ''} ${type}${type === 'decimal' ? ' of at most 38 digits' : ''}; nothing was stored`);
+}
+
+/**
+ * `column_types` for a frame whose columns already have types (Excel, Parquet): text columns are converted by
+ * the CSV rules (forcedColumn), others cast; a value that does not survive the cast is a 422 naming its data
+ * row and column. Columns not named in `forced` are kept as they are.
+ */
+export function forceTypes(frame: pl.DataFrame, forced: Readonly<Record<string, ForcibleType>>): pl.DataFrame {
+  if (!frame.columns.some((name) => forced[name] !== undefined)) return frame;
+  return pl.DataFrame(
+    frame.getColumns().map((series) => {
+      const type = forced[series.name];
+      if (type === undefined) return series;
+      if (series.dtype.equals(pl.Utf8)) return forcedColumn(frame, series.name, type);
+      const target = { string: pl.Utf8, integer: pl.Int64, float: pl.Float64, decimal: pl.Decimal(38, 9), boolean: pl.Bool, date: pl.Date, datetime: pl.Datetime('us') }[type];
+      const cast = series.cast(target, false);
+      // A value is lost when the cast gives null, or (numbers) a value that does not cast back to it: 1.5 → 1.
+      const numeric = series.dtype.isNumeric?.() ?? /Int|Float|Decimal/.test(series.dtype.variant);
+      const both = pl.DataFrame([series.alias('__source'), cast.alias('__typed'), (numeric ? cast.cast(series.dtype, false) : series).alias('__back')]);
+      const lost = pl.col('__source').isNotNull().and(pl.col('__typed').isNull().or(pl.col('__back').neq(pl.col('__source'))));
+      if (Number(both.select(lost.sum().alias('n')).getColumn('n').get(0) ?? 0) === 0) return cast;
+      const hit = both.withRowIndex('__row', 1).filter(lost).head(1);
+      const bad = hit.height ? { row: Number(hit.getColumn('__row').get(0)), value: String(hit.getColumn('__source').get(0)) } : undefined;
+      throw unreadable(
+        `column_types asks for ${type}, but ${bad ? `data row ${bad.row}, column ${JSON.stringify(series.name)}: ${JSON.stringify(bad.value)}` : `column ${JSON.stringify(series.name)}`} ` +
+          `(${series.dtype.variant}) cannot be one; nothing was stored`,
+      );
+    }),
+  );
 }

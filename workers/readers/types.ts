@@ -10,3 +10,6 @@ export interface ParsedSheet {
 }
 
 export type FileType = 'csv' | 'parquet' | 'xlsx' | 'xlsm' | 'xls';
+
+
+export type { ColumnDecision, ForcibleType, ReaderReport, ReadOptions } from '../protocol.js';

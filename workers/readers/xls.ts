@@ -12,6 +12,7 @@ import * as cptable from '@e965/xlsx/dist/cpexcel.full.mjs';
 import { unreadable } from '../task-error.js';
 import { type CellValue, excelSerialToDate, gridToFrame, noWorksheets } from './cells-to-frame.js';
 import type { ParsedSheet, Source } from './types.js';
+import { selectSheets } from './select-sheets.js';
 
 // Code pages for BIFF2–5 files, whose text is stored in the writer's ANSI code page rather than UTF-16.
 XLSX.set_cptable(cptable);
@@ -43,7 +44,7 @@ const ERROR_TEXT: Record<number, string> = {
   0x2b: '#GETTING_DATA',
 };
 
-export function readXls(source: Source): ParsedSheet[] {
+export function readXls(source: Source, wanted?: readonly string[]): ParsedSheet[] {
   const bytes = loadBytes(source);
   checkSignature(bytes);
   let book: XLSX.WorkBook;
@@ -55,13 +56,15 @@ export function readXls(source: Source): ParsedSheet[] {
   const date1904 = book.Workbook?.WBProps?.date1904 === true;
   const sheets: ParsedSheet[] = [];
   const others: string[] = [];
+  const worksheets: { name: string; sheet: XLSX.WorkSheet }[] = [];
   for (const name of book.SheetNames) {
     const sheet = book.Sheets[name];
     // Chart, macro and dialog sheets hold no table. (SheetJS types list only 'sheet' | 'chart'.)
     if (!sheet || (sheet['!type'] !== undefined && sheet['!type'] !== 'sheet')) others.push(name);
-    else sheets.push({ name, frame: gridToFrame(toGrid(sheet, name, date1904), name) });
+    else worksheets.push({ name, sheet });
   }
-  if (sheets.length === 0) throw noWorksheets(others);
+  if (worksheets.length === 0) throw noWorksheets(others);
+  for (const { name, sheet } of selectSheets(worksheets, wanted)) sheets.push({ name, frame: gridToFrame(toGrid(sheet, name, date1904), name) });
   return sheets;
 }
 

@@ -20,6 +20,7 @@ import unzipperModule from 'unzipper';
 import { TaskError, unreadable } from '../task-error.js';
 import { type CellValue, excelSerialToDate, gridToFrame, noWorksheets } from './cells-to-frame.js';
 import type { ParsedSheet, Source } from './types.js';
+import { selectSheets } from './select-sheets.js';
 
 // ---- the slice of unzipper's and saxes' APIs used here ---------------------------------------------------
 
@@ -55,13 +56,13 @@ const SaxesParser = Saxes as unknown as new (options: { position: boolean }) => 
 
 // ---- entry point ----------------------------------------------------------------------------------------
 
-export async function readXlsx(source: Source): Promise<ParsedSheet[]> {
+export async function readXlsx(source: Source, wanted?: readonly string[]): Promise<ParsedSheet[]> {
   const zip = await openZip(await loadBytes(source));
   const book = await readWorkbook(zip);
   // A workbook of chart sheets only has no table to serve: say so rather than store a version without sheets.
   if (book.sheets.length === 0) throw noWorksheets(book.otherSheets);
   const sheets: ParsedSheet[] = [];
-  for (const sheet of book.sheets) {
+  for (const sheet of selectSheets(book.sheets, wanted)) {
     const grid = await readSheet(zip, book, sheet);
     sheets.push({ name: sheet.name, frame: gridToFrame(grid, sheet.name) });
   }

@@ -1,4 +1,5 @@
 import { badRequest } from '../../errors.js';
+import { READ_FIELDS } from '../../upload/read-options.js';
 
 export const MAX_NAME = 255;
 export const MAX_DESCRIPTION = 10_000;
@@ -45,9 +46,12 @@ export interface UploadTarget {
   tags: string[];
 }
 
-/** The upload form's text fields: `name` (required for a new dataset), `description`, `tags`, `dataset_id`. */
+/**
+ * The upload form's text fields: `name` (required for a new dataset), `description`, `tags`, `dataset_id`
+ * (the reader's fields, READ_FIELDS, are checked by readOptions).
+ */
 export function uploadTarget(fields: Record<string, string>): UploadTarget {
-  const known = new Set(['name', 'description', 'tags', 'dataset_id']);
+  const known = new Set(['name', 'description', 'tags', 'dataset_id', ...Object.keys(READ_FIELDS)]);
   const unknown = Object.keys(fields).filter((k) => !known.has(k));
   if (unknown.length) throw badRequest(`unknown form field${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}; allowed: file, ${[...known].join(', ')}`);
   let datasetId: number | undefined;

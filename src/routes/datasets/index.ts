@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, notFound } from '../../errors.js';
 import { receiveUpload } from '../../upload/receive.js';
-import { findDataset, publicVersion } from '../lookup.js';
+import { readOptions } from '../../upload/read-options.js';
+import { findDataset, publicVersion, versionDetail } from '../lookup.js';
 import { datasetParams, type DatasetParams } from '../schemas.js';
 import { checkDescription, checkName, parseTags, uploadTarget } from './fields.js';
 
@@ -28,7 +29,9 @@ export default async function datasetRoutes(app: FastifyInstance) {
       summary: 'Upload a file as a new dataset, or as a new version with dataset_id',
       description:
         'multipart/form-data: `file` (required; .csv .tsv .txt .parquet .xlsx .xlsm .xls), `name` (required for a new dataset), ' +
-        '`description`, `tags` (JSON array or comma-separated), `dataset_id`. 201 → {dataset, version, sheets}. ' +
+        '`description`, `tags` (JSON array or comma-separated), `dataset_id`; reader fields: `delimiter`, `encoding`, `header_row` ' +
+        '(or none), `skip_rows` (CSV), `sheets` (Excel), `column_types` (JSON {column: type}). ' +
+        '201 → {dataset, version (with `reader`: what the reader decided), sheets}. ' +
         '413 past MAX_UPLOAD_BYTES, 415 for a type we do not read, 422 for a file that cannot be read faithfully.',
       consumes: ['multipart/form-data'],
     },
@@ -44,17 +47,18 @@ export default async function datasetRoutes(app: FastifyInstance) {
     try {
       const target = uploadTarget(upload.fields);
       if (target.datasetId !== undefined) findDataset(catalog, target.datasetId);
-      const sheets = await upload.sink.ingest(upload.fileType, upload.fileName, req.log);
+      const options = readOptions(upload.fields, upload.fileType);
+      const { sheets, reader } = await upload.sink.ingest(upload.fileType, upload.fileName, options, req.log);
       const committed = catalog.commitVersion(
         target.datasetId !== undefined
           ? { datasetId: target.datasetId }
           : { name: target.name!, description: target.description, tags: target.tags },
-        { storageKey: upload.sink.key, fileName: upload.fileName, fileType: upload.fileType, fileSize: upload.fileSize, sheets },
+        { storageKey: upload.sink.key, fileName: upload.fileName, fileType: upload.fileType, fileSize: upload.fileSize, sheets, reader },
       );
       if (!committed) throw notFound('dataset', `dataset ${target.datasetId} was deleted during the upload`);
       return reply.code(201).send({
         dataset: committed.dataset,
-        version: publicVersion({ ...committed.version, storage_key: upload.sink.key }),
+        version: versionDetail(catalog, { ...committed.version, storage_key: upload.sink.key }),
         sheets: sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count })),
       });
     } catch (err) {

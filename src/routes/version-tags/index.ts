@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.js';
-import { findDataset, findVersion, findVersionByNumber, findVersionTag, publicVersion, tagNotFound } from '../lookup.js';
+import { findDataset, findVersion, findVersionByNumber, findVersionTag, tagNotFound, versionDetail } from '../lookup.js';
 import { datasetParams, type DatasetParams } from '../schemas.js';
 import {
   tagBody,
@@ -96,7 +96,7 @@ export default async function versionTagRoutes(app: FastifyInstance) {
     },
     async (req) => {
       const tag = findVersionTag(catalog, req.params.id, req.params.tag_name);
-      return publicVersion(findVersion(catalog, req.params.id, tag.version_id));
+      return versionDetail(catalog, findVersion(catalog, req.params.id, tag.version_id));
     },
   );
 
@@ -106,6 +106,6 @@ export default async function versionTagRoutes(app: FastifyInstance) {
       schema: { tags: ['versions'], summary: 'The version with this version_number (same shape as GET …/versions/{vid})', params: versionNumberParams },
       schemaErrorFormatter,
     },
-    async (req) => publicVersion(findVersionByNumber(catalog, req.params.id, req.params.n)),
+    async (req) => versionDetail(catalog, findVersionByNumber(catalog, req.params.id, req.params.n)),
   );
 }

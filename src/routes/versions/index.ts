@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.js';
-import { findDataset, findLatestVersion, findVersion, publicVersion } from '../lookup.js';
+import { findDataset, findLatestVersion, findVersion, publicVersion, versionDetail } from '../lookup.js';
 import { datasetParams, versionParams, type DatasetParams, type VersionParams } from '../schemas.js';
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -20,11 +20,11 @@ export default async function versionRoutes(app: FastifyInstance) {
   });
 
   app.get<{ Params: DatasetParams }>('/api/datasets/:id/versions/latest', { schema: { tags: ['versions'], params: datasetParams } }, async (req) =>
-    publicVersion(findLatestVersion(catalog, req.params.id)),
+    versionDetail(catalog, findLatestVersion(catalog, req.params.id)),
   );
 
   app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid', { schema: { tags: ['versions'], params: versionParams } }, async (req) =>
-    publicVersion(findVersion(catalog, req.params.id, req.params.vid)),
+    versionDetail(catalog, findVersion(catalog, req.params.id, req.params.vid)),
   );
 
   app.delete<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid', { schema: { tags: ['versions'], params: versionParams } }, async (req, reply) => {
