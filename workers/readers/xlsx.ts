@@ -502,7 +502,7 @@ async function readSheet(zip: Package, book: Workbook, sheet: SheetRef): Promise
       case 'd':
         return v === null ? null : (parseIsoDate(v) ?? fail(`"${v}" is not an ISO 8601 date`));
       case 'n': {
-        if (v === null) return null;
+        if (v === null) return null; // no <v>, or an empty one (see the 'c' close below)
         const n = Number(v);
         if (!Number.isFinite(n)) return fail(`"${v}" is not a number`);
         return excelNumberToCell(n, book.formatKinds[c.style] ?? 'number', book.date1904);
