@@ -285,6 +285,8 @@ for (const backend of BACKENDS) {
       const stats = await getJson(server, `${base}/statistics`);
       t.equal(stats.status, 200);
       t.match(stats.body.columns[1], { data_type: 'time', min: '00:00:00', max: '22:00:00' });
+      const ndjson = await (await fetch(`${server.url}${base}/data?format=ndjson`)).text();
+      t.same(ndjson.trim().split('\n').map((line) => JSON.parse(line)), rows, 'NDJSON export: the same times');
     });
 
     t.test('x02: elapsed times are a Duration column, 36 h = 129,600 s', async (t) => {
