@@ -7,14 +7,15 @@ type DType = pl.DataType & { timeZone?: string };
 
 const isNaiveDatetime = (dt: DType) => String(dt.variant) === 'Datetime' && !dt.timeZone;
 /** Types Polars' JSON writer gets right as they are (naive datetimes aside, see fixNaiveDatetimes). */
-const WRITTEN_AS_IS = new Set(['Int8', 'Int16', 'Int32', 'UInt8', 'UInt16', 'UInt32', 'Float32', 'Float64', 'Bool', 'Utf8', 'String', 'Date', 'Datetime', 'Decimal', 'Null']);
+const WRITTEN_AS_IS = new Set(['Int8', 'Int16', 'Int32', 'UInt8', 'UInt16', 'UInt32', 'Float32', 'Float64', 'Bool', 'Utf8', 'String', 'Date', 'Datetime', 'Time', 'Decimal', 'Null']);
 
 /**
  * Casts the columns whose Polars JSON form is not the contract's: naive datetimes (Polars writes a space,
- * ISO 8601 wants `T`), times and durations, binary, and 64-bit integers when a client asks for strings.
+ * ISO 8601 wants `T`), durations, binary, and 64-bit integers when a client asks for strings.
  * Everything else is written by Polars' own writer, which keeps integers exact, writes floats in
- * shortest round-trip form, NaN and ±Infinity as null, dates as `YYYY-MM-DD`, zoned datetimes as RFC 3339
- * and decimals as strings with every digit.
+ * shortest round-trip form, NaN and ±Infinity as null, dates as `YYYY-MM-DD`, times as `HH:MM:SS[.fff…]`
+ * (a cast to text would drop the fraction of a second), zoned datetimes as RFC 3339 and decimals as strings
+ * with every digit.
  */
 export function jsonReady(frame: pl.DataFrame, int64AsString = false): pl.DataFrame {
   const dtypes = frame.dtypes;
@@ -24,7 +25,6 @@ export function jsonReady(frame: pl.DataFrame, int64AsString = false): pl.DataFr
     switch (String(dt.variant)) {
       case 'Datetime':
         return dt.timeZone ? col : col.dt.strftime('%Y-%m-%dT%H:%M:%S%.f');
-      case 'Time':
       case 'Duration':
       case 'Categorical':
       case 'Enum':

@@ -19,17 +19,33 @@
  *  - all numbers, each an integer within ±(2^53−1) → Int64; all numbers otherwise → Float64
  *  - all dates → Date if every one is exactly midnight UTC, else Datetime(ms) with no time zone
  *    (a Date's UTC fields are the wall-clock value stored in the file)
+ *  - all times of day → Time; all durations → Duration(ms)
  *  - all null → String column of nulls
  *  - any mix → String, each value rendered as text
  * Rendering to text (header names, and values in a mixed column)
  *  - number: String(n) (`1`, `0.1`, `-2.5e-7`, `1e+21`); boolean: `true` / `false`
  *  - date: ISO 8601 with no zone: `2024-01-31` at midnight, else `2024-01-31T10:20:30.000`
+ *  - time of day: `HH:MM:SS`, with `.fff` when the milliseconds are not zero (`17:00:00.500`)
+ *  - duration: ISO 8601 in seconds, as the JSON writer writes Duration columns: `PT129600S` (36 h),
+ *    `PT1.5S`, `-PT90S`, and `P0D` for zero
+ * Which numbers are dates, times or durations is decided by their number format: number-format.ts.
  */
 import pl from 'nodejs-polars';
 import { type TaskError, unreadable } from '../task-error.js';
 import { uniqueHeader } from './header-names.js';
+import { MS_PER_DAY } from './number-format.js';
 
-export type CellValue = null | string | number | boolean | Date;
+/** A time of day: milliseconds since midnight, 0 ≤ ms < 86,400,000. */
+export interface TimeOfDay {
+  kind: 'time';
+  ms: number;
+}
+/** An elapsed time: signed milliseconds. */
+export interface Duration {
+  kind: 'duration';
+  ms: number;
+}
+export type CellValue = null | string | number | boolean | Date | TimeOfDay | Duration;
 
 /** Applies the header rule (first non-empty row) to a whole sheet, then builds the frame. */
 export function gridToFrame(grid: CellValue[][], sheetName: string): pl.DataFrame {
@@ -63,7 +79,20 @@ export function renderCell(value: Exclude<CellValue, null>): string {
     const iso = value.toISOString(); // always UTC: the Date's UTC fields are the stored wall clock
     return isMidnight(value) ? iso.slice(0, 10) : iso.slice(0, -1);
   }
+  if (typeof value === 'object') return value.kind === 'time' ? renderTimeOfDay(value.ms) : renderDuration(value.ms);
   return String(value);
+}
+
+function renderTimeOfDay(ms: number): string {
+  const iso = new Date(ms).toISOString(); // 1970-01-01THH:MM:SS.fffZ
+  return ms % 1000 === 0 ? iso.slice(11, 19) : iso.slice(11, 23);
+}
+
+function renderDuration(ms: number): string {
+  if (ms === 0) return 'P0D';
+  const abs = Math.abs(ms);
+  const fraction = abs % 1000 ? `.${String(abs % 1000).padStart(3, '0').replace(/0+$/, '')}` : '';
+  return `${ms < 0 ? '-' : ''}PT${Math.floor(abs / 1000)}${fraction}S`;
 }
 
 /**
@@ -77,28 +106,6 @@ export function noWorksheets(others: string[]): TaskError {
           'sheets or other sheets without cells; add a worksheet with the data and upload again'
       : 'the workbook lists no sheets; open it in Excel, save it, and upload again',
   );
-}
-
-// ---- Excel serial dates, shared by both readers -----------------------------------------------------
-
-const MS_PER_DAY = 86_400_000;
-const DAYS_1900_TO_1970 = 25_569; // serial number of 1970-01-01 in the 1900 date system
-const DAYS_1904_TO_1970 = 24_107; // … and in the 1904 date system
-const LAST_SERIAL_1900 = 2_958_465; // 9999-12-31, the last date Excel can show
-
-/**
- * The wall-clock value of an Excel serial date number, as a Date whose UTC fields hold it; null when the
- * number is not a date Excel can show (negative, or past 9999-12-31). Rounded to the millisecond, since
- * writers store times with about 15 significant digits. 1900 system: Excel counts a 29 February 1900
- * that never existed (serial 60), so serials 1–59 (January–February 1900) are shifted one day forward;
- * serials below 1 (time-only values) fall on 1899-12-30, as in OLE Automation dates.
- */
-export function excelSerialToDate(serial: number, date1904: boolean): Date | null {
-  const last = date1904 ? LAST_SERIAL_1900 - 1462 : LAST_SERIAL_1900;
-  if (!Number.isFinite(serial) || serial < 0 || serial >= last + 1) return null;
-  let days = serial - (date1904 ? DAYS_1904_TO_1970 : DAYS_1900_TO_1970);
-  if (!date1904 && serial >= 1 && serial < 60) days += 1;
-  return new Date(Math.round(days * MS_PER_DAY));
 }
 
 // ---- internals ----------------------------------------------------------------------------------------
@@ -137,6 +144,8 @@ const FLOAT = 4;
 const MIDNIGHT = 8;
 const DATETIME = 16;
 const TEXT = 32;
+const TIME = 64;
+const DURATION = 128;
 
 function kindOf(v: Exclude<CellValue, null>, sheetName: string, column: string, row: number): number {
   switch (typeof v) {
@@ -147,6 +156,7 @@ function kindOf(v: Exclude<CellValue, null>, sheetName: string, column: string, 
     case 'string':
       return TEXT;
     default:
+      if (!(v instanceof Date)) return v.kind === 'time' ? TIME : DURATION;
       if (Number.isNaN(v.getTime())) {
         throw unreadable(`sheet "${sheetName}", column "${column}", data row ${row + 1}: invalid date`);
       }
@@ -175,6 +185,10 @@ function toSeries(name: string, values: CellValue[], sheetName: string): pl.Seri
       case DATETIME:
       case MIDNIGHT | DATETIME:
         return pl.Series(name, values, pl.Datetime('ms'));
+      case TIME: // from integers (ns since midnight): the binding takes no JavaScript value for a Time
+        return pl.Series(name, values.map((v) => (v === null ? null : (v as TimeOfDay).ms * 1e6)), pl.Int64).cast(pl.Time);
+      case DURATION:
+        return pl.Series(name, values.map((v) => (v === null ? null : (v as Duration).ms)), pl.Int64).cast(pl.Duration('ms'));
       default: // all null, all text, or a mix
         return pl.Series(
           name,

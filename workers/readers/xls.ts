@@ -2,15 +2,16 @@
  * Legacy binary .xls reader (BIFF8 from Excel 97–2003, and older BIFF2–5), through SheetJS (@e965/xlsx).
  * Every worksheet, in workbook order; cell values → CellValue, then the shared rules in cells-to-frame.ts.
  *
- * Dates: SheetJS is asked for raw numbers and their number formats (cellDates off), and we turn
- * date-formatted numbers into dates ourselves with the workbook's 1900/1904 date system, so the result is
- * the wall-clock value stored in the file whatever the process time zone.
+ * Dates, times, durations: SheetJS is asked for raw numbers and their number format codes (cellDates off), and
+ * number-format.ts — the same rules as the .xlsx reader — says what each number is, with the workbook's
+ * 1900/1904 date system, so the result is the wall-clock value stored in the file whatever the process time zone.
  */
 import { readFileSync } from 'node:fs';
 import * as XLSX from '@e965/xlsx';
 import * as cptable from '@e965/xlsx/dist/cpexcel.full.mjs';
 import { unreadable } from '../task-error.js';
-import { type CellValue, excelSerialToDate, gridToFrame, noWorksheets } from './cells-to-frame.js';
+import { type CellValue, gridToFrame, noWorksheets } from './cells-to-frame.js';
+import { excelNumberToCell, type FormatKind, formatKind } from './number-format.js';
 import type { ParsedSheet, Source } from './types.js';
 import { selectSheets } from './select-sheets.js';
 
@@ -118,6 +119,8 @@ function firstLine(err: unknown): string {
 function toGrid(sheet: XLSX.WorkSheet, sheetName: string, date1904: boolean): CellValue[][] {
   const rows: XLSX.CellObject[][] = (sheet as XLSX.DenseWorkSheet)['!data'] ?? [];
   const grid: CellValue[][] = [];
+  const kinds = new Map<string, FormatKind>(); // format code → kind: a sheet uses a handful of codes
+  const kindOf = (code: string) => kinds.get(code) ?? kinds.set(code, formatKind(code)).get(code)!;
   for (let r = 0; r < rows.length; r++) {
     const cells = rows[r];
     if (!cells) continue;
@@ -125,29 +128,20 @@ function toGrid(sheet: XLSX.WorkSheet, sheetName: string, date1904: boolean): Ce
     for (let c = 0; c < cells.length; c++) {
       const cell = cells[c];
       const where = () => `sheet "${sheetName}", cell ${XLSX.utils.encode_cell({ r, c })}`;
-      if (cell) row[c] = valueOf(cell, date1904, where);
+      if (cell) row[c] = valueOf(cell, date1904, kindOf, where);
     }
     grid[r] = row;
   }
   return grid;
 }
 
-function isDateFormat(code: string): boolean {
-  try {
-    return XLSX.SSF.is_date(code) === true;
-  } catch {
-    return false;
-  }
-}
-
-function valueOf(cell: XLSX.CellObject, date1904: boolean, where: () => string): CellValue {
+function valueOf(cell: XLSX.CellObject, date1904: boolean, kindOf: (code: string) => FormatKind, where: () => string): CellValue {
   const v = cell.v;
   switch (cell.t) {
     case 'n': {
+      if (v === undefined || v === null) return null; // no value, e.g. a formula never calculated
       if (typeof v !== 'number') throw unreadable(`${where()}: the number cell holds no number`);
-      const isDate = typeof cell.z === 'string' && isDateFormat(cell.z);
-      // A date format makes the number a date, unless it is outside the dates Excel can show.
-      return (isDate ? excelSerialToDate(v, date1904) : null) ?? v;
+      return excelNumberToCell(v, typeof cell.z === 'string' ? kindOf(cell.z) : 'number', date1904);
     }
     case 's':
       return v === undefined || v === null ? null : String(v);

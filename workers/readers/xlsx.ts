@@ -18,7 +18,8 @@ import * as XLSX from '@e965/xlsx';
 import { SaxesParser as Saxes } from 'saxes';
 import unzipperModule from 'unzipper';
 import { TaskError, unreadable } from '../task-error.js';
-import { type CellValue, excelSerialToDate, gridToFrame, noWorksheets } from './cells-to-frame.js';
+import { type CellValue, gridToFrame, noWorksheets } from './cells-to-frame.js';
+import { builtinFormatKind, excelNumberToCell, type FormatKind, formatKind } from './number-format.js';
 import type { ParsedSheet, Source } from './types.js';
 import { selectSheets } from './select-sheets.js';
 
@@ -309,8 +310,8 @@ interface Workbook {
   /** Chart, dialog and macro sheets: listed by the workbook, no cells. */
   otherSheets: string[];
   date1904: boolean;
-  /** Per cell-format (xf) index: does its number format show a date or time? */
-  dateStyles: boolean[];
+  /** Per cell-format (xf) index: what its number format shows (a date, a time, a duration, a number…). */
+  formatKinds: FormatKind[];
   sharedStrings: string[];
 }
 interface Relationship {
@@ -360,7 +361,7 @@ async function readWorkbook(zip: Package): Promise<Workbook> {
     sheets,
     otherSheets,
     date1904,
-    dateStyles: stylesPath && zip.has(stylesPath) ? await readDateStyles(zip, stylesPath) : [],
+    formatKinds: stylesPath && zip.has(stylesPath) ? await readFormatKinds(zip, stylesPath) : [],
     sharedStrings: stringsPath && zip.has(stringsPath) ? await readSharedStrings(zip, stringsPath) : [],
   };
 }
@@ -406,12 +407,8 @@ function normalizePath(path: string): string {
   return out.join('/').toLowerCase();
 }
 
-// Built-in number formats that show dates or times: 14–22 and 45–47, plus the ids reserved for
-// East Asian date formats (27–36, 50–58), whose codes are not written to the file.
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
-const BUILTIN_DATE_FORMATS = new Set([...range(14, 22), ...range(27, 36), ...range(45, 47), ...range(50, 58)]);
-
-async function readDateStyles(zip: Package, path: string): Promise<boolean[]> {
+/** The kind of each cell format's (xf's) number format: a custom code from <numFmts>, else a built-in id. */
+async function readFormatKinds(zip: Package, path: string): Promise<FormatKind[]> {
   const codes = new Map<number, string>();
   const xfFormats: number[] = [];
   let inCellXfs = false;
@@ -427,16 +424,8 @@ async function readDateStyles(zip: Package, path: string): Promise<boolean[]> {
   });
   return xfFormats.map((id) => {
     const code = codes.get(id);
-    return code === undefined ? BUILTIN_DATE_FORMATS.has(id) : isDateFormat(code);
+    return code === undefined ? builtinFormatKind(id) : formatKind(code);
   });
-}
-
-function isDateFormat(code: string): boolean {
-  try {
-    return XLSX.SSF.is_date(code) === true;
-  } catch {
-    return false;
-  }
 }
 
 async function readSharedStrings(zip: Package, path: string): Promise<string[]> {
@@ -514,11 +503,10 @@ async function readSheet(zip: Package, book: Workbook, sheet: SheetRef): Promise
       case 'd':
         return v === null ? null : (parseIsoDate(v) ?? fail(`"${v}" is not an ISO 8601 date`));
       case 'n': {
-        if (v === null) return null; // no value, or a formula with no cached result
+        if (v === null) return null; // no <v>, or an empty one (see the 'c' close below)
         const n = Number(v);
-        if (v.trim() === '' || !Number.isFinite(n)) return fail(`"${v}" is not a number`);
-        // A date format makes the number a date, unless it is outside the dates Excel can show.
-        return (book.dateStyles[c.style] ? excelSerialToDate(n, book.date1904) : null) ?? n;
+        if (!Number.isFinite(n)) return fail(`"${v}" is not a number`);
+        return excelNumberToCell(n, book.formatKinds[c.style] ?? 'number', book.date1904);
       }
       default:
         return fail(`it has an unknown cell type "${c.type}"`);
@@ -560,6 +548,9 @@ async function readSheet(zip: Package, book: Workbook, sheet: SheetRef): Promise
       if (name === 'v' || name === 't') capture = null;
       else if (name === 'rPh') inPhonetic = false;
       else if (name === 'c' && cell && row) {
+        // No <v>, or an empty one (openpyxl writes `<f>A2*B2</f><v></v>`): no value, e.g. a formula never calculated.
+        // (A formula's text result, t="str", keeps its spaces; an empty one is null anyway.)
+        if (cell.type !== 'str' && cell.value?.trim() === '') cell.value = null;
         const value = valueOf(cell);
         if (value !== null) row[cell.col] = value;
         nextCol = cell.col + 1;
