@@ -101,6 +101,18 @@ export function excelSerialToDate(serial: number, date1904: boolean): Date | nul
   return new Date(Math.round(days * MS_PER_DAY));
 }
 
+/**
+ * The inverse of excelSerialToDate for the 1900 system: the serial number of a wall-clock instant given as
+ * milliseconds since 1970-01-01T00:00 read in UTC fields (no time zone involved); null before 1900-01-01 or
+ * after 9999-12-31T23:59:59.999, which Excel cannot show. January–February 1900 are shifted one day back,
+ * for the 29 February 1900 Excel counts.
+ */
+export function excelSerialFromMs(ms: number): number | null {
+  const serial = ms / MS_PER_DAY + DAYS_1900_TO_1970;
+  if (!Number.isFinite(serial) || serial < 2 || serial >= LAST_SERIAL_1900 + 1) return null;
+  return serial < 61 ? serial - 1 : serial;
+}
+
 // ---- internals ----------------------------------------------------------------------------------------
 
 function valueAt(row: CellValue[] | undefined, c: number): CellValue {
