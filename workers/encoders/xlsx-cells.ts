@@ -80,7 +80,8 @@ export function xlsxColumns(names: string[], dtypes: pl.DataType[], neutralizeFo
           ? { name, kind: 'text', expr: col.dt.strftime('%Y-%m-%dT%H:%M:%S%.f%:z') }
           : { name, kind: 'datetime', expr: col.dt.strftime('%Y-%m-%dT%H:%M:%S%.f') };
       case 'Time':
-        return { name, kind: 'time', expr: col.cast(pl.Utf8) };
+        // Not a cast to String, which drops the fraction of a second in this Polars.
+        return { name, kind: 'time', expr: col.dt.strftime('%H:%M:%S%.f') };
       case 'Duration':
         // Through nanoseconds whatever the stored unit (this binding may report the unit wrongly); strict, so a
         // duration past ±292 years is an error rather than a null.

@@ -126,14 +126,14 @@ export function checkXlsxLimits(view: pl.LazyDataFrame, height: number, names: s
   const columns = xlsxColumns(names, dtypes, neutralizeFormulas);
   const text = columns.map((c, i) => ({ c, i })).filter(({ c }) => c.kind === 'text');
   if (text.length) {
-    const chars = (c: XlsxColumn) => c.expr!.str.lengths();
+    const chars = (c: XlsxColumn) => c.expr!.str.lengths().cast(pl.Int64);
     const found = view.select(...text.flatMap(({ c, i }) => [chars(c).max().alias(`max${i}`), chars(c).argMax().alias(`at${i}`)])).collectSync();
     for (const { c, i } of text) {
       let longest = Number(found.getColumn(`max${i}`).get(0) ?? 0);
       let at = Number(found.getColumn(`at${i}`).get(0) ?? 0);
       if (longest > XLSX_MAX_CELL_CHARS / 2 && longest <= XLSX_MAX_CELL_CHARS) {
         // Characters outside the BMP count twice in Excel (UTF-16); measured only for this column.
-        const units = pl.when(chars(c).gt(XLSX_MAX_CELL_CHARS / 2)).then(chars(c).add(c.expr!.str.replaceAll('[^\\x{10000}-\\x{10FFFF}]', '').str.lengths())).otherwise(chars(c));
+        const units = pl.when(chars(c).gt(XLSX_MAX_CELL_CHARS / 2)).then(chars(c).add(c.expr!.str.replaceAll('[^\\x{10000}-\\x{10FFFF}]', '').str.lengths().cast(pl.Int64))).otherwise(chars(c));
         const exact = view.select(units.max().alias('max'), units.argMax().alias('at')).collectSync();
         longest = Number(exact.getColumn('max').get(0));
         at = Number(exact.getColumn('at').get(0));

@@ -5,13 +5,16 @@ const SHEET_NAME_MAX = 31;
 
 /**
  * `name` as a valid Excel worksheet name: each of `[ ] : * ? / \` and each control character becomes `_`,
- * a leading or trailing `'` becomes `_`, the result is cut to its first 31 characters (code points, never
- * half a surrogate pair), an empty name becomes `Sheet1`, and `History` (reserved by Excel, any case) gets a
- * trailing `_`. A name already valid is returned unchanged.
+ * a leading or trailing `'` becomes `_`, the result is cut to at most 31 UTF-16 units (as Excel counts; never
+ * half of a surrogate pair), an empty name becomes `Sheet1`, and `History` (reserved by Excel, any case) gets
+ * a trailing `_`. A name already valid is returned unchanged.
  */
 export function excelSheetName(name: string): string {
-  let safe = name.replace(/[[\]:*?/\\\u0000-\u001f\u007f]/g, '_').replace(/^'|'$/g, '_');
-  safe = [...safe].slice(0, SHEET_NAME_MAX).join('');
+  let safe = '';
+  for (const ch of name.replace(/[[\]:*?/\\\u0000-\u001f\u007f]/g, '_').replace(/^'|'$/g, '_')) {
+    if (safe.length + ch.length > SHEET_NAME_MAX) break;
+    safe += ch;
+  }
   // Cutting may have brought an apostrophe to the end.
   safe = safe.replace(/'$/, '_');
   if (safe === '') return 'Sheet1';
