@@ -183,6 +183,9 @@ for (const backend of BACKENDS) {
       const bad = await getJson(server, `${typed}/data?format=xls`);
       t.equal(bad.status, 400);
       t.match(bad.body.detail, /xlsx/, 'the enum lists xlsx');
+      const docs = await getJson(server, '/docs/json');
+      const params = docs.body.paths['/api/datasets/{id}/versions/{vid}/data'].get.parameters;
+      t.ok(params.find((p: any) => p.name === 'format').schema.enum.includes('xlsx'), 'OpenAPI lists xlsx');
     });
 
     t.test('a cell over 32,767 characters is a 400 naming it; 32,767 is written whole', async (t) => {
