@@ -7,6 +7,7 @@ import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
 import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders/export.js';
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
+import { checkXlsxLimits } from './encoders/xlsx.js';
 import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
 import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
@@ -44,7 +45,9 @@ export default function run(
       case 'page':
         return page(task);
       case 'export':
-        return exportRows(task);
+        // Asynchronous: its expected failures (a bad filter value, a view Excel cannot hold) are answered
+        // like the others', not as a crashed task.
+        return exportRows(task).catch(asFailure);
       case 'facets': {
         const { lazy, schema } = open(task.table);
         return { body: computeFacets(applyQuery(lazy, schema, task.query), task.columns, task.limit) };
@@ -73,10 +76,14 @@ export default function run(
       }
     }
   } catch (err) {
-    if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
-    // Anything else is a bug, not a lost shard: answered as such, while the shard and its data carry on.
-    return { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
+    return asFailure(err);
   }
+}
+
+function asFailure(err: unknown): TaskFailure {
+  if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
+  // Anything else is a bug, not a lost shard: answered as such, while the shard and its data carry on.
+  return { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
 }
 
 /**
@@ -125,6 +132,8 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
     const { filters, sort, columns } = task.query;
     let total: number;
     let rows: RowSource;
+    /** The exported rows as a lazy plan, for the xlsx checks. */
+    let view: () => pl.LazyDataFrame;
     if (filters.length === 0 && sort.length === 0) {
       // Rows in stored order: each batch is taken as it is sent — a zero-copy slice of the held frame, or
       // a scan of just the row groups it needs — so a whole-table export starts at once and holds one batch.
@@ -135,14 +144,24 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
         height: Math.max(0, Math.min(task.size ?? total, total - from)),
         slice: (offset, length) => (held && !columns ? held.slice(from + offset, length) : projected.slice(from + offset, length).collectSync()),
       };
+      const height = rows.height;
+      view = () => projected.slice(from, height);
     } else {
       // A filtered or sorted result is computed once, then sent in batches.
       const plan = applyQuery(lazy, schema, task.query);
       total = countRows(plan);
-      rows = frameRows(plan.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset))).collectSync());
+      const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset))).collectSync();
+      rows = frameRows(frame);
+      view = () => frame.lazy();
+    }
+    if (task.format === 'xlsx') {
+      // Before `start`, so a view Excel cannot hold is a 4xx, not a download cut short.
+      // Names and types in column order from an empty slice (a schema record puts names such as "2024" first).
+      const empty = rows.slice(0, 0);
+      checkXlsxLimits(view(), rows.height, empty.columns, empty.dtypes, task.neutralizeFormulas);
     }
     task.port.postMessage({ start: true, total_rows: total, rows: rows.height });
-    await streamExport(rows, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas });
+    await streamExport(rows, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas, sheetName: task.sheetName });
     return { total_rows: total };
   } catch (err) {
     task.port.close();

@@ -59,8 +59,11 @@ export interface ReaderReport {
 /** A stored sheet: a Parquet file any worker can scan (local) or a frame held by one shard (memory). */
 export type TableRef = { kind: 'parquet'; path: string } | { kind: 'memory'; key: string };
 
-/** Formats streamed in batches: the whole result, or a window of it when paging parameters are given. */
-export type ExportFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow-stream' | 'arrow-file';
+/**
+ * Formats streamed in batches: the whole result, or a window of it when paging parameters are given. `xlsx` is
+ * always streamed (never answered as a page task): its writer is asynchronous.
+ */
+export type ExportFormat = 'csv' | 'ndjson' | 'parquet' | 'arrow-stream' | 'arrow-file' | 'xlsx';
 
 /** JSON is served as capped pages; every other format is an export. */
 export type DataFormat = 'json' | ExportFormat;
@@ -120,6 +123,8 @@ export interface ExportTask {
   size: number | null;
   format: ExportFormat;
   neutralizeFormulas: boolean;
+  /** xlsx only: the worksheet's name (already made valid for Excel by the server). */
+  sheetName?: string;
   port: import('node:worker_threads').MessagePort;
 }
 

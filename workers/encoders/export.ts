@@ -6,6 +6,8 @@ import { jsonReady } from './json.js';
 import { ownedCopy } from '../transfer.js';
 import { nativeOf, wrapped, type NativeFrame } from '../native-frame.js';
 import { releaseMemory } from '../release-memory.js';
+import { neutralizedText } from './neutralize.js';
+import { writeXlsx } from './xlsx.js';
 
 /** Rows encoded per message: big enough to amortise the call, small enough to bound both threads' memory. */
 const BATCH_ROWS = ONE_MESSAGE_ROWS;
@@ -18,8 +20,10 @@ const GC_EVERY_BATCHES = 1;
 const CREDITS = 4;
 
 export interface ExportOptions {
-  /** CSV only: prefix cells that begin with = + - @ with ' so spreadsheets do not run them as formulas. */
+  /** CSV and xlsx: prefix text that begins with = + - @ with ' so spreadsheets do not run it as a formula. */
   neutralizeFormulas: boolean;
+  /** xlsx only: the worksheet's name. */
+  sheetName?: string;
 }
 
 /** Rows to export: how many, and any window of them as a frame, taken only when it is to be sent. */
@@ -34,7 +38,8 @@ export const frameRows = (frame: pl.DataFrame): RowSource => ({ height: frame.he
  * Streams `rows` to the main thread through `port` in the requested format: `{chunk}` messages, then
  * `{end: true}`. Row formats (CSV, NDJSON, Arrow stream) are taken and encoded batch by batch, so the first
  * bytes leave at once; Parquet and the Arrow file format need their footer, so they are encoded whole here
- * and sent in slices. Either way the main thread never holds more than CREDITS messages.
+ * and sent in slices; xlsx is written by exceljs's streaming writer (see xlsx.ts). Either way the main thread
+ * never holds more than CREDITS messages.
  */
 export async function streamExport(rows: RowSource, format: ExportFormat, port: MessagePort, options: ExportOptions): Promise<void> {
   let credits = CREDITS;
@@ -55,7 +60,10 @@ export async function streamExport(rows: RowSource, format: ExportFormat, port: 
   };
 
   try {
-    if (format === 'parquet' || format === 'arrow-file') {
+    if (format === 'xlsx') {
+      await writeXlsx(rows, { sheetName: options.sheetName ?? 'Sheet1', neutralizeFormulas: options.neutralizeFormulas }, send);
+      if (cancelled) return;
+    } else if (format === 'parquet' || format === 'arrow-file') {
       const whole = new Uint8Array(encodeWhole(nativeOf(rows.slice(0, rows.height)), format, options));
       for (let at = 0; at < whole.length; at += SLICE_BYTES) if (!(await send(whole.subarray(at, at + SLICE_BYTES)))) return;
     } else {
@@ -86,6 +94,8 @@ export function encodeWhole(frame: NativeFrame, format: ExportFormat, options: E
       return encodeArrow(frame, format === 'arrow-stream' ? 'stream' : 'file');
     case 'parquet':
       return ownedCopy(wrapped(frame).writeParquet({ compression: 'zstd' }));
+    case 'xlsx':
+      throw new Error('xlsx is written by writeXlsx (asynchronous), never in one piece');
     default:
       return ownedCopy(encodeBatch(format === 'csv' && options.neutralizeFormulas ? neutralize(wrapped(frame)) : wrapped(frame), format, true, true));
   }
@@ -122,8 +132,7 @@ function neutralize(frame: pl.DataFrame): pl.DataFrame {
     ...frame.columns.map((name, i) => {
       const variant = String(frame.dtypes[i].variant);
       if (variant !== 'String' && variant !== 'Utf8') return pl.col(name);
-      const c = pl.col(name);
-      return pl.when(c.str.contains('^[=+\\-@\\t\\r]')).then(pl.lit("'").add(c)).otherwise(c).alias(name);
+      return neutralizedText(pl.col(name)).alias(name);
     }),
   );
 }

@@ -109,6 +109,18 @@ export function excelSerialToDate(serial: number, date1904: boolean): Date | nul
   return ms >= MIN_MS && ms <= MAX_MS ? new Date(ms) : null;
 }
 
+/**
+ * The inverse of excelSerialToDate for the 1900 system, for writing workbooks: the serial number of a
+ * wall-clock instant given as milliseconds since 1970-01-01T00:00 read in UTC fields (no time zone involved);
+ * null before 1900-01-01 or after 9999-12-31T23:59:59.999, which Excel cannot show. January–February 1900
+ * are one day lower, for the 29 February 1900 Excel counts.
+ */
+export function excelSerialFromMs(ms: number): number | null {
+  const serial = ms / MS_PER_DAY + DAYS_1900_TO_1970;
+  if (!Number.isFinite(serial) || serial < 2 || serial > MAX_MS / MS_PER_DAY + DAYS_1900_TO_1970) return null;
+  return serial < 61 ? serial - 1 : serial;
+}
+
 // ---- the format code scan -----------------------------------------------------------------------------
 
 interface Parts {

@@ -12,6 +12,8 @@ export interface ExportRequest {
   size: number | null;
   format: ExportFormat;
   neutralizeFormulas: boolean;
+  /** xlsx only: the worksheet's name, valid for Excel. */
+  sheetName?: string;
 }
 
 /**
@@ -49,6 +51,7 @@ export function startExport(store: TableStore, req: ExportRequest, log: FastifyB
       size: req.size,
       format: req.format,
       neutralizeFormulas: req.neutralizeFormulas,
+      sheetName: req.sheetName,
       port: port2,
     });
     store.run(req.key, req.sheetIndex, task, log, [port2]).catch((err) => {

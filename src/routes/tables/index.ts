@@ -7,6 +7,8 @@ import { datasetParams, sheetQuery, versionParams, type DatasetParams, type Vers
 import { startExport } from './export.js';
 import { FORMATS, chooseFormat, contentType, pagingProperties, requestedWindow, type PagingQuery } from './paging.js';
 import { filterPatternProperties, parseTableQuery, queryProperties } from './query.js';
+import { excelSheetName, xlsxFileName } from './xlsx-names.js';
+import { contentDisposition } from '../content-disposition.js';
 
 interface DataQuery extends PagingQuery {
   sheet?: string;
@@ -25,7 +27,7 @@ export default async function tableRoutes(app: FastifyInstance) {
     {
       schema: {
         tags: ['tables'],
-        summary: 'Rows of a sheet, filtered, sorted and projected: JSON pages, or a streamed export (Arrow, CSV, NDJSON, Parquet)',
+        summary: 'Rows of a sheet, filtered, sorted and projected: JSON pages, or a streamed export (Arrow, CSV, NDJSON, Parquet, xlsx)',
         params: versionParams,
         querystring: {
           type: 'object',
@@ -34,8 +36,8 @@ export default async function tableRoutes(app: FastifyInstance) {
             ...pagingProperties,
             ...queryProperties,
             int64: { type: 'string', enum: ['number', 'string'], description: 'how JSON writes 64-bit integers' },
-            format: { type: 'string', enum: FORMATS, description: 'instead of Accept: json, csv, ndjson, parquet, arrow-stream, arrow-file' },
-            csv_safe: { type: 'boolean', default: false, description: 'CSV: prefix cells starting with = + - @ with \' (formula injection)' },
+            format: { type: 'string', enum: FORMATS, description: `instead of Accept: ${FORMATS.join(', ')}` },
+            csv_safe: { type: 'boolean', default: false, description: 'CSV and xlsx: prefix text cells starting with = + - @ with \' (formula injection)' },
           },
           patternProperties: filterPatternProperties,
           additionalProperties: false,
@@ -50,13 +52,18 @@ export default async function tableRoutes(app: FastifyInstance) {
       const { offset, size } = requestedWindow(req.query, format);
       const neutralizeFormulas = req.query.csv_safe === true;
       // Whole exports and big windows stream in batches (never JSON, whose pages are capped); pages and small
-      // export windows come back in one message, without a channel's set-up per request.
-      if (size === null || size > ONE_MESSAGE_ROWS) {
+      // export windows come back in one message, without a channel's set-up per request. xlsx always streams:
+      // its writer is asynchronous.
+      if (size === null || size > ONE_MESSAGE_ROWS || format === 'xlsx') {
+        const sheetName = format === 'xlsx' ? excelSheetName(sheet.name) : undefined;
         const exported = await startExport(
           store,
-          { key: version.storage_key, sheetIndex: index, query, offset, size, format: format as ExportFormat, neutralizeFormulas },
+          { key: version.storage_key, sheetIndex: index, query, offset, size, format: format as ExportFormat, neutralizeFormulas, sheetName },
           req.log,
         );
+        if (format === 'xlsx') {
+          reply.header('Content-Disposition', contentDisposition(xlsxFileName(version.file_name, sheetName!, catalog.sheets(version.id).length)));
+        }
         return reply.header('Content-Type', contentType(format)).header('X-Total-Rows', String(exported.totalRows)).send(exported.body);
       }
       const result = await store.run<PageResult>(

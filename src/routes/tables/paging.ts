@@ -31,7 +31,7 @@ export function requestedWindow(q: PagingQuery, format: DataFormat): { offset: n
   const size = (byOffset ? q.limit : q.page_size) ?? DEFAULT_PAGE_SIZE;
   if (format === 'json' && size > MAX_JSON_PAGE) {
     throw badRequest(
-      `${byOffset ? 'limit' : 'page_size'} is ${size}; JSON pages hold at most ${MAX_JSON_PAGE} rows (for more, ask for an export: Arrow, CSV, NDJSON or Parquet by Accept or ?format=)`,
+      `${byOffset ? 'limit' : 'page_size'} is ${size}; JSON pages hold at most ${MAX_JSON_PAGE} rows (for more, ask for an export: Arrow, CSV, NDJSON, Parquet or xlsx by Accept or ?format=)`,
     );
   }
   return { offset: byOffset ? (q.offset ?? 0) : ((q.page ?? 1) - 1) * size, size };
@@ -44,6 +44,7 @@ const MEDIA_TYPES: Record<DataFormat, string> = {
   parquet: 'application/vnd.apache.parquet',
   'arrow-stream': 'application/vnd.apache.arrow.stream',
   'arrow-file': 'application/vnd.apache.arrow.file',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 };
 
 export const FORMATS = Object.keys(MEDIA_TYPES) as DataFormat[];

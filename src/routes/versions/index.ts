@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { notFound } from '../../errors.js';
+import { contentDisposition } from '../content-disposition.js';
 import { findDataset, findLatestVersion, findVersion, publicVersion, versionDetail } from '../lookup.js';
 import { datasetParams, versionParams, type DatasetParams, type VersionParams } from '../schemas.js';
 
@@ -47,11 +48,4 @@ export default async function versionRoutes(app: FastifyInstance) {
   app.get<{ Params: VersionParams }>('/api/datasets/:id/versions/:vid/sheets', { schema: { tags: ['versions'], params: versionParams } }, async (req) =>
     catalog.sheets(findVersion(catalog, req.params.id, req.params.vid).id),
   );
-}
-
-/** RFC 6266: an ASCII fallback plus the exact UTF-8 name. */
-function contentDisposition(fileName: string): string {
-  const base = fileName.split(/[\\/]/).pop() || 'download';
-  const ascii = base.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(base)}`;
 }
