@@ -5,6 +5,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
+import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 /** Where an upload's bytes go while they stream in. */
 export interface UploadSink {
@@ -41,6 +42,8 @@ export interface StoreLimits {
   sqlTimeoutMs: number;
   /** Parse and query workers' JavaScript heap (V8 old generation), in MB. */
   workerHeapMb: number;
+  /** Zip-bomb budgets of one .xlsx workbook (XLSX_MAX_BYTES, XLSX_MAX_CELLS). */
+  xlsxLimits: XlsxLimits;
   /** Memory backend only. */
   memoryLimitBytes: number;
 }
