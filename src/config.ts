@@ -3,6 +3,7 @@ import { availableParallelism, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type ApiKey, parseApiKeys } from './auth/api-keys.js';
+import { type XlsxLimits, defaultXlsxLimits } from '../workers/xlsx-limits.js';
 
 export type StorageBackend = 'local' | 'memory';
 
@@ -29,6 +30,8 @@ export interface Config {
   parseTimeoutMs: number;
   /** JavaScript heap of each parse and query worker; a file or query needing more is refused, not the process killed. */
   workerHeapMb: number;
+  /** An .xlsx workbook's budgets of uncompressed XML bytes and cells held, counted while reading it. */
+  xlsxLimits: XlsxLimits;
   /** Memory backend: bytes of frames and uploaded files it may hold; past it uploads get 507. */
   memoryLimitBytes: number;
   logLevel: string;
@@ -77,6 +80,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
       `HOST=${host} would serve the API beyond this machine without API keys; set API_KEYS, or ALLOW_UNAUTHENTICATED=true to do it on purpose`,
     );
   }
+  const workerHeapMb = integer(get, 'WORKER_HEAP_MB', 2048, 16, 1_048_576);
+  const xlsxDefaults = defaultXlsxLimits(workerHeapMb); // what the parse worker's heap can hold: see there
   return {
     storageBackend: backend,
     host,
@@ -87,7 +92,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     maxQueue: integer(get, 'MAX_QUEUE', 1000, 1, 1_000_000),
     shedEventLoopDelayMs: integer(get, 'SHED_EVENT_LOOP_DELAY_MS', 500, 0, 60_000),
     parseTimeoutMs: integer(get, 'PARSE_TIMEOUT_S', 300, 1, 86_400) * 1000,
-    workerHeapMb: integer(get, 'WORKER_HEAP_MB', 2048, 16, 1_048_576),
+    workerHeapMb,
+    xlsxLimits: {
+      maxBytes: byteSize(get, 'XLSX_MAX_BYTES', xlsxDefaults.maxBytes),
+      maxCells: integer(get, 'XLSX_MAX_CELLS', xlsxDefaults.maxCells, 1, Number.MAX_SAFE_INTEGER),
+    },
     requestTimeoutMs: integer(get, 'REQUEST_TIMEOUT_S', 600, 1, 86_400) * 1000,
     shutdownGraceMs: integer(get, 'SHUTDOWN_GRACE_S', 30, 1, 3600) * 1000,
     sqlTimeoutMs: integer(get, 'SQL_TIMEOUT_S', 30, 1, 86_400) * 1000,

@@ -30,6 +30,8 @@ const invalid: [Record<string, string>, RegExp][] = [
   [{ WORKERS: '0' }, /^configuration error: WORKERS=0 .*1 to 256\n$/],
   [{ MAX_UPLOAD_BYTES: 'lots' }, /^configuration error: MAX_UPLOAD_BYTES=lots is not a size/],
   [{ LOG_LEVEL: 'loud' }, /^configuration error: LOG_LEVEL=loud /],
+  [{ XLSX_MAX_BYTES: 'huge' }, /^configuration error: XLSX_MAX_BYTES=huge is not a size/],
+  [{ XLSX_MAX_CELLS: '-1' }, /^configuration error: XLSX_MAX_CELLS=-1 is not allowed/],
 ];
 
 for (const [env, message] of invalid) {

@@ -20,3 +20,8 @@ export interface TaskFailure {
 export function unreadable(detail: string): TaskError {
   return new TaskError(422, 'unreadable_file', detail);
 }
+
+/** A readable file past a limit that protects the service (the detail names the setting). */
+export function tooComplex(detail: string): TaskError {
+  return new TaskError(422, 'file_too_complex', detail);
+}

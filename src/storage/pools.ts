@@ -3,6 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { Piscina } from 'piscina';
 import { ApiError } from '../errors.js';
 import { isFailure, type DataTask, type ParseTask, type SqlTask } from '../../workers/protocol.js';
+import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 const WORKERS_DIR = new URL('../../workers/', import.meta.url);
 
@@ -26,6 +27,8 @@ export interface PoolOptions {
   failure: (reason: FailureReason, detail: string) => ApiError;
   /** Called when a worker ends without the pool being closed (a crash; for shards, their data is gone). */
   onWorkerLost?: () => void;
+  /** Settings every worker of the pool reads once at start (`workerData` of node:worker_threads). */
+  workerData?: unknown;
 }
 
 export interface PoolStats {
@@ -62,6 +65,7 @@ export class WorkerPool {
       // from the event loop) never ran: a deleted dataset's frames stayed in memory for good. The page
       // throughput is the same either way (measured with autocannon at concurrency 64).
       atomics: 'async',
+      workerData: options.workerData,
     });
     // Piscina emits 'error' for a worker that dies between tasks; unheard, that event would end the process.
     this.piscina.on('error', () => undefined);
@@ -131,7 +135,13 @@ export function parseFailure(reason: FailureReason, detail: string): ApiError {
  * The parse pool, the same for both backends: untrusted bytes are read here, in workers that hold no data.
  * One thread stays warm (a cold one spends about a second loading Polars); the rest idle out.
  */
-export function createParsePool(limits: { workers: number; maxQueue: number; parseTimeoutMs: number; workerHeapMb: number }): WorkerPool {
+export function createParsePool(limits: {
+  workers: number;
+  maxQueue: number;
+  parseTimeoutMs: number;
+  workerHeapMb: number;
+  xlsxLimits: XlsxLimits;
+}): WorkerPool {
   return new WorkerPool('parse', 'parse-worker', {
     minThreads: 1,
     maxThreads: limits.workers,
@@ -140,6 +150,7 @@ export function createParsePool(limits: { workers: number; maxQueue: number; par
     taskTimeoutMs: limits.parseTimeoutMs,
     heapLimitMb: limits.workerHeapMb,
     failure: parseFailure,
+    workerData: { xlsxLimits: limits.xlsxLimits },
   });
 }
 

@@ -5,6 +5,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
+import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 /** A parsed upload: its sheets and what the reader decided. */
 export interface Ingested {
@@ -50,6 +51,8 @@ export interface StoreLimits {
   sqlTimeoutMs: number;
   /** Parse and query workers' JavaScript heap (V8 old generation), in MB. */
   workerHeapMb: number;
+  /** Zip-bomb budgets of one .xlsx workbook (XLSX_MAX_BYTES, XLSX_MAX_CELLS). */
+  xlsxLimits: XlsxLimits;
   /** Memory backend only. */
   memoryLimitBytes: number;
 }

@@ -2,6 +2,7 @@
  * Excel corpus: .xlsx/.xlsm packages written part by part (see zip.ts), hostile and odd ones included, and an
  * encrypted workbook's OLE2 container. Every expected value is known here, from how the file was written.
  */
+import { deflateRawSync } from 'node:zlib';
 import * as XLSX from '@e965/xlsx';
 import { deflateChunks, repeatedDeflate, zip, type Deflated, type ZipInput } from './zip.js';
 
@@ -140,9 +141,7 @@ function cellBombDeflated(): Deflated {
 export interface Bombs {
   /** Honest headers: the sheet part declares its 2.1 GB. */
   cells: Buffer;
-  /** The same sheet, whose headers claim it inflates to 4 KiB. */
-  cellsLying: Buffer;
-  /** One shared string of 2 GB of "A". */
+  /** One shared string of 2 GB of "A", whose headers say so. */
   sharedString: Buffer;
   inflatedBytes: number;
 }
@@ -158,9 +157,73 @@ export function zipBombs(): Bombs {
   const sstSheet = sheetXml([['text']]).replace('<c r="A1" t="inlineStr"><is><t xml:space="preserve">text</t></is></c>', '<c r="A1" t="s"><v>0</v></c>');
   return {
     cells: xlsxPackage({ sheets: [{ name: 'Bomb', raw: cells }] }),
-    cellsLying: xlsxPackage({ sheets: [{ name: 'Bomb', raw: cells, declaredSize: 4096 }] }),
     sharedString: xlsxPackage({ sheets: [{ name: 'Bomb', xml: sstSheet }], sharedStrings: { raw: sst } }),
     inflatedBytes: cells.size,
+  };
+}
+
+/**
+ * Bombs past the XLSX_MAX_* budgets, each far larger inflated than any budget, from a few MB: the sheet and
+ * shared-strings parts declare 4 KiB (a lie: the guard must count what inflates), except `honest`, which
+ * declares its true size.
+ */
+export interface LimitBombs {
+  /** 10.5 GB of rows of 1,000 numeric cells: past the cell budget first. */
+  cells: Buffer;
+  /** 10.5 GB of one row of empty formatted cells (`<c r="A1" s="1"/>`, no value held): past the byte budget. */
+  emptyCells: Buffer;
+  /** One shared string of 10.7 GB of "A": past the byte budget. */
+  sharedText: Buffer;
+  /** 3.3 GB of numeric cells whose headers say so. */
+  honest: Buffer;
+  /** What `cells` inflates to, in bytes. */
+  inflatedBytes: number;
+}
+
+export function limitBombs(): LimitBombs {
+  const head = `${XML_HEAD}<worksheet xmlns="${MAIN_NS}"><sheetData>`;
+  const row = `<row>${'<c><v>1</v></c>'.repeat(1000)}</row>`.repeat(1100); // 16.5 MB
+  const cells = repeatedDeflate(head, row, 640, '</sheetData></worksheet>', { checksum: false });
+  const empty = repeatedDeflate(`${head}<row r="1">`, '<c r="A1" s="1"/>'.repeat(1 << 20), 640, '</row></sheetData></worksheet>', { checksum: false });
+  const text = repeatedDeflate(
+    `${XML_HEAD}<sst xmlns="${MAIN_NS}" count="1" uniqueCount="1"><si><t>`,
+    'A'.repeat(16 << 20),
+    640,
+    '</t></si></sst>',
+    { checksum: false },
+  );
+  const honest = repeatedDeflate(head, row, 200, '</sheetData></worksheet>', { checksum: false });
+  const sstSheet = `${XML_HEAD}<worksheet xmlns="${MAIN_NS}"><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c></row></sheetData></worksheet>`;
+  return {
+    cells: xlsxPackage({ sheets: [{ name: 'Bomb', raw: cells, declaredSize: 4096 }] }),
+    emptyCells: xlsxPackage({ sheets: [{ name: 'Bomb', raw: empty, declaredSize: 4096 }] }),
+    sharedText: xlsxPackage({ sheets: [{ name: 'Bomb', xml: sstSheet }], sharedStrings: { raw: text, declaredSize: 4096 } }),
+    honest: xlsxPackage({ sheets: [{ name: 'Bomb', raw: honest }] }),
+    inflatedBytes: cells.size,
+  };
+}
+
+/**
+ * A legitimate workbook of long texts (as a notes or descriptions column holds): 1,000 rows whose shared
+ * strings are ~29,000-character paragraphs (under Excel's 32,767 a cell), with accents and emoji. The shared
+ * strings part is ~29 MB of XML that deflates well over 120:1, as repeated prose does.
+ */
+export function longTextWorkbook(): { bytes: Buffer; rows: { id: number; text: string }[]; sharedStringsXml: number; sharedStringsDeflated: number } {
+  const sentence = 'Grüße aus Köln — the quick brown fox 🦊 jumps over the lazy dog. ';
+  const rows = Array.from({ length: 1000 }, (_, i) => ({ id: i + 1, text: `Note ${i + 1}: ${sentence.repeat(420)}end of note ${i + 1}.` }));
+  const sst =
+    `${XML_HEAD}<sst xmlns="${MAIN_NS}" count="${rows.length}" uniqueCount="${rows.length}">` +
+    rows.map((r) => `<si><t>${esc(r.text)}</t></si>`).join('') +
+    '</sst>';
+  const body = rows.map((r, i) => `<row r="${i + 2}"><c r="A${i + 2}"><v>${r.id}</v></c><c r="B${i + 2}" t="s"><v>${i}</v></c></row>`).join('');
+  const sheet =
+    `${XML_HEAD}<worksheet xmlns="${MAIN_NS}"><sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>id</t></is></c>` +
+    `<c r="B1" t="inlineStr"><is><t>text</t></is></c></row>${body}</sheetData></worksheet>`;
+  return {
+    bytes: xlsxPackage({ sheets: [{ name: 'Notes', xml: sheet }], sharedStrings: { xml: sst } }),
+    rows,
+    sharedStringsXml: Buffer.byteLength(sst),
+    sharedStringsDeflated: deflateRawSync(Buffer.from(sst)).length,
   };
 }
 

@@ -40,6 +40,7 @@ export function zip(entries: ZipInput[]): Buffer {
       body = { compressed: e.store ? data : deflateRawSync(data), crc: crc32(data), size: data.length };
     }
     const size = e.declaredSize ?? body.size;
+    if (size >= 2 ** 32) throw new Error(`zip: ${e.name} is 4 GiB or more, which needs ZIP64; give it a declaredSize`);
     const crc = (e.crc ?? body.crc) >>> 0;
 
     const local = Buffer.alloc(30);
@@ -86,23 +87,25 @@ export function zip(entries: ZipInput[]): Buffer {
  * Deflate data for `head + body × times + tail` without ever holding the inflated bytes: each piece is
  * compressed on its own and ends on a full flush (byte-aligned, no reference to earlier data), so the body's
  * compressed form can simply be repeated. A 16 MiB body repeated 128 times is 2 GiB that inflates from ~2 MB.
+ * Past 4 GiB (no ZIP64 here) the part must be written with a `declaredSize`; `checksum: false` skips the
+ * CRC (0), for bombs that must be refused before their end.
  */
-export function repeatedDeflate(head: string, body: string, times: number, tail: string): Deflated {
+export function repeatedDeflate(head: string, body: string, times: number, tail: string, opts: { checksum?: boolean } = {}): Deflated {
   const flush = { finishFlush: constants.Z_FULL_FLUSH, level: 9 };
   const headBytes = Buffer.from(head);
   const bodyBytes = Buffer.from(body);
   const tailBytes = Buffer.from(tail);
   const parts = [deflateRawSync(headBytes, flush)];
   const bodyCompressed = deflateRawSync(bodyBytes, flush);
-  let crc = crc32(headBytes);
+  const checksum = opts.checksum ?? true;
+  let crc = checksum ? crc32(headBytes) : 0;
   for (let i = 0; i < times; i++) {
     parts.push(bodyCompressed);
-    crc = crc32(bodyBytes, crc);
+    if (checksum) crc = crc32(bodyBytes, crc);
   }
   parts.push(deflateRawSync(tailBytes)); // ends with the final block
-  crc = crc32(tailBytes, crc);
+  if (checksum) crc = crc32(tailBytes, crc);
   const size = headBytes.length + bodyBytes.length * times + tailBytes.length;
-  if (size >= 2 ** 32) throw new Error('repeatedDeflate: more than 4 GiB needs ZIP64');
   return { compressed: Buffer.concat(parts), crc: crc >>> 0, size };
 }
 

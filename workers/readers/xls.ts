@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import * as XLSX from '@e965/xlsx';
 import * as cptable from '@e965/xlsx/dist/cpexcel.full.mjs';
+import { isBiffBof } from '../file-signatures.js';
 import { unreadable } from '../task-error.js';
 import { type CellValue, gridToFrame, noWorksheets } from './cells-to-frame.js';
 import { excelNumberToCell, type FormatKind, formatKind } from './number-format.js';
@@ -84,12 +85,12 @@ const CFB_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex'); // the OLE container o
 
 /**
  * SheetJS reads almost anything (CSV, HTML, XML, plain text) as a workbook, so only accept real binary
- * workbooks here: an OLE container, or a bare BIFF2–4 stream starting with its BOF record.
+ * workbooks here: an OLE container (BIFF5/8), or a bare BIFF2–8 stream starting with its BOF record (Excel
+ * 2.x–4 wrote worksheets so, and some exporters still do; SheetJS reads them the same way).
  */
 function checkSignature(bytes: Buffer): void {
   if (bytes.subarray(0, 8).equals(CFB_MAGIC)) return;
-  const isBareBiff = bytes.length >= 4 && bytes[0] === 0x09 && [0x00, 0x02, 0x04, 0x08].includes(bytes[1]);
-  if (isBareBiff) return;
+  if (isBiffBof(bytes)) return;
   if (bytes.subarray(0, 2).toString('latin1') === 'PK') {
     throw unreadable('not a legacy .xls workbook: this is a zip archive, as .xlsx files are; upload it as .xlsx');
   }

@@ -13,13 +13,16 @@
  */
 import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { workerData } from 'node:worker_threads';
 import { crc32, createInflateRaw } from 'node:zlib';
 import * as XLSX from '@e965/xlsx';
 import { SaxesParser as Saxes } from 'saxes';
 import unzipperModule from 'unzipper';
-import { TaskError, unreadable } from '../task-error.js';
+import { TaskError, tooComplex, unreadable } from '../task-error.js';
 import { type CellValue, gridToFrame, noWorksheets } from './cells-to-frame.js';
 import { builtinFormatKind, excelNumberToCell, type FormatKind, formatKind } from './number-format.js';
+import { type XlsxLimits, defaultXlsxLimits } from '../xlsx-limits.js';
+import { InflateBudget } from './xlsx-budget.js';
 import type { ParsedSheet, Source } from './types.js';
 import { selectSheets } from './select-sheets.js';
 
@@ -57,8 +60,12 @@ const SaxesParser = Saxes as unknown as new (options: { position: boolean }) => 
 
 // ---- entry point ----------------------------------------------------------------------------------------
 
-export async function readXlsx(source: Source, wanted?: readonly string[]): Promise<ParsedSheet[]> {
-  const zip = await openZip(await loadBytes(source));
+/** The parse pool hands its workers the XLSX_MAX_* settings; outside a pool, the defaults. */
+const LIMITS: XlsxLimits = (workerData as { xlsxLimits?: XlsxLimits } | null)?.xlsxLimits ?? defaultXlsxLimits(2048);
+
+/** Every worksheet (or those `wanted`, by name), in workbook order, within `limits` of inflated bytes and cells. */
+export async function readXlsx(source: Source, wanted?: readonly string[], limits: XlsxLimits = LIMITS): Promise<ParsedSheet[]> {
+  const zip = await openZip(await loadBytes(source), limits);
   const book = await readWorkbook(zip);
   // A workbook of chart sheets only has no table to serve: say so rather than store a version without sheets.
   if (book.sheets.length === 0) throw noWorksheets(book.otherSheets);
@@ -78,13 +85,13 @@ const CFB_MAGIC = Buffer.from('d0cf11e0a1b11ae1', 'hex');
 
 /**
  * Part name (lower case: OPC part names are case-insensitive) → zip entry, with the archive's bytes and the
- * count of bytes inflated so far (see inflatePart).
+ * workbook's budgets of inflated bytes and cells (see inflatePart and xlsx-budget.ts).
  */
 class Package extends Map<string, ZipEntry> {
-  inflated = 0;
   constructor(
     readonly bytes: Buffer,
     entries: Iterable<[string, ZipEntry]>,
+    readonly budget: InflateBudget,
   ) {
     super(entries);
   }
@@ -102,7 +109,7 @@ async function loadBytes(source: Source): Promise<Buffer> {
   }
 }
 
-async function openZip(bytes: Buffer): Promise<Package> {
+async function openZip(bytes: Buffer, limits: XlsxLimits): Promise<Package> {
   const magic = bytes.subarray(0, 4);
   if (magic.equals(EMPTY_ZIP_MAGIC)) throw unreadable('the .xlsx file is an empty zip archive, with no workbook in it');
   if (bytes.subarray(0, 8).equals(CFB_MAGIC)) throw ole2Refusal(bytes);
@@ -113,7 +120,8 @@ async function openZip(bytes: Buffer): Promise<Package> {
   }
   try {
     const { files } = await unzipper.Open.buffer(bytes);
-    return new Package(bytes, files.filter((f) => f.type === 'File').map((f) => [normalizePath(f.path), f]));
+    const entries = files.filter((f) => f.type === 'File').map((f): [string, ZipEntry] => [normalizePath(f.path), f]);
+    return new Package(bytes, entries, new InflateBudget(limits));
   } catch (err) {
     throw unreadable(
       `the .xlsx file is damaged: its zip directory could not be read (${firstLine(err)}); ` +
@@ -152,70 +160,42 @@ function ole2Refusal(bytes: Buffer): TaskError {
 
 /**
  * Zip-bomb guard. A part is inflated here, not by unzipper, so that the bytes actually produced are counted
- * while streaming (the sizes in a zip's headers are whatever the writer put there). A part is refused when
- *  - it inflates past MAX_PART_BYTES, or the parts read from one file pass MAX_PACKAGE_BYTES together; or
- *  - past RATIO_GRACE_BYTES, it has produced more than MAX_RATIO bytes per compressed byte consumed so far.
- *    Real sheet XML deflates 5–30×; a bomb (empty rows, one repeated cell) 1000×, so it stops within the
- *    first RATIO_GRACE_BYTES, before the sheet grows in memory.
- * The CRC-32 is checked at the end, so a damaged part that still inflates is refused, never served altered.
+ * against the workbook's byte budget while streaming (the sizes in a zip's headers are whatever the writer
+ * put there): inflation stops at the chunk that passes it. The CRC-32 is checked at the end, so a damaged
+ * part that still inflates is refused, never served altered.
  */
-const MAX_PART_BYTES = 1024 ** 3; // 1 GiB of XML: ~40 million cells
-const MAX_PACKAGE_BYTES = 2 * 1024 ** 3;
-const MAX_RATIO = 100;
-const RATIO_GRACE_BYTES = 16 * 1024 ** 2;
 const FEED_BYTES = 16 * 1024;
 
 async function* inflatePart(zip: Package, entry: ZipEntry, where: string): AsyncGenerator<Buffer> {
   const data = compressedData(zip.bytes, entry, where);
-  const tooBig = (size: number) =>
-    unreadable(
-      `${where} (${entry.path}) is ${size > MAX_PART_BYTES ? `larger than ${MAX_PART_BYTES} bytes` : 'too large'} once ` +
-        `uncompressed, past the ${MAX_PART_BYTES}-byte limit for one part (${MAX_PACKAGE_BYTES} for a whole workbook); ` +
-        'split the data over several files, or upload it as CSV or Parquet',
-    );
-  const bomb = (inflated: number, consumed: number) =>
-    unreadable(
-      `${where} (${entry.path}) inflates more than ${MAX_RATIO} times (${consumed} compressed bytes to ${inflated} ` +
-        'bytes): this looks like a zip bomb, so it was not read; workbooks saved by Excel compress far less — ' +
-        're-save it in Excel and upload again',
-    );
-  // What the headers declare is checked first (cheap), what inflates is counted below (the headers may lie).
-  if (entry.uncompressedSize > RATIO_GRACE_BYTES && entry.uncompressedSize > MAX_RATIO * data.length) {
-    throw bomb(entry.uncompressedSize, data.length);
-  }
-  if (entry.uncompressedSize > MAX_PART_BYTES) throw tooBig(entry.uncompressedSize);
+  const part = `${where} (${entry.path})`;
+  zip.budget.declared(entry.uncompressedSize, part);
 
-  let inflated = 0;
   let crc = 0;
-  const count = (chunk: Buffer, consumed: number) => {
-    inflated += chunk.length;
-    zip.inflated += chunk.length;
-    if (inflated > MAX_PART_BYTES || zip.inflated > MAX_PACKAGE_BYTES) throw tooBig(inflated);
-    if (inflated > RATIO_GRACE_BYTES && inflated > MAX_RATIO * consumed) throw bomb(inflated, consumed);
+  const count = (chunk: Buffer) => {
+    zip.budget.inflated(chunk.length, part);
     crc = crc32(chunk, crc);
   };
 
   if (entry.compressionMethod === 0) {
     for (let at = 0; at < data.length; at += FEED_BYTES) {
       const chunk = data.subarray(at, at + FEED_BYTES);
-      count(chunk, at + chunk.length);
+      count(chunk);
       yield chunk;
     }
   } else if (entry.compressionMethod === 8) {
     const inflater = createInflateRaw();
     const stop = new AbortController();
-    let consumed = 0;
     const feeding = (async () => {
       for (let at = 0; at < data.length && !stop.signal.aborted; at += FEED_BYTES) {
-        consumed = Math.min(at + FEED_BYTES, data.length);
-        if (!inflater.write(data.subarray(at, consumed))) await once(inflater, 'drain', { signal: stop.signal });
+        if (!inflater.write(data.subarray(at, at + FEED_BYTES))) await once(inflater, 'drain', { signal: stop.signal });
       }
       inflater.end();
     })();
     feeding.catch(() => undefined); // its errors surface through the inflater, read below
     try {
       for await (const chunk of inflater as AsyncIterable<Buffer>) {
-        count(chunk, consumed);
+        count(chunk);
         yield chunk;
       }
     } finally {
@@ -279,6 +259,10 @@ async function parseXml(zip: Package, path: string, where: string, handler: XmlH
     if (xmlError) throw xmlError;
   } catch (err) {
     if (err instanceof TaskError) throw err;
+    if (err instanceof RangeError && /string length/i.test(err.message)) {
+      // V8's own limit (2^29 − 24 characters): one value longer than that cannot be held at all.
+      throw tooComplex(`${where} holds a text longer than the 536,870,888 characters a JavaScript string can hold, so it was not read`);
+    }
     throw unreadable(
       `${where} is damaged and could not be read (${firstLine(err)}); re-save the file in Excel and upload again`,
     );
@@ -446,6 +430,7 @@ async function readSharedStrings(zip: Package, path: string): Promise<string[]> 
       if (name === 't') inText = false;
       else if (name === 'rPh') inPhonetic = false;
       else if (name === 'si') {
+        zip.budget.cell(() => `the shared strings table, item ${strings.length + 1}`);
         strings.push(unescapeText(text ?? ''));
         text = null;
       }
@@ -552,7 +537,10 @@ async function readSheet(zip: Package, book: Workbook, sheet: SheetRef): Promise
         // (A formula's text result, t="str", keeps its spaces; an empty one is null anyway.)
         if (cell.type !== 'str' && cell.value?.trim() === '') cell.value = null;
         const value = valueOf(cell);
-        if (value !== null) row[cell.col] = value;
+        if (value !== null) {
+          zip.budget.cell(() => `${where}, cell ${cell!.ref}`);
+          row[cell.col] = value;
+        }
         nextCol = cell.col + 1;
         cell = null;
       } else if (name === 'row') row = null;
