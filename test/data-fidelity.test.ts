@@ -336,7 +336,7 @@ const TYPED_EXPECTED: Record<string, { type: string; values: unknown[] }> = {
   spaced: { type: 'datetime', values: TYPED_FIELDS.spaced.map((s) => s || null) },
   zoned: { type: 'datetime', values: TYPED_FIELDS.zoned.map((s) => s || null) }, // the same instants, in any offset
   flag: { type: 'boolean', values: [true, false, true, false, null, true, false, true, false] },
-  digits20: { type: 'string', values: TYPED_FIELDS.digits20.map((s) => s || null) },
+  digits20: { type: 'decimal', values: TYPED_FIELDS.digits20.map((s) => s || null) },
   padded: { type: 'string', values: TYPED_FIELDS.padded.map((s) => s || null) },
   text: { type: 'string', values: TYPED_FIELDS.text.map((s) => s || null) },
   quoted: {
@@ -597,7 +597,7 @@ for (const backend of BACKENDS) {
           t.same(
             schema.map((c: any) => [c.name, c.type]),
             Object.entries(TYPED_EXPECTED).map(([name, e]) => [name, e.type]),
-            'each column gets the type its values have (20 digits and 007 stay text)',
+            'each column gets the type its values have (20 digits a Decimal(38, 0), 007 text)',
           );
           t.equal(schema.find((c: any) => c.name === 'big_int').dtype, 'Int64');
 

@@ -142,7 +142,7 @@ export function csvCases(): CsvCase[] {
       expect: { status: 422, code: 'unreadable_file', detail: /header line \(line 1\) is empty/ },
     },
     {
-      name: 'numbers past 64 bits stay exact, as text',
+      name: 'numbers past 64 bits stay exact, as Decimal(38, 0)',
       file: 'big-numbers.csv',
       bytes: utf8('id,big,edge\n1,123456789012345678901234567890,9223372036854775807\n2,-99999999999999999999,-9223372036854775808\n3,9223372036854775808,0\n'),
       expect: {
@@ -152,7 +152,7 @@ export function csvCases(): CsvCase[] {
           { id: 2, big: '-99999999999999999999', edge: -9223372036854775808n },
           { id: 3, big: '9223372036854775808', edge: 0 },
         ],
-        types: { id: 'integer', big: 'string', edge: 'integer' },
+        types: { id: 'integer', big: 'decimal', edge: 'integer' },
       },
     },
     {
