@@ -55,6 +55,7 @@ export default async function tableRoutes(app: FastifyInstance) {
         const exported = await startExport(
           store,
           { key: version.storage_key, sheetIndex: index, query, offset, size, format: format as ExportFormat, neutralizeFormulas },
+          reply.raw,
           req.log,
         );
         return reply.header('Content-Type', contentType(format)).header('X-Total-Rows', String(exported.totalRows)).send(exported.body);
