@@ -79,35 +79,25 @@ t.test('memory: deleting a dataset gives its memory back, upload after upload', 
   await upload(server, GOOD, 'warm-up.csv'); // the pools' threads exist from here on
   const flights = readFileSync(join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet'));
   const baseline = rss();
-  // RSS once the shard has dropped the frames and the allocator has settled (no change of 2 MB in 200 ms).
-  const settled = async () => {
-    let last = rss();
-    for (let i = 0; i < 50; i++) {
-      await sleep(200);
-      const now = rss();
-      if (Math.abs(now - last) < 2e6) return now;
-      last = now;
-    }
-    return last;
-  };
-  const afterDelete: number[] = [];
+  let secondAfter = 0;
   for (const round of [1, 2, 3]) {
     const up = await upload(server, flights, 'flights-3m.parquet');
     t.equal(up.status, 201);
     const loaded = rss();
     t.ok(loaded > baseline + 100e6, `round ${round}: 3,000,000 rows take memory (${mb(loaded - baseline)} MB)`);
     t.equal((await fetch(`${server.url}/api/datasets/${up.body.dataset.id}`, { method: 'DELETE' })).status, 204);
-    afterDelete.push(await settled());
+    // Freed on the shard's next turn of its event loop; wait a few seconds on a busy machine for a tenth back.
+    // How much comes back is glibc's choice (it keeps freed memory for reuse, filling up over the first rounds:
+    // 12-47% seen with another test file alongside, so it is reported, not asserted). The leak this guards
+    // against added ~500 MB every round, so the bar is that nothing accumulates from round 2 to round 3
+    // (-66 to +11 MB seen).
+    const target = loaded - (loaded - baseline) / 10;
+    let after = rss();
+    for (let i = 0; i < 50 && after > target; i++) after = (await sleep(100), rss());
+    t.comment(`round ${round}: the delete gave back ${mb(loaded - after)} of ${mb(loaded - baseline)} MB`);
+    if (round === 2) secondAfter = after;
+    if (round === 3) t.ok(after <= secondAfter + 100e6, `round 3: nothing accumulates (${mb(after - secondAfter)} MB above round 2)`);
   }
-  // What glibc keeps for reuse after a delete stays in RSS, more or less of it depending on timing and on what
-  // else the machine runs, so a share of RSS "given back" per round is no stable bar. A delete that frees
-  // nothing is: each round would then keep the table (168 MB as Arrow, more as parsed), and the leak this
-  // guards against kept ~500 MB a round. So: two more uploads and deletes add less than 1.5 tables' Arrow size
-  // (250 MB), where keeping them would add at least 2 × 168 MB. (Seen here: 78 MB.)
-  t.ok(
-    afterDelete[2] - afterDelete[0] < 250e6,
-    `rounds 2 and 3 keep less than 1.5 tables' size (${mb(afterDelete[2] - afterDelete[0])} MB above round 1; after each delete: ${afterDelete.map(mb).join(', ')} MB)`,
-  );
 });
 
 const mb = (bytes: number) => Math.round(bytes / 1e6);

@@ -114,6 +114,12 @@ export interface PageTask {
 /** Export windows of at most this many rows are encoded in one piece and answered as a page task. */
 export const ONE_MESSAGE_ROWS = 65_536;
 
+/**
+ * Export messages (`{chunk}`, each at most ONE_MESSAGE_ROWS rows or 1 MiB of a whole file) the main thread may
+ * hold unread: the worker sends one more only for each "more" it gets back (credit-based flow control).
+ */
+export const EXPORT_CREDITS = 4;
+
 /** Streams the (filtered, sorted, projected) rows through `port`; the task's result comes after `{end}`. */
 export interface ExportTask {
   op: 'export';

@@ -2,10 +2,11 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { shardReport } from '../storage/shard-report.js';
+import { exportsInFlight } from '../routes/tables/export.js';
 
 /**
  * Prometheus metrics at GET /metrics: requests and latency per route and status, worker pools and shards,
- * plus prom-client's process metrics (event-loop delay, memory, GC). Pool and shard figures are read at
+ * exports in flight, plus prom-client's process metrics (event-loop delay, memory, GC). Pool and shard figures are read at
  * scrape time, so they cost nothing between scrapes.
  */
 export default fp(async function metrics(app: FastifyInstance) {
@@ -64,6 +65,23 @@ export default fp(async function metrics(app: FastifyInstance) {
   shardGauge('shard_datasets', 'Memory backend: datasets with a version on the shard', 'datasets');
   shardGauge('shard_versions', 'Memory backend: versions held by the shard', 'versions');
   shardGauge('shard_bytes', 'Memory backend: Arrow bytes of the sheets held by the shard', 'bytes');
+
+  new Gauge({
+    name: 'export_streams',
+    help: 'Exports being sent',
+    registers,
+    collect() {
+      this.set(exportsInFlight().exports);
+    },
+  });
+  new Gauge({
+    name: 'export_buffered_bytes',
+    help: 'Export bytes received from the workers and not yet taken by the kernel (stream buffers and response write queues)',
+    registers,
+    collect() {
+      this.set(exportsInFlight().bytes);
+    },
+  });
 
   app.addHook('onResponse', async (req, reply) => {
     const labels = { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) };

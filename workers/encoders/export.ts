@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
-import { ONE_MESSAGE_ROWS, type ExportFormat } from '../protocol.js';
+import { EXPORT_CREDITS, ONE_MESSAGE_ROWS, type ExportFormat } from '../protocol.js';
 import { encodeArrow } from './arrow.js';
 import { jsonReady } from './json.js';
 import { ownedCopy } from '../transfer.js';
@@ -16,8 +16,6 @@ const SLICE_BYTES = 1 << 20;
 /** Batches between collections of the worker's heap during an export (see streamExport): every one, since a
  * collection of this small heap costs a few ms against a 65,536-row batch's encoding. */
 const GC_EVERY_BATCHES = 1;
-/** Messages the main thread may hold unread; more waits for its "more" (credit-based flow control). */
-const CREDITS = 4;
 
 export interface ExportOptions {
   /** CSV and xlsx: prefix text that begins with = + - @ with ' so spreadsheets do not run it as a formula. */
@@ -39,10 +37,10 @@ export const frameRows = (frame: pl.DataFrame): RowSource => ({ height: frame.he
  * `{end: true}`. Row formats (CSV, NDJSON, Arrow stream) are taken and encoded batch by batch, so the first
  * bytes leave at once; Parquet and the Arrow file format need their footer, so they are encoded whole here
  * and sent in slices; xlsx is written by exceljs's streaming writer (see xlsx.ts). Either way the main thread
- * never holds more than CREDITS messages.
+ * never holds more than EXPORT_CREDITS messages.
  */
 export async function streamExport(rows: RowSource, format: ExportFormat, port: MessagePort, options: ExportOptions): Promise<void> {
-  let credits = CREDITS;
+  let credits = EXPORT_CREDITS;
   let wake: (() => void) | undefined;
   let cancelled = false;
   port.on('message', (m: 'more' | 'cancel') => {

@@ -1,5 +1,5 @@
 import { MessageChannel } from 'node:worker_threads';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TableStore } from '../../storage/store.js';
 import type { ExportFormat, ExportTask, TableQuery } from '../../../workers/protocol.js';
@@ -16,12 +16,28 @@ export interface ExportRequest {
   sheetName?: string;
 }
 
+/** Export bodies being sent, each with the response it is written to. */
+const sending = new Map<Readable, Writable>();
+
+/**
+ * What the main thread holds for exports right now: how many are being sent, and the bytes received from
+ * the workers that the kernel has not yet taken (still in an export stream's buffer or its response's write
+ * queue, socket included). The credit-based flow control bounds the bytes to about EXPORT_CREDITS + 1
+ * messages per export, whatever the clients' speed; read at scrape time by the metrics plugin.
+ */
+export function exportsInFlight(): { exports: number; bytes: number } {
+  let bytes = 0;
+  for (const [body, res] of sending) bytes += body.readableLength + res.writableLength;
+  return { exports: sending.size, bytes };
+}
+
 /**
  * Starts an export in the worker that holds or can read the sheet, and resolves once its row count is
- * known (so a bad filter is still a clean 4xx) with a stream of the encoded bytes. The worker sends a
- * batch only when this stream asks for more, so a slow client never makes the main thread buffer the table.
+ * known (so a bad filter is still a clean 4xx) with a stream of the encoded bytes, to be written to `res`
+ * (counted in exportsInFlight until the stream closes). The worker sends a batch only when this stream asks
+ * for more, so a slow client never makes the main thread buffer the table.
  */
-export function startExport(store: TableStore, req: ExportRequest, log: FastifyBaseLogger): Promise<{ totalRows: number; body: Readable }> {
+export function startExport(store: TableStore, req: ExportRequest, res: Writable, log: FastifyBaseLogger): Promise<{ totalRows: number; body: Readable }> {
   const { port1, port2 } = new MessageChannel();
   const body = new Readable({
     read() {
@@ -39,6 +55,8 @@ export function startExport(store: TableStore, req: ExportRequest, log: FastifyB
     port1.on('message', (m: { start?: true; total_rows?: number; chunk?: ArrayBuffer; end?: true }) => {
       if (m.start) {
         started = true;
+        sending.set(body, res);
+        body.once('close', () => sending.delete(body));
         resolve({ totalRows: m.total_rows!, body });
       } else if (m.chunk) body.push(Buffer.from(m.chunk));
       else if (m.end) body.push(null);

@@ -59,6 +59,7 @@ export default async function tableRoutes(app: FastifyInstance) {
         const exported = await startExport(
           store,
           { key: version.storage_key, sheetIndex: index, query, offset, size, format: format as ExportFormat, neutralizeFormulas, sheetName },
+          reply.raw,
           req.log,
         );
         if (format === 'xlsx') {
