@@ -11,7 +11,7 @@ import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, Pa
 import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
-import { TaskError } from './task-error.js';
+import { TaskError, failureOf } from './task-error.js';
 import { shardFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
@@ -73,9 +73,8 @@ export default function run(
       }
     }
   } catch (err) {
-    if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
-    // Anything else is a bug, not a lost shard: answered as such, while the shard and its data carry on.
-    return { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
+    // Anything but a TaskError is a bug, not a lost shard: answered as such, while the shard and its data carry on.
+    return failureOf(err);
   }
 }
 
@@ -141,12 +140,15 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
       total = countRows(plan);
       rows = frameRows(plan.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset))).collectSync());
     }
-    task.port.postMessage({ start: true, total_rows: total, rows: rows.height });
-    await streamExport(rows, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas });
+    // `start` (which lets the server send 200 and headers) only once the first batch is encoded: a column the
+    // format cannot hold is still a clean 4xx.
+    const ready = () => task.port.postMessage({ start: true, total_rows: total, rows: rows.height });
+    await streamExport(rows, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas }, ready);
     return { total_rows: total };
   } catch (err) {
     task.port.close();
-    throw err;
+    // Returned, not thrown: this is an async task, outside run()'s catch (see failureOf).
+    return failureOf(err);
   }
 }
 
