@@ -12,7 +12,7 @@ import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, Pa
 import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
-import { TaskError } from './task-error.js';
+import { TaskError, failureOf } from './task-error.js';
 import { shardFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
@@ -47,7 +47,7 @@ export default function run(
       case 'export':
         // Asynchronous: its expected failures (a bad filter value, a view Excel cannot hold) are answered
         // like the others', not as a crashed task.
-        return exportRows(task).catch(asFailure);
+        return exportRows(task).catch(failureOf);
       case 'facets': {
         const { lazy, schema } = open(task.table);
         return { body: computeFacets(applyQuery(lazy, schema, task.query), task.columns, task.limit) };
@@ -76,14 +76,9 @@ export default function run(
       }
     }
   } catch (err) {
-    return asFailure(err);
+    // Anything but a TaskError is a bug, not a lost shard: answered as such, while the shard and its data carry on.
+    return failureOf(err);
   }
-}
-
-function asFailure(err: unknown): TaskFailure {
-  if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
-  // Anything else is a bug, not a lost shard: answered as such, while the shard and its data carry on.
-  return { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
 }
 
 /**
@@ -160,12 +155,15 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
       const empty = rows.slice(0, 0);
       checkXlsxLimits(view(), rows.height, empty.columns, empty.dtypes, task.neutralizeFormulas);
     }
-    task.port.postMessage({ start: true, total_rows: total, rows: rows.height });
-    await streamExport(rows, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas, sheetName: task.sheetName });
+    // `start` (which lets the server send 200 and headers) only once the first batch is encoded: a column the
+    // format cannot hold is still a clean 4xx.
+    const ready = () => task.port.postMessage({ start: true, total_rows: total, rows: rows.height });
+    await streamExport(rows, task.format, task.port, { neutralizeFormulas: task.neutralizeFormulas, sheetName: task.sheetName }, ready);
     return { total_rows: total };
   } catch (err) {
     task.port.close();
-    throw err;
+    // Returned, not thrown: this is an async task, outside run()'s catch (see failureOf).
+    return failureOf(err);
   }
 }
 

@@ -56,7 +56,7 @@ async function readSheets(task: ParseTask): Promise<{ sheets: ParsedSheet[]; rea
     return { sheets: [csv.sheet], reader: { format: 'csv', ...csv.report, sheets: [report(csv.sheet, (name) => csv.decisions.get(name)!)] } };
   }
   const read =
-    task.fileType === 'parquet' ? readParquet(task.source) : task.fileType === 'xls' ? readXls(task.source, options.sheets) : await readXlsx(task.source, options.sheets);
+    task.fileType === 'parquet' ? await readParquet(task.source) : task.fileType === 'xls' ? readXls(task.source, options.sheets) : await readXlsx(task.source, options.sheets);
   const forced = options.columnTypes ?? {};
   const everyName = new Set(read.flatMap((s) => s.frame.columns));
   const unknown = Object.keys(forced).filter((name) => !everyName.has(name));

@@ -27,6 +27,10 @@ const KNOWN: Record<string, { status: number; code: string; detail?: (e: Fastify
 /** Every error leaves as `{detail, error_code, timestamp}`; only a bug is a 500, and it is logged. */
 export default fp(async function errorHandler(app: FastifyInstance, opts: { maxUploadBytes: number }) {
   app.setErrorHandler((err: FastifyError, req, reply) => {
+    // A handler may have set the headers of the body it meant to send (an export's `text/csv`, its row count)
+    // before failing; the error body is JSON, and without this Fastify refuses to send an object as CSV.
+    reply.removeHeader('x-total-rows');
+    reply.type('application/json; charset=utf-8');
     if (err instanceof ApiError) {
       // A 500 is a bug wherever it was found (e.g. an exception inside a worker's task): logged like one.
       if (err.statusCode === 500) req.log.error({ err: err.message }, 'internal error');

@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { EXPORT_CREDITS, ONE_MESSAGE_ROWS, type ExportFormat } from '../protocol.js';
 import { encodeArrow } from './arrow.js';
-import { jsonReady } from './json.js';
+import { csvReady, jsonReady } from './json.js';
 import { ownedCopy } from '../transfer.js';
 import { nativeOf, wrapped, type NativeFrame } from '../native-frame.js';
 import { releaseMemory } from '../release-memory.js';
@@ -37,9 +37,10 @@ export const frameRows = (frame: pl.DataFrame): RowSource => ({ height: frame.he
  * `{end: true}`. Row formats (CSV, NDJSON, Arrow stream) are taken and encoded batch by batch, so the first
  * bytes leave at once; Parquet and the Arrow file format need their footer, so they are encoded whole here
  * and sent in slices; xlsx is written by exceljs's streaming writer (see xlsx.ts). Either way the main thread
- * never holds more than EXPORT_CREDITS messages.
+ * never holds more than EXPORT_CREDITS messages. `ready` is called once the first piece is encoded (xlsx: once
+ * its limits were checked, before this), so a column the format cannot hold throws before anything was promised.
  */
-export async function streamExport(rows: RowSource, format: ExportFormat, port: MessagePort, options: ExportOptions): Promise<void> {
+export async function streamExport(rows: RowSource, format: ExportFormat, port: MessagePort, options: ExportOptions, ready: () => void): Promise<void> {
   let credits = EXPORT_CREDITS;
   let wake: (() => void) | undefined;
   let cancelled = false;
@@ -59,17 +60,23 @@ export async function streamExport(rows: RowSource, format: ExportFormat, port: 
 
   try {
     if (format === 'xlsx') {
+      ready();
       await writeXlsx(rows, { sheetName: options.sheetName ?? 'Sheet1', neutralizeFormulas: options.neutralizeFormulas }, send);
       if (cancelled) return;
     } else if (format === 'parquet' || format === 'arrow-file') {
       const whole = new Uint8Array(encodeWhole(nativeOf(rows.slice(0, rows.height)), format, options));
+      ready();
       for (let at = 0; at < whole.length; at += SLICE_BYTES) if (!(await send(whole.subarray(at, at + SLICE_BYTES)))) return;
     } else {
       const batches = Math.max(1, Math.ceil(rows.height / BATCH_ROWS));
-      for (let b = 0; b < batches; b++) {
+      const encoded = (b: number) => {
         const batch = rows.slice(b * BATCH_ROWS, Math.min(BATCH_ROWS, rows.height - b * BATCH_ROWS));
-        const prepared = format === 'csv' && options.neutralizeFormulas ? neutralize(batch) : batch;
-        if (!(await send(encodeBatch(prepared, format, b === 0, b === batches - 1)))) return;
+        return encodeBatch(format === 'csv' && options.neutralizeFormulas ? neutralize(batch) : batch, format, b === 0, b === batches - 1);
+      };
+      const first = encoded(0);
+      ready();
+      for (let b = 0; b < batches; b++) {
+        if (!(await send(b === 0 ? first : encoded(b)))) return;
         // Each batch leaves a frame and its encoding behind, freed only when V8 collects, which the
         // small JavaScript heap alone would not make it do before the export ends.
         if (b % GC_EVERY_BATCHES === GC_EVERY_BATCHES - 1) releaseMemory();
@@ -102,7 +109,7 @@ export function encodeWhole(frame: NativeFrame, format: ExportFormat, options: E
 function encodeBatch(batch: pl.DataFrame, format: ExportFormat, first: boolean, last: boolean): Uint8Array {
   switch (format) {
     case 'csv':
-      return batch.writeCSV({ includeHeader: first, datetimeFormat: '%Y-%m-%dT%H:%M:%S%.f' });
+      return csvReady(batch).writeCSV({ includeHeader: first, datetimeFormat: '%Y-%m-%dT%H:%M:%S%.f' });
     case 'ndjson':
       return batch.height === 0 ? new Uint8Array(0) : jsonReady(batch).writeJSON({ format: 'lines' });
     default:

@@ -2,22 +2,64 @@ import pl from 'nodejs-polars';
 import type { PageEnvelope } from '../protocol.js';
 import { nativeOf, wrapped, written, type NativeFrame } from '../native-frame.js';
 import { ownedCopy } from '../transfer.js';
+import { notRepresentable } from '../task-error.js';
 
-type DType = pl.DataType & { timeZone?: string };
+type DType = pl.DataType & { timeZone?: string; __inner?: DType; fields?: { name: string; dtype: DType }[] };
 
 const isNaiveDatetime = (dt: DType) => String(dt.variant) === 'Datetime' && !dt.timeZone;
-/** Types Polars' JSON writer gets right as they are (naive datetimes aside, see fixNaiveDatetimes). */
-const WRITTEN_AS_IS = new Set(['Int8', 'Int16', 'Int32', 'UInt8', 'UInt16', 'UInt32', 'Float32', 'Float64', 'Bool', 'Utf8', 'String', 'Date', 'Datetime', 'Time', 'Decimal', 'Null']);
+/**
+ * Types Polars' JSON writer gets right as they are (naive datetimes aside, see fixNaiveDatetimes): times with
+ * every fraction digit (`08:30:00.123456789`), durations as ISO 8601 in seconds (`PT129600S`, `-PT90S`, `P0D`).
+ */
+const WRITTEN_AS_IS = new Set(['Int8', 'Int16', 'Int32', 'UInt8', 'UInt16', 'UInt32', 'Float32', 'Float64', 'Bool', 'Utf8', 'String', 'Date', 'Datetime', 'Decimal', 'Null', 'Time', 'Duration']);
+const NESTED = new Set(['List', 'FixedSizeList', 'Struct']);
+
+/** The inner types of a list, fixed-size list or struct type (none for a flat type). */
+function innerTypes(dt: DType): DType[] {
+  if (dt.fields) return dt.fields.map((f) => f.dtype);
+  return dt.__inner ? [dt.__inner] : [];
+}
+
+/** Whether binary values sit anywhere inside this nested type (Polars' text writers panic on them). */
+const holdsBinary = (dt: DType): boolean => innerTypes(dt).some((t) => String(t.variant) === 'Binary' || holdsBinary(t));
+
+/**
+ * A binary column as base64 text, null kept. This binding has no binary encoder, so the bytes come out as
+ * lists of UInt8 and are encoded here (per value, in the worker).
+ */
+function base64Series(s: pl.Series): pl.Series {
+  const bytes = s.cast(pl.List(pl.UInt8)).toArray() as (number[] | null)[];
+  return pl.Series(s.name, bytes.map((b) => (b === null ? null : Buffer.from(b).toString('base64'))), pl.Utf8);
+}
+
+/** 400 for a column a text format cannot hold: binary inside a list or struct. */
+function refuseNestedBinary(frame: pl.DataFrame, format: string): void {
+  frame.dtypes.forEach((dt, i) => {
+    if (NESTED.has(String(dt.variant)) && holdsBinary(dt as DType)) {
+      throw notRepresentable(
+        `column "${frame.columns[i]}" holds binary values inside a ${String(dt.variant).toLowerCase()}, which ${format} cannot write; ` +
+          'ask for Arrow or Parquet, or leave the column out with columns=',
+      );
+    }
+  });
+}
+
+/** `frame` with every binary column as base64 text. */
+function binaryAsBase64(frame: pl.DataFrame): pl.DataFrame {
+  const binary = frame.dtypes.flatMap((dt, i) => (String(dt.variant) === 'Binary' ? [frame.columns[i]] : []));
+  return binary.length ? frame.withColumns(...binary.map((name) => base64Series(frame.getColumn(name)))) : frame;
+}
 
 /**
  * Casts the columns whose Polars JSON form is not the contract's: naive datetimes (Polars writes a space,
- * ISO 8601 wants `T`), durations, binary, and 64-bit integers when a client asks for strings.
+ * ISO 8601 wants `T`), categoricals, binary (base64), and 64-bit integers when a client asks for strings.
  * Everything else is written by Polars' own writer, which keeps integers exact, writes floats in
- * shortest round-trip form, NaN and ±Infinity as null, dates as `YYYY-MM-DD`, times as `HH:MM:SS[.fff…]`
- * (a cast to text would drop the fraction of a second), zoned datetimes as RFC 3339 and decimals as strings
- * with every digit.
+ * shortest round-trip form, NaN and ±Infinity as null, dates as `YYYY-MM-DD`, zoned datetimes as RFC 3339,
+ * times with every fraction digit, durations as ISO 8601 (`PT129600S`) and decimals as strings with every digit.
+ * Binary inside a list or struct is a 400 (see refuseNestedBinary).
  */
 export function jsonReady(frame: pl.DataFrame, int64AsString = false): pl.DataFrame {
+  refuseNestedBinary(frame, 'JSON');
   const dtypes = frame.dtypes;
   const exprs = frame.columns.map((name, i) => {
     const col = pl.col(name);
@@ -25,12 +67,9 @@ export function jsonReady(frame: pl.DataFrame, int64AsString = false): pl.DataFr
     switch (String(dt.variant)) {
       case 'Datetime':
         return dt.timeZone ? col : col.dt.strftime('%Y-%m-%dT%H:%M:%S%.f');
-      case 'Duration':
       case 'Categorical':
       case 'Enum':
         return col.cast(pl.Utf8);
-      case 'Binary':
-        return col.str.encode('base64');
       case 'Int64':
       case 'UInt64':
         return int64AsString ? col.cast(pl.Utf8) : col;
@@ -38,7 +77,26 @@ export function jsonReady(frame: pl.DataFrame, int64AsString = false): pl.DataFr
         return col;
     }
   });
-  return frame.select(...exprs);
+  return binaryAsBase64(frame.select(...exprs));
+}
+
+/**
+ * The columns Polars' CSV writer cannot write, as text: durations as in JSON (`PT129600S`), binary as base64,
+ * and lists, fixed-size lists and structs as one JSON text per cell (`[1,2,3]`, `{"city":"Oslo"}`), written
+ * by Polars' JSON encoder. Nulls stay empty cells.
+ */
+export function csvReady(frame: pl.DataFrame): pl.DataFrame {
+  refuseNestedBinary(frame, 'CSV');
+  const dtypes = frame.dtypes;
+  const exprs = frame.columns.map((name, i) => {
+    const variant = String(dtypes[i].variant);
+    if (variant !== 'Duration' && !NESTED.has(variant)) return pl.col(name);
+    // The cell's JSON text, from a one-field struct `{"v":…}`; a duration's is a JSON string, unquoted here.
+    const pattern = variant === 'Duration' ? '^\\{"v":"(.*)"\\}$' : '^\\{"v":(.*)\\}$';
+    const text = pl.struct([pl.col(name).alias('v')]).struct.jsonEncode().str.replace(pattern, '$1');
+    return pl.when(pl.col(name).isNull()).then(pl.lit(null).cast(pl.Utf8)).otherwise(text).alias(name);
+  });
+  return binaryAsBase64(frame.select(...exprs));
 }
 
 /**

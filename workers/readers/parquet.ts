@@ -1,18 +1,100 @@
+import { readFileSync } from 'node:fs';
 import pl from 'nodejs-polars';
+import type { SchemaElement } from 'hyparquet';
 import { unreadable } from '../task-error.js';
 import { firstLine } from './csv.js';
+import { footerColumns, int64Series, parquetTypeName, readColumnRaw, type FooterColumn } from './parquet-footer.js';
 import type { ParsedSheet, Source } from './types.js';
 
-/** Parquet: every type Polars reads, kept as it is (dates, zoned datetimes, decimals, nested types). */
-export function readParquet(source: Source): ParsedSheet[] {
-  try {
-    const frame =
-      source.kind === 'path'
-        ? pl.scanParquet(source.path).collectSync() // not readParquet: it takes a path without ".parquet" (staging/<key>/source) for inline bytes
-        : pl.readParquet(Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength));
-    return [{ name: 'Sheet1', frame }];
-  } catch (err) {
-    // Damaged files surface as decoder errors, even caught panics (`Result::unwrap()`…): name what it means first.
-    throw unreadable(`not a readable Parquet file (damaged, truncated, or not Parquet): ${firstLine(err)}`);
+/** The most decimal digits the engine's Decimal type holds (Polars' Decimal is 128-bit). */
+const MAX_DECIMAL_PRECISION = 38;
+const isFixedOffset = (tz: string | null | undefined) => typeof tz === 'string' && /^[+-]\d\d:?\d\d$/.test(tz);
+const UNIT: Record<string, 'ms' | 'us' | 'ns'> = { MILLIS: 'ms', MICROS: 'us', NANOS: 'ns' };
+
+/**
+ * Parquet: every type Polars reads, kept as it is (dates, zoned datetimes, decimals, nested types), except
+ * columns Polars reads wrongly or refuses, which are read from the file by hyparquet instead:
+ * - INT96 timestamps (Spark, Hive, Impala): Polars makes them Datetime(ns) and wraps what lies outside
+ *   1677–2262 (the 9999-12-31 and 0001-01-01 sentinels); here Datetime(us), or (ns) when a value has
+ *   nanoseconds, every instant exact.
+ * - timestamps with a fixed-offset zone (`+05:30`, as pandas writes): Polars cannot parse such a zone and
+ *   refuses the file; here the same instants in UTC, `Datetime(<unit>, UTC)`.
+ * - FLOAT16: widened to Float32, which holds every half-precision value exactly.
+ * Refused with a 422 naming the column: decimals wider than 38 digits, and those types inside a list or struct.
+ */
+export async function readParquet(source: Source): Promise<ParsedSheet[]> {
+  const { columns } = footerColumns(source);
+  for (const c of columns) refuseUnholdable(c);
+  const names = columns.map((c) => c.name);
+  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicate !== undefined) {
+    // Polars and hyparquet both key columns by name and would read one of them twice or drop one.
+    throw unreadable(`two columns are named "${duplicate}"; the engine would keep only one of them, so the file was refused (nothing was stored)`);
   }
+  const special = columns.filter(needsOwnReading);
+  let frame: pl.DataFrame;
+  try {
+    if (special.length === 0) {
+      frame =
+        source.kind === 'path'
+          ? pl.scanParquet(source.path).collectSync() // not readParquet: it takes a path without ".parquet" (staging/<key>/source) for inline bytes
+          : pl.readParquet(Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength));
+    } else {
+      const rest = columns.filter((c) => !special.includes(c)).map((c) => c.name);
+      const bytes = source.kind === 'path' ? readFileSync(source.path) : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
+      frame = rest.length ? pl.readParquet(bytes, { columns: rest }) : pl.DataFrame({});
+    }
+  } catch (err) {
+    // The footer was read, so the file is Parquet: name what Polars said.
+    throw unreadable(`the Parquet file could not be read (damaged data pages, or a type the engine cannot hold): ${firstLine(err)}`);
+  }
+  if (special.length === 0) return [{ name: 'Sheet1', frame }];
+  const own = new Map<string, pl.Series>();
+  for (const c of special) own.set(c.name, await readOwn(source, c));
+  return [{ name: 'Sheet1', frame: pl.DataFrame(columns.map((c) => own.get(c.name) ?? frame.getColumn(c.name))) }];
+}
+
+function needsOwnReading(c: FooterColumn): boolean {
+  if (c.nested) return false;
+  const { element } = c;
+  return element.type === 'INT96' || element.logical_type?.type === 'FLOAT16' || isFixedOffset((c.arrow?.type as { timezone?: string } | undefined)?.timezone);
+}
+
+/** 422 for a column the engine cannot hold without loss, naming it and its type. */
+function refuseUnholdable(c: FooterColumn): void {
+  const refuse = (element: SchemaElement, why: string) => {
+    throw unreadable(`column "${c.name}"${element === c.element ? '' : ` (its field "${element.name}")`} is ${parquetTypeName(element)}: ${why}; nothing was stored`);
+  };
+  const check = (element: SchemaElement, inside: boolean) => {
+    const precision = element.logical_type?.type === 'DECIMAL' ? element.logical_type.precision : element.converted_type === 'DECIMAL' ? element.precision : undefined;
+    if (precision !== undefined && precision > MAX_DECIMAL_PRECISION) refuse(element, `the engine holds decimals of at most ${MAX_DECIMAL_PRECISION} digits`);
+    if (inside && (element.type === 'INT96' || element.logical_type?.type === 'FLOAT16')) refuse(element, 'this type is read only as a top-level column');
+  };
+  check(c.element, false);
+  if (c.nested) {
+    if (JSON.stringify(c.arrow?.type ?? '').includes('"timezone":"+') || /timezone":"-\d/.test(JSON.stringify(c.arrow?.type ?? ''))) {
+      throw unreadable(`column "${c.name}" holds timestamps with a fixed-offset zone inside a list or struct, which the engine cannot read; nothing was stored`);
+    }
+  }
+}
+
+/** A column hyparquet reads, as the Polars series that holds it exactly (see readParquet). */
+async function readOwn(source: Source, c: FooterColumn): Promise<pl.Series> {
+  const values = await readColumnRaw(source, c.name);
+  const { element } = c;
+  if (element.logical_type?.type === 'FLOAT16') return pl.Series(c.name, values as (number | null)[], pl.Float64).cast(pl.Float32);
+  if (element.type === 'INT96') {
+    const nanos = values as (bigint | null)[];
+    const micros = nanos.every((v) => v == null || v % 1000n === 0n);
+    const counts = micros ? nanos.map((v) => (v == null ? null : v / 1000n)) : nanos;
+    try {
+      return int64Series(c.name, counts).cast(pl.Datetime(micros ? 'us' : 'ns'));
+    } catch {
+      throw unreadable(`column "${c.name}" (INT96) holds instants with nanoseconds outside 1677–2262, which the engine cannot hold; nothing was stored`);
+    }
+  }
+  // A timestamp with a fixed-offset zone: Parquet stores it as a count of its unit since the epoch, in UTC.
+  const logical = element.logical_type;
+  const unit = logical?.type === 'TIMESTAMP' ? UNIT[logical.unit] : element.converted_type === 'TIMESTAMP_MILLIS' ? 'ms' : 'us';
+  return int64Series(c.name, values as (bigint | null)[]).cast(pl.Datetime(unit, 'UTC'));
 }

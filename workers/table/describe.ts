@@ -1,4 +1,4 @@
-import type pl from 'nodejs-polars';
+import pl from 'nodejs-polars';
 import type { ColumnInfo, SheetInfo } from '../../src/catalog/types.js';
 
 type DType = pl.DataType & {
@@ -8,6 +8,7 @@ type DType = pl.DataType & {
   scale?: number;
   fields?: { name: string; dtype: DType }[];
   __inner?: DType;
+  listSize?: number;
 };
 
 const PORTABLE: Record<string, string> = {
@@ -37,6 +38,8 @@ export function exactType(dt: pl.DataType): string {
       return `Decimal(${d.precision}, ${d.scale})`;
     case 'List':
       return `List(${d.__inner ? exactType(d.__inner) : '?'})`;
+    case 'FixedSizeList':
+      return `Array(${d.__inner ? exactType(d.__inner) : '?'}, ${d.listSize})`;
     case 'Struct':
       return `Struct(${(d.fields ?? []).map((f) => `${f.name}: ${exactType(f.dtype)}`).join(', ')})`;
     case 'Utf8':
@@ -48,11 +51,41 @@ export function exactType(dt: pl.DataType): string {
   }
 }
 
+const UNITS: Record<string, string> = { ms: 'ms', 'μs': 'us', us: 'us', ns: 'ns' };
+
+/**
+ * A column's type with every duration's real unit. nodejs-polars 0.24 hands a Duration over without its unit
+ * (its wrapper then says `ms`), so each duration's unit is read from how Polars prints an empty series of it
+ * (`Series: 'x' [duration[μs]]`), walking into list items and struct fields to reach nested ones.
+ */
+export function trueDtype(series: pl.Series): pl.DataType {
+  const dt = series.dtype as DType;
+  if (!String(dt).includes('Duration')) return dt;
+  const empty = series.head(0);
+  switch (dt.variant) {
+    case 'Duration': {
+      // Renamed, so no column name can disturb the header line: `Series: 'x' [duration[μs]]`.
+      const header = String(empty.alias('x')).split('\n')[1] ?? '';
+      const unit = /^Series: 'x' \[duration\[([^\]]+)\]\]$/.exec(header)?.[1] ?? '';
+      if (!UNITS[unit]) throw new Error(`unknown duration unit in "${header}"`);
+      return pl.Duration(UNITS[unit] as 'ms');
+    }
+    case 'List':
+      return pl.List(trueDtype(empty.explode()));
+    case 'FixedSizeList':
+      return pl.FixedSizeList(trueDtype(empty.explode()), (dt as DType & { listSize: number }).listSize);
+    case 'Struct':
+      return pl.Struct((dt.fields ?? []).map((f) => new pl.Field(f.name, trueDtype(empty.struct.field(f.name)))));
+    default:
+      return dt;
+  }
+}
+
 export function describeSheet(name: string, frame: pl.DataFrame): SheetInfo {
   const columns: ColumnInfo[] = frame.getColumns().map((s) => ({
     name: s.name,
     type: portableType(s.dtype),
-    dtype: exactType(s.dtype),
+    dtype: exactType(trueDtype(s)),
     // Polars columns accept nulls whatever the file said; report whether this data has any.
     nullable: s.nullCount() > 0,
   }));

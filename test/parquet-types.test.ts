@@ -1,0 +1,203 @@
+/**
+ * Parquet types the engine reads wrongly or cannot hold, and every route serving them, on both backends:
+ * the field cases (/work/shared/field-cases) and files of our own of each kind. Expected values come from the
+ * field cases' README and from hyparquet's reading of the same bytes, never from the service.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { parquetReadObjects } from 'hyparquet';
+import * as A from 'apache-arrow';
+import { writeParquet } from './support/parquet-writer.js';
+import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
+
+const CASES = join(ROOT, '../shared/field-cases');
+const fieldCase = (name: string) => new Uint8Array(readFileSync(join(CASES, name)));
+
+/** hyparquet's reading of Parquet bytes, as row objects. */
+async function hyparquetRows(bytes: Uint8Array, options: Record<string, unknown> = {}): Promise<Record<string, unknown>[]> {
+  const file = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return parquetReadObjects({ file, ...options });
+}
+
+/** An ISO 8601 duration in seconds, as the service writes durations: `PT129600S`, `-PT90S`, `P0D`. */
+function isoSeconds(count: bigint, perSecond: bigint): string {
+  if (count === 0n) return 'P0D';
+  const abs = count < 0n ? -count : count;
+  const frac = (abs % perSecond).toString().padStart(perSecond.toString().length - 1, '0').replace(/0+$/, '');
+  return `${count < 0n ? '-' : ''}PT${abs / perSecond}${frac ? `.${frac}` : ''}S`;
+}
+
+interface Uploaded {
+  base: string;
+  schema: { name: string; type: string; dtype: string; nullable: boolean }[];
+}
+
+async function uploadOk(t: Test, server: Server, bytes: Uint8Array, name: string): Promise<Uploaded | undefined> {
+  const up = await upload(server, bytes, name, { name });
+  t.equal(up.status, 201, `${name}: uploaded (${JSON.stringify(up.body).slice(0, 300)})`);
+  if (up.status !== 201) return undefined;
+  const base = `/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}`;
+  return { base, schema: (await getJson(server, `${base}/schema`)).body.columns };
+}
+
+async function text(server: Server, path: string, init?: RequestInit): Promise<{ status: number; body: string; type: string | null }> {
+  const res = await fetch(`${server.url}${path}`, init);
+  return { status: res.status, body: await res.text(), type: res.headers.get('content-type') };
+}
+
+/** Rows of a JSON page, integers beyond 2^53 exact. */
+async function jsonRows(t: Test, server: Server, base: string): Promise<Record<string, unknown>[]> {
+  const page = await text(server, `${base}/data?page_size=1000`);
+  t.equal(page.status, 200, `${base}/data: ${page.body.slice(0, 300)}`);
+  return page.status === 200 ? parseExact(page.body).data : [];
+}
+
+async function ndjsonRows(t: Test, server: Server, base: string): Promise<Record<string, unknown>[]> {
+  const res = await text(server, `${base}/data?format=ndjson`);
+  t.equal(res.status, 200, `${base} ndjson: ${res.body.slice(0, 300)}`);
+  return res.status === 200 ? res.body.split('\n').filter(Boolean).map(parseExact) : [];
+}
+
+async function csvRecords(t: Test, server: Server, base: string, query = ''): Promise<Record<string, string>[]> {
+  const res = await text(server, `${base}/data?format=csv${query}`);
+  t.equal(res.status, 200, `${base} csv${query}: ${res.body.slice(0, 300)}`);
+  return res.status === 200 ? parseCsv(res.body, { columns: true }) : [];
+}
+
+/** Instants a few zones apart, in µs since the epoch, and the UTC text they must be served as. */
+const OFFSET_MICROS = [1704080700123456n, null, -1n];
+const OFFSET_UTC = ['2024-01-01T03:45:00.123456+00:00', null, '1969-12-31T23:59:59.999999+00:00'];
+
+/** A file as pandas writes one with a fixed-offset zone (here `zone`), plus a FLOAT16 column. */
+function fixedOffsetParquet(zone: string): Uint8Array {
+  const schema = [
+    { name: 'root', num_children: 2 },
+    { name: 'ts', type: 'INT64', repetition_type: 'OPTIONAL', logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MICROS' } },
+    { name: 'half', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 2, repetition_type: 'OPTIONAL', logical_type: { type: 'FLOAT16' } },
+  ];
+  const arrowSchema = new A.Schema([new A.Field('ts', new A.TimestampMicrosecond(zone), true), new A.Field('half', new A.Float16(), true)]);
+  const ipc = A.tableToIPC(new A.Table(arrowSchema), 'stream');
+  return writeParquet(
+    [
+      { name: 'ts', data: OFFSET_MICROS },
+      { name: 'half', data: [65504, null, -0.0009765625] }, // the largest half, null, a subnormal-adjacent value
+    ],
+    schema,
+    [{ key: 'ARROW:schema', value: Buffer.from(ipc.subarray(0, ipc.length - 8)).toString('base64') }],
+  );
+}
+
+/** A Decimal(50, 2) column: wider than the engine's 38 digits. */
+function wideDecimalParquet(): Uint8Array {
+  const schema = [
+    { name: 'root', num_children: 1 },
+    {
+      name: 'wide', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 21, repetition_type: 'OPTIONAL',
+      converted_type: 'DECIMAL', precision: 50, scale: 2, logical_type: { type: 'DECIMAL', precision: 50, scale: 2 },
+    },
+  ];
+  return writeParquet([{ name: 'wide', data: [12345678901234567890123456789012345678901234567n, null] }], schema);
+}
+
+for (const backend of BACKENDS) {
+  t.test(`${backend} backend`, async (t) => {
+    const server = await startServer(t, { backend });
+
+    t.test('p11b: durations in microseconds, on every route', async (t) => {
+      const bytes = fieldCase('p11b_duration_us.parquet');
+      const stored = (await hyparquetRows(bytes)).map((r) => r.elapsed as bigint); // microseconds, as written
+      t.same(stored, [129_600_000_000n, -90_000_000n], 'hyparquet: 36 h and −90 s in µs');
+      const want = stored.map((us) => isoSeconds(us, 1_000_000n));
+      const up = await uploadOk(t, server, bytes, 'p11b_duration_us.parquet');
+      if (!up) return;
+      t.same(up.schema[1], { name: 'elapsed', type: 'duration', dtype: 'Duration(us)', nullable: false }, 'dtype with its real unit');
+      t.same((await jsonRows(t, server, up.base)).map((r) => r.elapsed), want, 'JSON: ISO 8601 durations');
+      t.same((await ndjsonRows(t, server, up.base)).map((r) => r.elapsed), want, 'NDJSON');
+      t.same((await csvRecords(t, server, up.base)).map((r) => r.elapsed), want, 'CSV export');
+      t.same((await csvRecords(t, server, up.base, '&page_size=10')).map((r) => r.elapsed), want, 'CSV window');
+      for (const path of ['/statistics', '/statistics/refresh?detailed=true']) {
+        const stats = await getJson(server, `${up.base}${path}`, { method: path.includes('refresh') ? 'POST' : 'GET' });
+        t.equal(stats.status, 200, path);
+        const col = stats.body.columns?.find((c: any) => c.column_name === 'elapsed');
+        t.same([col?.min, col?.max, col?.null_count], [want[1], want[0], 0], `${path}: min and max`);
+      }
+      const facets = await getJson(server, `${up.base}/facets?columns=elapsed`);
+      t.same(facets.body.facets?.[0].values.map((v: any) => v.value).sort(), [...want].sort(), 'facets');
+      const bad = await getJson(server, `${up.base}/data?filter[elapsed]eq=36h`);
+      t.equal(bad.status, 400, `a filter value that is no duration is a 400: ${bad.body.detail}`);
+    });
+
+    t.test('p10: lists and structs; CSV writes each nested cell as JSON text', async (t) => {
+      const bytes = fieldCase('p10_nested_list_struct.parquet');
+      const stored = await hyparquetRows(bytes);
+      const up = await uploadOk(t, server, bytes, 'p10_nested_list_struct.parquet');
+      if (!up) return;
+      t.same(up.schema.map((c) => c.dtype), ['Int32', 'List(Int32)', 'Struct(city: String, zip: String)'], 'schema');
+      const csv = await csvRecords(t, server, up.base);
+      t.same(csv.map((r) => [Number(r.id), JSON.parse(r.tags), JSON.parse(r.addr)]), stored.map((r) => [r.id, r.tags, r.addr]), 'CSV cells are the JSON of each value');
+      const again = await csvRecords(t, server, up.base, '&page_size=1');
+      t.same(again.map((r) => r.tags), ['[1,2,3]'], 'the same answer for a window');
+      t.same(
+        (await jsonRows(t, server, up.base)).map((r) => [r.id, r.tags, r.addr]),
+        stored.map((r) => [r.id, r.tags, r.addr]),
+        'JSON as hyparquet reads the file',
+      );
+    });
+
+    t.test('p01: INT96 timestamps, sentinels included, exact in data and statistics', async (t) => {
+      const bytes = fieldCase('p01_int96_sentinels.parquet');
+      const nanos = (await hyparquetRows(bytes, { parsers: { timestampFromNanoseconds: (n: bigint) => n } })).map((r) => r.load_ts as bigint);
+      // Naive ISO text of each stored instant, from hyparquet's nanoseconds (every value is whole seconds here).
+      const want = nanos.map((n) => new Date(Number(n / 1_000_000n)).toISOString().slice(0, -5).replace(/^\+0*(\d{4})/, '$1'));
+      t.same(want, ['2021-06-09T03:02:37', '9999-12-31T23:59:59', '0001-01-01T00:00:00', '1600-01-01T12:00:00'], 'hyparquet: the sentinels as the README says');
+      const up = await uploadOk(t, server, bytes, 'p01_int96_sentinels.parquet');
+      if (!up) return;
+      t.same(up.schema[1].dtype, 'Datetime(us)', 'microseconds: the whole range of years 1–9999');
+      t.same((await jsonRows(t, server, up.base)).map((r) => r.load_ts), want, 'JSON: every instant as stored');
+      t.same((await csvRecords(t, server, up.base)).map((r) => r.load_ts), want, 'CSV');
+      const stats = await getJson(server, `${up.base}/statistics`);
+      const col = stats.body.columns.find((c: any) => c.column_name === 'load_ts');
+      t.same([col.min, col.max], ['0001-01-01T00:00:00', '9999-12-31T23:59:59'], 'statistics: min and max are the sentinels');
+      const detailed = await getJson(server, `${up.base}/statistics/refresh?detailed=true`, { method: 'POST' });
+      t.equal(detailed.status, 200, 'detailed statistics');
+      const filtered = await getJson(server, `${up.base}/data?filter[load_ts]gt=9000-01-01T00:00:00`);
+      t.same(filtered.body.data?.map((r: any) => r.id), [2], 'a filter sees 9999-12-31');
+    });
+
+    t.test('p02 and our own zones: fixed-offset timestamps served in UTC, FLOAT16 widened to Float32', async (t) => {
+      const up = await uploadOk(t, server, fieldCase('p02_fixed_offset_tz.parquet'), 'p02_fixed_offset_tz.parquet');
+      if (up) {
+        t.same(up.schema[1].dtype, 'Datetime(ns, UTC)', 'the zone is UTC, said in the schema');
+        t.same(
+          (await jsonRows(t, server, up.base)).map((r) => r.ts),
+          ['2024-01-01T03:30:00+00:00', '2024-06-30T18:29:59+00:00'],
+          'the instants of the field-case README',
+        );
+      }
+      for (const zone of ['-03:00', '+00:00', '+0545']) {
+        const bytes = fixedOffsetParquet(zone);
+        const stored = await hyparquetRows(bytes, { parsers: { timestampFromMicroseconds: (n: bigint) => n } });
+        t.same(stored.map((r) => r.ts), OFFSET_MICROS, `${zone}: hyparquet reads the instants written`);
+        const own = await uploadOk(t, server, bytes, `offset ${zone}.parquet`);
+        if (!own) continue;
+        t.same(own.schema.map((c) => c.dtype), ['Datetime(us, UTC)', 'Float32'], `${zone}: schema`);
+        const rows = await jsonRows(t, server, own.base);
+        t.same(rows.map((r) => r.ts), OFFSET_UTC, `${zone}: the same instants, in UTC`);
+        t.same(rows.map((r) => r.half), stored.map((r) => r.half), `${zone}: FLOAT16 values exact, as hyparquet decodes them`);
+      }
+    });
+
+    t.test('refused with a 422 naming the column: duplicate names, decimals wider than 38 digits', async (t) => {
+      const dup = await upload(server, fieldCase('p07_duplicate_names.parquet'), 'p07_duplicate_names.parquet');
+      t.equal(dup.status, 422, 'duplicate names are refused, not one of them dropped');
+      t.match(dup.body.detail, /"value"/, dup.body.detail);
+      const wide = await upload(server, wideDecimalParquet(), 'wide.parquet');
+      t.equal(wide.status, 422, 'Decimal(50, 2)');
+      t.match(wide.body.detail, /column "wide" is DECIMAL\(50, 2\)/, wide.body.detail);
+      const list = await getJson(server, '/api/datasets?limit=100');
+      t.notOk(list.body.some?.((d: any) => d.name === 'wide.parquet'), 'nothing stored');
+    });
+  });
+}
