@@ -4,7 +4,7 @@
  * the column becomes text, decided per value (so one column may mix both).
  */
 import pl from 'nodejs-polars';
-import { excelSerialFromMs } from '../readers/number-format.js';
+import { excelSerialFromMs } from '../readers/excel-serial.js';
 import { TaskError } from '../task-error.js';
 import { jsonReady } from './json.js';
 import { neutralizedText } from './neutralize.js';

@@ -33,7 +33,7 @@
 import pl from 'nodejs-polars';
 import { type TaskError, unreadable } from '../task-error.js';
 import { uniqueHeader } from './header-names.js';
-import { MS_PER_DAY } from './number-format.js';
+import { MS_PER_DAY } from './excel-serial.js';
 
 /** A time of day: milliseconds since midnight, 0 ≤ ms < 86,400,000. */
 export interface TimeOfDay {

@@ -42,7 +42,10 @@ export function footerColumns(source: Source): { metadata: FileMetaData; columns
   try {
     metadata = parquetMetadata(footerBytes(source));
   } catch (err) {
-    throw unreadable(`not a readable Parquet file (damaged, truncated, or not Parquet): ${(err as Error).message}`);
+    const message = (err as Error).message;
+    // Name the usual case plainly: a file cut short (or not Parquet) lacks the closing magic bytes.
+    const why = /footer != PAR1/.test(message) ? 'a Parquet file must end with PAR1, and this one does not' : message;
+    throw unreadable(`not a readable Parquet file (damaged, truncated, or not Parquet): ${why}`);
   }
   const arrowFields = arrowSchemaFields(metadata);
   const columns: FooterColumn[] = [];

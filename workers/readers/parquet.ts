@@ -46,7 +46,7 @@ export async function readParquet(source: Source): Promise<ParsedSheet[]> {
     }
   } catch (err) {
     // The footer was read, so the file is Parquet: name what Polars said.
-    throw unreadable(`the Parquet file could not be read (damaged data pages, or a type the engine cannot hold): ${firstLine(err)}`);
+    throw unreadable(`not a readable Parquet file (damaged data pages, or a type the engine cannot hold): ${firstLine(err)}`);
   }
   if (special.length === 0) return [{ name: 'Sheet1', frame }];
   const own = new Map<string, pl.Series>();
