@@ -87,6 +87,7 @@ export function xlsxColumns(names: string[], dtypes: pl.DataType[], neutralizeFo
         // duration past ±292 years is an error rather than a null.
         return { name, kind: 'duration', expr: col.cast(pl.Duration('ns'), true).cast(pl.Int64).cast(pl.Utf8) };
       case 'List':
+      case 'FixedSizeList': // Polars' Array; this binding names the variant FixedSizeList
       case 'Array':
       case 'Struct':
         return { name, kind: 'json' };
