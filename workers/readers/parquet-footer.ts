@@ -12,6 +12,8 @@ export interface FooterColumn {
   element: SchemaElement;
   /** Whether it is a group (list, struct, map). */
   nested: boolean;
+  /** Every schema element below it (a group's fields and their fields, depth-first); none for a flat column. */
+  descendants: SchemaElement[];
   /** Its field in the Arrow schema the writer embedded (`ARROW:schema`), if any. */
   arrow?: Field;
 }
@@ -59,8 +61,9 @@ export function footerColumns(source: Source): { metadata: FileMetaData; columns
   };
   while (at < schema.length) {
     const element = schema[at];
-    columns.push({ name: element.name, element, nested: (element.num_children ?? 0) > 0, arrow: arrowFields?.[columns.length] });
-    at = skip(at);
+    const next = skip(at);
+    columns.push({ name: element.name, element, nested: next > at + 1, descendants: schema.slice(at + 1, next), arrow: arrowFields?.[columns.length] });
+    at = next;
   }
   return { metadata, columns };
 }

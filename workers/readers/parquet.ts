@@ -20,7 +20,8 @@ const UNIT: Record<string, 'ms' | 'us' | 'ns'> = { MILLIS: 'ms', MICROS: 'us', N
  * - timestamps with a fixed-offset zone (`+05:30`, as pandas writes): Polars cannot parse such a zone and
  *   refuses the file; here the same instants in UTC, `Datetime(<unit>, UTC)`.
  * - FLOAT16: widened to Float32, which holds every half-precision value exactly.
- * Refused with a 422 naming the column: decimals wider than 38 digits, and those types inside a list or struct.
+ * Refused with a 422 naming the column: decimals wider than 38 digits, raw binary columns (BYTE_ARRAY without
+ * a text annotation: the pinned binding panics on a Binary dtype), and those types inside a list or struct.
  */
 export async function readParquet(source: Source): Promise<ParsedSheet[]> {
   const { columns } = footerColumns(source);
@@ -66,11 +67,17 @@ function refuseUnholdable(c: FooterColumn): void {
     throw unreadable(`column "${c.name}"${element === c.element ? '' : ` (its field "${element.name}")`} is ${parquetTypeName(element)}: ${why}; nothing was stored`);
   };
   const check = (element: SchemaElement, inside: boolean) => {
+    // Raw bytes (BYTE_ARRAY with no text annotation): this engine build panics when it hands a Binary dtype over.
+    const text = ['STRING', 'ENUM', 'JSON'].includes(element.logical_type?.type ?? '') || ['UTF8', 'ENUM', 'JSON'].includes(element.converted_type ?? '');
+    if (element.type === 'BYTE_ARRAY' && !text && element.logical_type?.type !== 'DECIMAL' && element.converted_type !== 'DECIMAL') {
+      refuse(element, 'raw binary values, which this engine build (nodejs-polars 0.24.1) cannot hold; store them as base64 or hex text, or leave the column out');
+    }
     const precision = element.logical_type?.type === 'DECIMAL' ? element.logical_type.precision : element.converted_type === 'DECIMAL' ? element.precision : undefined;
     if (precision !== undefined && precision > MAX_DECIMAL_PRECISION) refuse(element, `the engine holds decimals of at most ${MAX_DECIMAL_PRECISION} digits`);
     if (inside && (element.type === 'INT96' || element.logical_type?.type === 'FLOAT16')) refuse(element, 'this type is read only as a top-level column');
   };
   check(c.element, false);
+  for (const element of c.descendants) check(element, true);
   if (c.nested) {
     if (JSON.stringify(c.arrow?.type ?? '').includes('"timezone":"+') || /timezone":"-\d/.test(JSON.stringify(c.arrow?.type ?? ''))) {
       throw unreadable(`column "${c.name}" holds timestamps with a fixed-offset zone inside a list or struct, which the engine cannot read; nothing was stored`);

@@ -37,13 +37,47 @@ function filterExpr(f: Filter, dtype: pl.DataType): pl.Expr {
         throw new TaskError(400, 'invalid_request', `filter ${f.op} needs a text column; "${f.column}" is ${portableType(dtype)}`);
       }
       return f.op === 'contains' ? col.str.contains(escapeRegex(f.values[0])) : col.str.startsWith(f.values[0]);
-    case 'in':
+    case 'in': {
+      const clock = clockType(dtype);
+      if (clock) return col.cast(clock).isIn(pl.Series(f.values.map((v) => String(clockNanos(f, v, dtype)))).cast(pl.Int64).cast(clock));
       return col.isIn(pl.Series(f.values.map((v) => literal(f, v, dtype))).cast(dtype));
+    }
     default: {
-      const v = pl.lit(literal(f, f.values[0], dtype)).cast(dtype);
-      return { eq: col.eq(v), ne: col.neq(v), lt: col.lt(v), lte: col.ltEq(v), gt: col.gt(v), gte: col.gtEq(v) }[f.op];
+      const clock = clockType(dtype);
+      // Times and durations are compared in nanoseconds (Polars cannot read them from text; see clockNanos).
+      const c = clock ? col.cast(clock) : col;
+      const v = clock ? pl.lit(String(clockNanos(f, f.values[0], dtype))).cast(pl.Int64).cast(clock) : pl.lit(literal(f, f.values[0], dtype)).cast(dtype);
+      return { eq: c.eq(v), ne: c.neq(v), lt: c.lt(v), lte: c.ltEq(v), gt: c.gt(v), gte: c.gtEq(v) }[f.op];
     }
   }
+}
+
+/** Time columns, and durations as nanoseconds (any unit casts to it exactly), for comparison with clockNanos. */
+function clockType(dtype: pl.DataType): pl.DataType | undefined {
+  const type = portableType(dtype);
+  return type === 'time' ? pl.Time : type === 'duration' ? pl.Duration('ns') : undefined;
+}
+
+const TIME = /^(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?$/;
+const DURATION = /^(-)?P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)(?:\.(\d{1,9}))?S)?)?$/;
+
+/**
+ * A time (`HH:MM:SS[.fffffffff]`) or ISO 8601 duration (`PT129600S`, `-PT1M30S`, `P1DT2H`, `PT0.000001S` — the
+ * forms JSON pages write) as nanoseconds, for a filter on a time or duration column: Polars casts no text to
+ * these types. Anything else is the filter's 400.
+ */
+function clockNanos(f: Filter, value: string, dtype: pl.DataType): bigint {
+  const fraction = (digits: string | undefined) => BigInt((digits ?? '').padEnd(9, '0'));
+  if (portableType(dtype) === 'time') {
+    const m = TIME.exec(value);
+    if (!m || Number(m[1]) > 23 || Number(m[2]) > 59 || Number(m[3]) > 59) throw badValue(f, value, 'time (HH:MM:SS[.fffffffff])');
+    return ((BigInt(m[1]) * 60n + BigInt(m[2])) * 60n + BigInt(m[3])) * 1_000_000_000n + fraction(m[4]);
+  }
+  const m = DURATION.exec(value);
+  if (!m || value === 'P' || value.endsWith('T')) throw badValue(f, value, 'duration (ISO 8601, e.g. PT129600S or -PT1M30S)');
+  const seconds = ((BigInt(m[2] ?? 0) * 24n + BigInt(m[3] ?? 0)) * 60n + BigInt(m[4] ?? 0)) * 60n + BigInt(m[5] ?? 0);
+  const nanos = seconds * 1_000_000_000n + fraction(m[6]);
+  return m[1] ? -nanos : nanos;
 }
 
 /**
