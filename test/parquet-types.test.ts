@@ -318,6 +318,24 @@ for (const backend of BACKENDS) {
           'JSON: the values written',
         );
       }
+
+      // A struct repeated: each of its leaves' chunks has a path starting with the top-level name.
+      const structs = pl.DataFrame({
+        addr: [{ city: 'Oslo', zip: '0150' }, { city: 'Lyon', zip: '69001' }],
+        adds: [{ city: 'Kyiv', zip: '01001' }, { city: 'Rome', zip: '00118' }],
+      });
+      const unrenamed = new Uint8Array(structs.writeParquet());
+      const nested = renameInFooter(unrenamed, 'adds', 'addr');
+      t.same([nested.thrift, nested.arrow], [3, 1], 'renamed in the schema, both leaves\' chunks and the Arrow schema');
+      const two = await uploadOk(t, server, nested.bytes, 'repeated structs.parquet');
+      if (two) {
+        t.same(two.schema.map((c) => [c.name, c.dtype]), [['addr', 'Struct(city: String, zip: String)'], ['addr_2', 'Struct(city: String, zip: String)']], 'both structs');
+        t.same(
+          (await jsonRows(t, server, two.base)).map((r) => [r.addr, r.addr_2]),
+          (await hyparquetRows(unrenamed)).map((r) => [r.addr, r.adds]),
+          'JSON: as hyparquet reads the file before the rename',
+        );
+      }
     });
 
     t.test('refused with a 422 naming the column: decimals wider than 38 digits', async (t) => {
