@@ -9,6 +9,7 @@ import t, { type Test } from 'tap';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { parquetReadObjects } from 'hyparquet';
 import * as A from 'apache-arrow';
+import pl from 'nodejs-polars';
 import { writeParquet } from './support/parquet-writer.js';
 import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
 
@@ -101,6 +102,52 @@ function wideDecimalParquet(): Uint8Array {
   return writeParquet([{ name: 'wide', data: [12345678901234567890123456789012345678901234567n, null] }], schema);
 }
 
+/**
+ * A copy of Parquet bytes with names replaced in the footer, the test's own way (a byte search, not the
+ * service's footer walker): the thrift strings `from` (a one-byte length, then the bytes) whose occurrence
+ * number (0-based, in footer order) `pick` accepts, and, when `arrow`, the same name in the embedded Arrow
+ * schema (a flatbuffer string: int32 length, then the bytes), re-encoded as base64 of the same length.
+ * Returns the copy and how many strings were replaced in each place, for the caller to check.
+ */
+function renameInFooter(bytes: Uint8Array, from: string, to: string, pick: (n: number) => boolean = () => true) {
+  const out = Buffer.from(bytes);
+  if (Buffer.byteLength(from) !== Buffer.byteLength(to) || Buffer.byteLength(from) > 127) throw new Error('same length, under 128 bytes');
+  const footerStart = out.length - 8 - out.readUInt32LE(out.length - 8);
+  const replaceAll = (buf: Buffer, start: number, prefix: Buffer, chosen: (n: number) => boolean) => {
+    const needle = Buffer.concat([prefix, Buffer.from(from)]);
+    let count = 0;
+    for (let at = buf.indexOf(needle, start), n = 0; at >= 0; at = buf.indexOf(needle, at + 1), n++) {
+      if (!chosen(n)) continue;
+      buf.write(to, at + prefix.length);
+      count++;
+    }
+    return count;
+  };
+  const thrift = replaceAll(out, footerStart, Buffer.from([Buffer.byteLength(from)]), pick);
+  let arrow = 0;
+  const key = out.indexOf('ARROW:schema', footerStart);
+  if (key >= 0) {
+    // KeyValue.value: field header 0x18 (field 2, binary), a varint length, the base64 text.
+    let at = key + 12;
+    if (out[at++] !== 0x18) throw new Error('unexpected KeyValue layout');
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = out[at++];
+      length |= (b & 0x7f) << shift;
+      if (!(b & 0x80)) break;
+    }
+    const text = out.toString('latin1', at, at + length);
+    const ipc = Buffer.from(text, 'base64');
+    const prefix = Buffer.alloc(4);
+    prefix.writeInt32LE(Buffer.byteLength(from));
+    arrow = replaceAll(ipc, 0, prefix, () => true);
+    const again = ipc.toString('base64');
+    if (again.length !== text.length) throw new Error('base64 changed length');
+    out.write(again, at, 'latin1');
+  }
+  return { bytes: new Uint8Array(out), thrift, arrow };
+}
+
 for (const backend of BACKENDS) {
   t.test(`${backend} backend`, async (t) => {
     const server = await startServer(t, { backend });
@@ -189,10 +236,109 @@ for (const backend of BACKENDS) {
       }
     });
 
-    t.test('refused with a 422 naming the column: duplicate names, decimals wider than 38 digits', async (t) => {
-      const dup = await upload(server, fieldCase('p07_duplicate_names.parquet'), 'p07_duplicate_names.parquet');
-      t.equal(dup.status, 422, 'duplicate names are refused, not one of them dropped');
-      t.match(dup.body.detail, /"value"/, dup.body.detail);
+    t.test('p07: two columns named "value", both kept: value (Int64), value_2 (String)', async (t) => {
+      const bytes = fieldCase('p07_duplicate_names.parquet');
+      // hyparquet keys columns by name; read both by giving the second (occurrences 1 and 3: its schema element,
+      // then its chunk's path) a name of its own in a copy.
+      const apart = renameInFooter(bytes, 'value', 'valu2', (n) => n === 1 || n === 3);
+      t.same([apart.thrift, apart.arrow], [2, 0], 'the test renamed the second column in the schema and its column chunk');
+      const stored = (await hyparquetRows(apart.bytes)).map((r) => [r.value, r.valu2]);
+      t.same(stored, [[1n, 'a'], [2n, 'b']], 'hyparquet: an Int64 and a String column, as dumped from the file');
+      const up = await uploadOk(t, server, bytes, 'p07_duplicate_names.parquet');
+      if (!up) return;
+      t.same(up.schema.map((c) => [c.name, c.dtype]), [['value', 'Int64'], ['value_2', 'String']], 'both columns, in file order, the second renamed');
+      t.same((await jsonRows(t, server, up.base)).map((r) => [r.value, r.value_2]), stored.map(([v, s]) => [Number(v), s]), 'JSON');
+      t.same((await ndjsonRows(t, server, up.base)).map((r) => [r.value, r.value_2]), stored.map(([v, s]) => [Number(v), s]), 'NDJSON');
+      t.same((await csvRecords(t, server, up.base)).map((r) => [r.value, r.value_2]), stored.map(([v, s]) => [String(v), s]), 'CSV export');
+      const stats = await getJson(server, `${up.base}/statistics`);
+      t.equal(stats.status, 200, 'statistics');
+      const of = (name: string) => stats.body.columns?.find((c: any) => c.column_name === name);
+      t.same([Number(of('value')?.min), Number(of('value')?.max)], [1, 2], 'statistics: the Int64 column');
+      t.same([of('value_2')?.min, of('value_2')?.max], ['a', 'b'], 'statistics: the String column');
+    });
+
+    t.test('repeated names of our own: x three times next to x_2 (one FLOAT16), and Durations named alike', async (t) => {
+      // hyparquet-writer keys its input by name, so the columns are written as x, #, %, x_2, & and renamed here.
+      const schema = [
+        { name: 'root', num_children: 5 },
+        { name: 'x', type: 'INT64', repetition_type: 'OPTIONAL' },
+        { name: '#', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+        { name: '%', type: 'BYTE_ARRAY', converted_type: 'UTF8', logical_type: { type: 'STRING' }, repetition_type: 'OPTIONAL' },
+        { name: 'x_2', type: 'INT64', repetition_type: 'OPTIONAL' },
+        { name: '&', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 2, repetition_type: 'OPTIONAL', logical_type: { type: 'FLOAT16' } },
+      ];
+      const written = writeParquet(
+        [
+          { name: 'x', data: [1n, null, -9007199254740993n] },
+          { name: '#', data: [0.1, -2.5, null] },
+          { name: '%', data: ['a', null, 'ü'] },
+          { name: 'x_2', data: [7n, 8n, 9n] },
+          { name: '&', data: [65504, null, 0.5] },
+        ],
+        schema,
+      );
+      const stored = (await hyparquetRows(written)).map((r) => [r.x, r['#'], r['%'], r.x_2, r['&']]);
+      let bytes = written;
+      for (const name of ['#', '%', '&']) {
+        const renamed = renameInFooter(bytes, name, 'x');
+        t.equal(renamed.thrift, 2, `"${name}" renamed to "x" in the schema and its column chunk`);
+        bytes = renamed.bytes;
+      }
+      const up = await uploadOk(t, server, bytes, 'repeated x.parquet');
+      if (up) {
+        t.same(
+          up.schema.map((c) => [c.name, c.dtype]),
+          [['x', 'Int64'], ['x_3', 'Float64'], ['x_4', 'String'], ['x_2', 'Int64'], ['x_5', 'Float32']],
+          'in file order; the repeats skip the x_2 already there, as every reader renames them',
+        );
+        const rows = await jsonRows(t, server, up.base);
+        t.same(
+          rows.map((r) => [r.x, r.x_3, r.x_4, r.x_2, r.x_5]),
+          // parseExact gives integers past 2^53 as bigint, the others as numbers.
+          stored.map((r) => r.map((v) => (typeof v === 'bigint' && Number.isSafeInteger(Number(v)) ? Number(v) : v))),
+          'JSON: each column as hyparquet read it before the rename',
+        );
+        const csv = await csvRecords(t, server, up.base);
+        t.same(csv.map((r) => r.x), ['1', '', '-9007199254740993'], 'CSV: the Int64 column exact');
+        t.same(csv.map((r) => r.x_4), ['a', '', 'ü'], 'CSV: the String column');
+      }
+
+      const frame = pl.DataFrame([
+        pl.Series('elapsed', [129_600_000_000, -90_000_000], pl.Int64).cast(pl.Duration('us')),
+        pl.Series('elapsez', [1_500, null], pl.Int64).cast(pl.Duration('ms')),
+      ]);
+      const durations = renameInFooter(new Uint8Array(frame.writeParquet()), 'elapsez', 'elapsed');
+      t.same([durations.thrift, durations.arrow], [2, 1], 'renamed in the schema, the column chunk and the Arrow schema');
+      const dup = await uploadOk(t, server, durations.bytes, 'repeated durations.parquet');
+      if (dup) {
+        t.same(dup.schema.map((c) => [c.name, c.dtype]), [['elapsed', 'Duration(us)'], ['elapsed_2', 'Duration(ms)']], 'both Durations, units from the Arrow schema');
+        t.same(
+          (await jsonRows(t, server, dup.base)).map((r) => [r.elapsed, r.elapsed_2]),
+          [[isoSeconds(129_600_000_000n, 1_000_000n), isoSeconds(1_500n, 1_000n)], [isoSeconds(-90_000_000n, 1_000_000n), null]],
+          'JSON: the values written',
+        );
+      }
+
+      // A struct repeated: each of its leaves' chunks has a path starting with the top-level name.
+      const structs = pl.DataFrame({
+        addr: [{ city: 'Oslo', zip: '0150' }, { city: 'Lyon', zip: '69001' }],
+        adds: [{ city: 'Kyiv', zip: '01001' }, { city: 'Rome', zip: '00118' }],
+      });
+      const unrenamed = new Uint8Array(structs.writeParquet());
+      const nested = renameInFooter(unrenamed, 'adds', 'addr');
+      t.same([nested.thrift, nested.arrow], [3, 1], 'renamed in the schema, both leaves\' chunks and the Arrow schema');
+      const two = await uploadOk(t, server, nested.bytes, 'repeated structs.parquet');
+      if (two) {
+        t.same(two.schema.map((c) => [c.name, c.dtype]), [['addr', 'Struct(city: String, zip: String)'], ['addr_2', 'Struct(city: String, zip: String)']], 'both structs');
+        t.same(
+          (await jsonRows(t, server, two.base)).map((r) => [r.addr, r.addr_2]),
+          (await hyparquetRows(unrenamed)).map((r) => [r.addr, r.adds]),
+          'JSON: as hyparquet reads the file before the rename',
+        );
+      }
+    });
+
+    t.test('refused with a 422 naming the column: decimals wider than 38 digits', async (t) => {
       const wide = await upload(server, wideDecimalParquet(), 'wide.parquet');
       t.equal(wide.status, 422, 'Decimal(50, 2)');
       t.match(wide.body.detail, /column "wide" is DECIMAL\(50, 2\)/, wide.body.detail);

@@ -16,6 +16,10 @@ export interface FooterColumn {
   descendants: SchemaElement[];
   /** Its field in the Arrow schema the writer embedded (`ARROW:schema`), if any. */
   arrow?: Field;
+  /** Its position in the footer's flattened schema (`FileMetaData.schema`, the root at 0). */
+  index: number;
+  /** Its leaf columns' positions among the file's leaves (= the row groups' column chunks): `[first, end)`. */
+  leaves: [number, number];
 }
 
 /** Bytes of the footer's tail: enough for hyparquet to parse the metadata (offsets in it are not needed). */
@@ -54,15 +58,20 @@ export function footerColumns(source: Source): { metadata: FileMetaData; columns
   const schema = metadata.schema;
   // schema[0] is the root; its children follow depth-first, each group followed by its descendants.
   let at = 1;
+  let leaf = 0;
   const skip = (i: number): number => {
     let next = i + 1;
+    if (!schema[i].num_children) leaf++;
     for (let c = 0; c < (schema[i].num_children ?? 0); c++) next = skip(next);
     return next;
   };
   while (at < schema.length) {
     const element = schema[at];
+    const firstLeaf = leaf;
     const next = skip(at);
-    columns.push({ name: element.name, element, nested: next > at + 1, descendants: schema.slice(at + 1, next), arrow: arrowFields?.[columns.length] });
+    columns.push({
+      name: element.name, element, nested: next > at + 1, descendants: schema.slice(at + 1, next), arrow: arrowFields?.[columns.length], index: at, leaves: [firstLeaf, leaf],
+    });
     at = next;
   }
   return { metadata, columns };

@@ -3,7 +3,9 @@ import pl from 'nodejs-polars';
 import type { SchemaElement } from 'hyparquet';
 import { unreadable } from '../task-error.js';
 import { firstLine } from './csv.js';
+import { uniqueHeader } from './header-names.js';
 import { footerColumns, int64Series, parquetTypeName, readColumnRaw, type FooterColumn } from './parquet-footer.js';
+import { withUniqueNames } from './parquet-unique-names.js';
 import type { ParsedSheet, Source } from './types.js';
 
 /** The most decimal digits the engine's Decimal type holds (Polars' Decimal is 128-bit). */
@@ -20,39 +22,44 @@ const UNIT: Record<string, 'ms' | 'us' | 'ns'> = { MILLIS: 'ms', MICROS: 'us', N
  * - timestamps with a fixed-offset zone (`+05:30`, as pandas writes): Polars cannot parse such a zone and
  *   refuses the file; here the same instants in UTC, `Datetime(<unit>, UTC)`.
  * - FLOAT16: widened to Float32, which holds every half-precision value exactly.
+ * Two top-level columns with one name (as a join writes them) are both kept, in file order, the repeats renamed
+ * as every reader renames them (uniqueHeader: `value`, `value_2`); see withUniqueNames.
  * Refused with a 422 naming the column: decimals wider than 38 digits, raw binary columns (BYTE_ARRAY without
  * a text annotation: the pinned binding panics on a Binary dtype), and those types inside a list or struct.
  */
 export async function readParquet(source: Source): Promise<ParsedSheet[]> {
-  const { columns } = footerColumns(source);
-  for (const c of columns) refuseUnholdable(c);
-  const names = columns.map((c) => c.name);
-  const duplicate = names.find((n, i) => names.indexOf(n) !== i);
-  if (duplicate !== undefined) {
-    // Polars and hyparquet both key columns by name and would read one of them twice or drop one.
-    throw unreadable(`two columns are named "${duplicate}"; the engine would keep only one of them, so the file was refused (nothing was stored)`);
-  }
+  const { columns: footer } = footerColumns(source);
+  for (const c of footer) refuseUnholdable(c);
+  // Repeated names (as a join writes them): read a copy in which the repeats have unique placeholder names,
+  // then name the columns as every reader does (`value`, `value_2`).
+  const bytesOf = (s: Source) => (s.kind === 'path' ? readFileSync(s.path) : Buffer.from(s.bytes.buffer, s.bytes.byteOffset, s.bytes.byteLength));
+  const unique = withUniqueNames(() => bytesOf(source), footer);
+  const read: Source = unique ? { kind: 'bytes', bytes: unique.bytes } : source;
+  const columns = unique ? footer.map((c, i) => ({ ...c, name: unique.names[i] })) : footer;
   const special = columns.filter(needsOwnReading);
   let frame: pl.DataFrame;
   try {
     if (special.length === 0) {
       frame =
-        source.kind === 'path'
-          ? pl.scanParquet(source.path).collectSync() // not readParquet: it takes a path without ".parquet" (staging/<key>/source) for inline bytes
-          : pl.readParquet(Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength));
+        read.kind === 'path'
+          ? pl.scanParquet(read.path).collectSync() // not readParquet: it takes a path without ".parquet" (staging/<key>/source) for inline bytes
+          : pl.readParquet(bytesOf(read));
     } else {
       const rest = columns.filter((c) => !special.includes(c)).map((c) => c.name);
-      const bytes = source.kind === 'path' ? readFileSync(source.path) : Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
-      frame = rest.length ? pl.readParquet(bytes, { columns: rest }) : pl.DataFrame({});
+      frame = rest.length ? pl.readParquet(bytesOf(read), { columns: rest }) : pl.DataFrame({});
     }
   } catch (err) {
     // The footer was read, so the file is Parquet: name what Polars said.
     throw unreadable(`not a readable Parquet file (damaged data pages, or a type the engine cannot hold): ${firstLine(err)}`);
   }
-  if (special.length === 0) return [{ name: 'Sheet1', frame }];
-  const own = new Map<string, pl.Series>();
-  for (const c of special) own.set(c.name, await readOwn(source, c));
-  return [{ name: 'Sheet1', frame: pl.DataFrame(columns.map((c) => own.get(c.name) ?? frame.getColumn(c.name))) }];
+  if (special.length > 0) {
+    const own = new Map<string, pl.Series>();
+    for (const c of special) own.set(c.name, await readOwn(read, c));
+    frame = pl.DataFrame(columns.map((c) => own.get(c.name) ?? frame.getColumn(c.name)));
+  }
+  if (!unique) return [{ name: 'Sheet1', frame }];
+  const header = uniqueHeader(footer.map((c) => c.name));
+  return [{ name: 'Sheet1', frame: frame.select(...columns.map((c, i) => pl.col(c.name).alias(header[i]))) }];
 }
 
 function needsOwnReading(c: FooterColumn): boolean {
