@@ -222,6 +222,8 @@ for (const backend of BACKENDS) {
           ['2024-01-01T03:30:00+00:00', '2024-06-30T18:29:59+00:00'],
           'the instants of the field-case README',
         );
+        const csv = await (await fetch(`${server.url}${up.base}/data?format=csv`)).text();
+        t.same(csv.trim().split('\n').slice(1).map((l) => l.split(',')[1]), ['2024-01-01T03:30:00+00:00', '2024-06-30T18:29:59+00:00'], 'CSV says the offset too');
       }
       for (const zone of ['-03:00', '+00:00', '+0545']) {
         const bytes = fixedOffsetParquet(zone);

@@ -123,6 +123,34 @@ for (const backend of BACKENDS) {
       t.match(truncated, { status: 422, body: { detail: /data row 1, column "f": "1.5" \(Float64\) cannot be one/ } });
     });
 
+    t.test('column_types never changes a typed value: refused with the exact value, or kept', async (t) => {
+      const field = (name: string) => readFileSync(join(FIELD_CASES, name));
+      const cases: [string, Record<string, string>, RegExp][] = [
+        ['p12_uint64.parquet', { u: 'float' }, /data row 1, column "u": "18446744073709551615" \(UInt64\) cannot be one/],
+        ['p12_uint64.parquet', { u: 'integer' }, /data row 1, column "u": "18446744073709551615" \(UInt64\)/],
+        ['p05_decimal.parquet', { money: 'integer' }, /data row 1, column "money": "1234567890.12" \(Decimal\(12, 2\)\)/],
+        ['p01_int96_sentinels.parquet', { load_ts: 'date' }, /data row 1, column "load_ts": "2021-06-09 03:02:37(\.0+)?" \(Datetime\(us\)\)/],
+      ];
+      for (const [file, types, detail] of cases) {
+        const res = await upload(server, field(file), file, { name: file, column_types: JSON.stringify(types) });
+        t.match(res, { status: 422, body: { detail } }, `${file} ${JSON.stringify(types)}`);
+      }
+      const kept = await stored(t, server, field('p05_decimal.parquet'), 'p05.parquet', { column_types: '{"money":"float"}' });
+      t.same((await rows(server, kept.base)).map((r) => r.money), [1234567890.12, -0.05, 1], 'a decimal that a float holds at its scale');
+      const csv = await stored(t, server, 'd,t\n2024-01-01,2024-01-01T10:00:00\n2024-02-30,2024-13-01T10:00:00\n', 'calendar.csv');
+      t.same(csv.version.reader.sheets[0].columns.map((c: any) => c.type), ['string', 'string'], 'no calendar date: text, and the file is read');
+      const forced = await upload(server, 'd\n2024-01-01\n2024-02-30\n', 'calendar.csv', { name: 'c', column_types: '{"d":"date"}' });
+      t.match(forced, { status: 422, body: { detail: /data row 2, column "d": "2024-02-30" is not a date/ } });
+      const workbook = readFileSync(join(ROOT, 'test/fixtures/multi-sheet.xlsx'));
+      const expected = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/multi-sheet.xlsx.expected.json'), 'utf8'));
+      const other = await upload(server, workbook, 'book.xlsx', {
+        name: 'b',
+        sheets: JSON.stringify([expected[1].name]),
+        column_types: JSON.stringify({ [expected[0].columns[1]]: 'string' }),
+      });
+      t.match(other, { status: 400, body: { detail: /which no sheet read has \(only .* were read, as sheets asks\); their columns: / } });
+    });
+
     t.test('text_because: the first value that made a column text', async (t) => {
       const res = await stored(t, server, readFileSync(join(FIELD_CASES, 'c08_na_spellings.csv')), 'c08.csv');
       const score = res.version.reader.sheets[0].columns.find((c: any) => c.name === 'score');

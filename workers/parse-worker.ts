@@ -61,7 +61,13 @@ async function readSheets(task: ParseTask): Promise<{ sheets: ParsedSheet[]; rea
   const everyName = new Set(read.flatMap((s) => s.frame.columns));
   const unknown = Object.keys(forced).filter((name) => !everyName.has(name));
   if (unknown.length) {
-    throw new TaskError(400, 'invalid_request', `column_types names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which no sheet of the file has`);
+    throw new TaskError(
+      400,
+      'invalid_request',
+      `column_types names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which no sheet read has` +
+        `${options.sheets ? ` (only ${options.sheets.map((n) => JSON.stringify(n)).join(', ')} were read, as sheets asks)` : ''}; ` +
+        `their columns: ${[...everyName].map((n) => JSON.stringify(n)).join(', ')}`,
+    );
   }
   const sheets = read.map((s) => ({ name: s.name, frame: forceTypes(s.frame, forced) }));
   const from = task.fileType === 'parquet' ? 'file' : 'inferred';

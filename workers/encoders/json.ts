@@ -90,6 +90,8 @@ export function csvReady(frame: pl.DataFrame): pl.DataFrame {
   const dtypes = frame.dtypes;
   const exprs = frame.columns.map((name, i) => {
     const variant = String(dtypes[i].variant);
+    // The writer's one datetimeFormat has no offset; a zoned column says its offset, as JSON writes it.
+    if (variant === 'Datetime' && (dtypes[i] as DType).timeZone) return pl.col(name).dt.strftime('%Y-%m-%dT%H:%M:%S%.f%:z');
     if (variant !== 'Duration' && !NESTED.has(variant)) return pl.col(name);
     // The cell's JSON text, from a one-field struct `{"v":…}`; a duration's is a JSON string, unquoted here.
     const pattern = variant === 'Duration' ? '^\\{"v":"(.*)"\\}$' : '^\\{"v":(.*)\\}$';

@@ -1,6 +1,7 @@
 import pl from 'nodejs-polars';
 import { _Expr } from 'nodejs-polars/bin/lazy/expr/index.js';
-import { unreadable } from '../task-error.js';
+import { TaskError, unreadable } from '../task-error.js';
+import { exactType } from '../table/describe.js';
 import type { ColumnDecision, ForcibleType } from './types.js';
 
 /**
@@ -73,8 +74,10 @@ const FRACTION = '(\\.[0-9]{1,6})?';
  */
 type RawExpr = { strToDatetime(...args: unknown[]): unknown; strToDate(...args: unknown[]): unknown };
 const raw = (c: pl.Expr) => (c as unknown as { _expr: RawExpr })._expr;
-const parseDatetime = (c: pl.Expr, format: string) => _Expr(raw(c).strToDatetime(format, 'us', undefined, true, true, true, undefined) as never);
-const parseDate = (c: pl.Expr, format: string) => _Expr(raw(c).strToDate(format, true, true, true) as never);
+// Not strict: a value of the right shape that is no calendar date (2024-02-30) becomes null, so the column
+// tries the next type (or a forced type names it), instead of Polars raising.
+const parseDatetime = (c: pl.Expr, format: string) => _Expr(raw(c).strToDatetime(format, 'us', undefined, false, true, true, undefined) as never);
+const parseDate = (c: pl.Expr, format: string) => _Expr(raw(c).strToDate(format, false, true, true) as never);
 const RULES: Rule[] = [
   {
     type: 'boolean',
@@ -227,19 +230,34 @@ export function forceTypes(frame: pl.DataFrame, forced: Readonly<Record<string, 
       const type = forced[series.name];
       if (type === undefined) return series;
       if (series.dtype.equals(pl.Utf8)) return forcedColumn(frame, series.name, type);
-      const target = { string: pl.Utf8, integer: pl.Int64, float: pl.Float64, decimal: pl.Decimal(38, 9), boolean: pl.Bool, date: pl.Date, datetime: pl.Datetime('us') }[type];
-      const cast = series.cast(target, false);
-      // A value is lost when the cast gives null, or (numbers) a value that does not cast back to it: 1.5 → 1.
-      const numeric = series.dtype.isNumeric?.() ?? /Int|Float|Decimal/.test(series.dtype.variant);
-      const both = pl.DataFrame([series.alias('__source'), cast.alias('__typed'), (numeric ? cast.cast(series.dtype, false) : series).alias('__back')]);
-      const lost = pl.col('__source').isNotNull().and(pl.col('__typed').isNull().or(pl.col('__back').neq(pl.col('__source'))));
-      if (Number(both.select(lost.sum().alias('n')).getColumn('n').get(0) ?? 0) === 0) return cast;
-      const hit = both.withRowIndex('__row', 1).filter(lost).head(1);
-      const bad = hit.height ? { row: Number(hit.getColumn('__row').get(0)), value: String(hit.getColumn('__source').get(0)) } : undefined;
-      throw unreadable(
-        `column_types asks for ${type}, but ${bad ? `data row ${bad.row}, column ${JSON.stringify(series.name)}: ${JSON.stringify(bad.value)}` : `column ${JSON.stringify(series.name)}`} ` +
-          `(${series.dtype.variant}) cannot be one; nothing was stored`,
-      );
+      const refuse = (where: string, why = 'cannot be one') => {
+        throw unreadable(`column_types asks for ${type}, but ${where} (${exactType(series.dtype)}) ${why}; nothing was stored`);
+      };
+      const column = `column ${JSON.stringify(series.name)}`;
+      try {
+        // Decimals keep the source's scale (a float's digits are as many as Polars prints).
+        const scale = (series.dtype as { scale?: number }).scale;
+        const target = { string: pl.Utf8, integer: pl.Int64, float: pl.Float64, decimal: pl.Decimal(38, scale ?? 9), boolean: pl.Bool, date: pl.Date, datetime: pl.Datetime('us') }[type];
+        const cast = series.cast(target, false);
+        if (type === 'string') return cast; // text holds every value
+        // A value is lost when the cast gives null, or one that does not cast back to it: 1.5 → 1, a
+        // datetime → its date, 2^64−1 → a float.
+        const both = pl.DataFrame([series.alias('__source'), cast.alias('__typed'), cast.cast(series.dtype, false).alias('__back')]);
+        let lost = pl.col('__source').isNotNull().and(pl.col('__typed').isNull().or(pl.col('__back').neq(pl.col('__source'))));
+        // Casting back saturates (2^64 as a float becomes UInt64's maximum again): integers beyond 2^53 are
+        // no float's exact value.
+        if (type === 'float' && /^U?Int/.test(String(series.dtype.variant))) {
+          lost = lost.or(pl.col('__source').cast(pl.Float64).abs().gt(pl.lit(2 ** 53)));
+        }
+        if (Number(both.select(lost.sum().alias('n')).getColumn('n').get(0) ?? 0) === 0) return cast;
+        const hit = both.withRowIndex('__row', 1).filter(lost).head(1);
+        // The value as Polars writes it (this binding misreads a UInt64 above Int64's range as -1).
+        const value = hit.height ? hit.select(pl.col('__source').cast(pl.Utf8)).getColumn('__source').get(0) : undefined;
+        return refuse(hit.height ? `data row ${Number(hit.getColumn('__row').get(0))}, ${column}: ${JSON.stringify(value)}` : column);
+      } catch (err) {
+        if (err instanceof TaskError) throw err;
+        return refuse(column, `cannot be converted (${String((err as Error).message ?? err).split('\n')[0]})`);
+      }
     }),
   );
 }

@@ -34,7 +34,7 @@ function filterExpr(f: Filter, dtype: pl.DataType): pl.Expr {
     case 'contains':
     case 'startswith':
       if (portableType(dtype) !== 'string') {
-        throw new TaskError(400, 'invalid_request', `filter ${f.op} needs a text column; "${f.column}" is ${portableType(dtype)}`);
+        throw new TaskError(400, 'invalid_request', `filter[${f.column}]${f.op}: ${f.op} needs a text column; "${f.column}" is ${portableType(dtype)}`);
       }
       return f.op === 'contains' ? col.str.contains(escapeRegex(f.values[0])) : col.str.startsWith(f.values[0]);
     case 'in': {
