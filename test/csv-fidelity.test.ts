@@ -1,5 +1,5 @@
 /**
- * CSV files that readers commonly get wrong (../shared/field-cases, and inputs of our own for each kind),
+ * CSV files that readers commonly get wrong (the field cases, and inputs of our own for each kind),
  * through the real server on both backends. Expected values come from the field cases' README and from
  * csv-parse reading the same bytes, never from our reader.
  */
@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t, { type Test } from 'tap';
 import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { fieldCase } from './support/field-cases.js';
 
-const FIELD_CASES = join(ROOT, '../shared/field-cases');
-const fieldCase = (name: string) => readFileSync(join(FIELD_CASES, name));
 
 /** Uploads `bytes` and returns the version's base path, failing the test unless the upload is a 201. */
 async function stored(t: Test, server: Server, bytes: Uint8Array | string, name: string): Promise<string> {

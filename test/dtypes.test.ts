@@ -16,6 +16,7 @@ import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import { writeParquet } from './support/parquet-writer.js';
 import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
+import { fieldCase } from './support/field-cases.js';
 
 const FORMATS = ['csv', 'ndjson', 'parquet', 'arrow-stream', 'arrow-file', 'xlsx'] as const;
 type Format = (typeof FORMATS)[number];
@@ -407,6 +408,6 @@ for (const backend of BACKENDS) {
     t.test('List(Binary)', (t) => refusedBinary(t, server, 'list-binary.parquet', listBinary.bytes, 'list_bin'));
     t.test('FLOAT16', (t) => exercise(t, server, 'float16.parquet', float16Parquet(), FLOAT16_CASES));
     t.test('INT96', (t) =>
-      exercise(t, server, 'p01_int96_sentinels.parquet', new Uint8Array(readFileSync(join(ROOT, '../shared/field-cases/p01_int96_sentinels.parquet'))), INT96_CASES));
+      exercise(t, server, 'p01_int96_sentinels.parquet', new Uint8Array(fieldCase('p01_int96_sentinels.parquet')), INT96_CASES));
   });
 }

@@ -2,7 +2,7 @@
  * Excel cell types through the real server, both backends, both readers (.xlsx streamed, .xls through SheetJS):
  * times of day, durations, dates before 1900 and around Excel's fictitious 1900-02-29, the 1904 date system,
  * formulas with no cached value.
- *  - The field cases x01–x07 (../shared/field-cases) against the values their README gives, and x01/x02 also
+ *  - The field cases x01–x07 (test/fixtures/field-cases) against the values their README gives, and x01/x02 also
  *    against SheetJS's own rendering of each cell through its number format (an independent reader).
  *  - Workbooks of our own, written by SheetJS as .xlsx and as .xls (BIFF8) from one list of cells whose
  *    expected values are worked out here by hand (serial = days, fractions of a day), never from our readers.
@@ -16,8 +16,9 @@ import * as A from 'apache-arrow';
 import t, { type Test } from 'tap';
 import { xlsxPackage } from './corpus/xlsx.js';
 import { BACKENDS, ROOT, type Server, getJson, startServer, upload } from './support/server.js';
+import { FIELD_CASES } from './support/field-cases.js';
 
-const FIELD = join(ROOT, '../shared/field-cases');
+const FIELD = FIELD_CASES;
 const ARROW = 'application/vnd.apache.arrow.stream';
 
 const DAY = 86_400;

@@ -14,10 +14,11 @@ import * as XLSX from '@e965/xlsx';
 import pl from 'nodejs-polars';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
+import { fieldCase } from './support/field-cases.js';
 import { excelSheetName, xlsxFileName } from '../src/routes/tables/xlsx-names.js';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-const FIELD = (name: string) => readFileSync(join(ROOT, '../shared/field-cases', name));
+const FIELD = fieldCase;
 const MS_PER_DAY = 86_400_000;
 
 /** Every type a CSV gives, with nulls, formula-looking text, non-ASCII text and a line break inside a field. */

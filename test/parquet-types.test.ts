@@ -1,6 +1,6 @@
 /**
  * Parquet types the engine reads wrongly or cannot hold, and every route serving them, on both backends:
- * the field cases (/work/shared/field-cases) and files of our own of each kind. Expected values come from the
+ * the field cases (test/fixtures/field-cases) and files of our own of each kind. Expected values come from the
  * field cases' README and from hyparquet's reading of the same bytes, never from the service.
  */
 import { readFileSync } from 'node:fs';
@@ -12,8 +12,9 @@ import * as A from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { writeParquet } from './support/parquet-writer.js';
 import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
+import { FIELD_CASES } from './support/field-cases.js';
 
-const CASES = join(ROOT, '../shared/field-cases');
+const CASES = FIELD_CASES;
 const fieldCase = (name: string) => new Uint8Array(readFileSync(join(CASES, name)));
 
 /** hyparquet's reading of Parquet bytes, as row objects. */

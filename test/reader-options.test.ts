@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t, { type Test } from 'tap';
 import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { FIELD_CASES } from './support/field-cases.js';
 
-const FIELD_CASES = join(ROOT, '../shared/field-cases');
 
 async function stored(t: Test, server: Server, bytes: Uint8Array | string, name: string, fields: Record<string, string> = {}) {
   const res = await upload(server, bytes, name, { name, ...fields });
