@@ -148,7 +148,7 @@ for (const backend of BACKENDS) {
         sheets: JSON.stringify([expected[1].name]),
         column_types: JSON.stringify({ [expected[0].columns[1]]: 'string' }),
       });
-      t.match(other, { status: 400, body: { detail: /which no sheet read has \(only .* were read, as sheets asks\); their columns: / } });
+      t.match(other, { status: 400, body: { detail: /which no sheet read has \(only .*, as sheets asks\); the columns read: / } });
     });
 
     t.test('text_because: the first value that made a column text', async (t) => {

@@ -10,7 +10,7 @@ import type { ParseResult, ParseTask, SheetInfo, TaskFailure } from './protocol.
 import { readCsv } from './readers/csv.js';
 import { readParquet } from './readers/parquet.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
-import { forceTypes } from './readers/infer-types.js';
+import { checkForcedNames, forceTypes } from './readers/infer-types.js';
 import { readXls } from './readers/xls.js';
 import { readXlsx } from './readers/xlsx.js';
 import { describeSheet } from './table/describe.js';
@@ -59,16 +59,8 @@ async function readSheets(task: ParseTask): Promise<{ sheets: ParsedSheet[]; rea
     task.fileType === 'parquet' ? await readParquet(task.source) : task.fileType === 'xls' ? readXls(task.source, options.sheets) : await readXlsx(task.source, options.sheets);
   const forced = options.columnTypes ?? {};
   const everyName = new Set(read.flatMap((s) => s.frame.columns));
-  const unknown = Object.keys(forced).filter((name) => !everyName.has(name));
-  if (unknown.length) {
-    throw new TaskError(
-      400,
-      'invalid_request',
-      `column_types names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which no sheet read has` +
-        `${options.sheets ? ` (only ${options.sheets.map((n) => JSON.stringify(n)).join(', ')} were read, as sheets asks)` : ''}; ` +
-        `their columns: ${[...everyName].map((n) => JSON.stringify(n)).join(', ')}`,
-    );
-  }
+  const scope = options.sheets ? `no sheet read has (only ${options.sheets.map((n) => JSON.stringify(n)).join(', ')}, as sheets asks)` : 'no sheet of the file has';
+  checkForcedNames(forced, [...everyName], scope);
   const sheets = read.map((s) => ({ name: s.name, frame: forceTypes(s.frame, forced) }));
   const from = task.fileType === 'parquet' ? 'file' : 'inferred';
   return { sheets, reader: { format: task.fileType, sheets: sheets.map((s) => report(s, (name) => ({ decided_by: forced[name] ? 'column_types' : from }))) } };

@@ -1,9 +1,9 @@
 import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import pl from 'nodejs-polars';
-import { TaskError, unreadable } from '../task-error.js';
+import { unreadable } from '../task-error.js';
 import { csvLayout } from './csv-layout.js';
-import { inferTypes } from './infer-types.js';
+import { checkForcedNames, inferTypes } from './infer-types.js';
 import { uniqueHeader } from './header-names.js';
 import type { ColumnDecision, ParsedSheet, ReadOptions, ReaderReport } from './types.js';
 
@@ -41,15 +41,7 @@ export function readCsv(raw: Uint8Array, options: ReadOptions = {}): CsvRead {
   // once: per column it is quadratic in a wide header
   const names = uniqueHeader(hasHeader ? layout.header : layout.header.map(() => null));
   frame = frame.rename(Object.fromEntries(frame.columns.map((c, i) => [c, names[i]])));
-  const unknown = Object.keys(options.columnTypes ?? {}).filter((name) => !names.includes(name));
-  if (unknown.length) {
-    throw new TaskError(
-      400,
-      'invalid_request',
-      `column_types names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which the file does not have; its columns: ` +
-        names.map((n) => JSON.stringify(n)).join(', '),
-    );
-  }
+  checkForcedNames(options.columnTypes, names, 'the file does not have');
   const typed = inferTypes(frame, options.columnTypes);
   return {
     sheet: { name: 'Sheet1', frame: typed.frame },

@@ -219,6 +219,20 @@ function forcedColumn(frame: pl.DataFrame, name: string, type: ForcibleType): pl
 }
 
 /**
+ * 400 when `column_types` names a column that is not among `names` (the columns read); `scope` says where
+ * they were looked for, e.g. `the file` or `no sheet read`.
+ */
+export function checkForcedNames(forced: Readonly<Record<string, ForcibleType>> | undefined, names: readonly string[], scope: string): void {
+  const unknown = Object.keys(forced ?? {}).filter((name) => !names.includes(name));
+  if (unknown.length === 0) return;
+  throw new TaskError(
+    400,
+    'invalid_request',
+    `column_types names ${unknown.map((n) => JSON.stringify(n)).join(', ')}, which ${scope}; the columns read: ${names.map((n) => JSON.stringify(n)).join(', ')}`,
+  );
+}
+
+/**
  * `column_types` for a frame whose columns already have types (Excel, Parquet): text columns are converted by
  * the CSV rules (forcedColumn), others cast; a value that does not survive the cast is a 422 naming its data
  * row and column. Columns not named in `forced` are kept as they are.
