@@ -135,20 +135,32 @@ const LINGER_MS = 2_000;
  * often before the client has read the 413 (and clients such as fetch or Python requests send their whole body
  * before reading). So, like nginx's lingering close: the 413 goes out at once, the body is dropped for up to
  * LINGER_BYTES or LINGER_MS more — a body a little over the limit ends, on a connection that stays usable —
- * and then the connection is closed.
+ * then the connection is half-closed (FIN after the answer) while what still arrives is dropped for LINGER_MS
+ * more, and only then closed. Closing at once instead reset the connection under a client that had not yet
+ * read the answer (seen on a loaded machine: no response at all).
  */
 function lingerThenClose(req: FastifyRequest): void {
   const body = req.raw;
   const socket = body.socket;
   if (body.readableEnded || !socket || socket.destroyed) return;
   let drained = 0;
+  let cutting = false;
   const stop = () => {
     clearTimeout(timer);
     body.off('data', onData);
   };
   const cut = () => {
-    stop();
-    socket.destroy();
+    if (cutting) return;
+    cutting = true;
+    clearTimeout(timer);
+    const answer = (socket as { _httpMessage?: NodeJS.WritableStream & { writableFinished?: boolean } })._httpMessage;
+    const halfClose = () => socket.end();
+    if (answer && !answer.writableFinished) answer.once('finish', halfClose);
+    else halfClose();
+    setTimeout(() => {
+      stop();
+      socket.destroy();
+    }, LINGER_MS).unref();
   };
   const onData = (chunk: Buffer) => {
     drained += chunk.length;
