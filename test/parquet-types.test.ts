@@ -31,6 +31,49 @@ function isoSeconds(count: bigint, perSecond: bigint): string {
   return `${count < 0n ? '-' : ''}PT${abs / perSecond}${frac ? `.${frac}` : ''}S`;
 }
 
+/** Instants for an INT96 file of our own: before and after Polars' nanosecond range, and microseconds. */
+const INT96_OWN = ['1000-01-01T00:00:00', '1677-09-21T00:12:43.145224', '2262-04-11T23:47:16.854776', '2024-02-29T12:34:56.123456', null, '2500-12-31T23:59:59.999999'];
+
+/** Nanoseconds since 1970 of a naive ISO datetime (`YYYY-MM-DDTHH:MM:SS[.f]`, read in UTC), exactly. */
+function nanosOf(iso: string): bigint {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d{1,9}))?$/.exec(iso);
+  if (!m) throw new Error(`not a naive datetime: ${iso}`);
+  const day = new Date(0);
+  day.setUTCFullYear(Number(m[1]), Number(m[2]) - 1, Number(m[3]));
+  const seconds = BigInt(Math.floor(day.getTime() / 1000)) + BigInt(Number(m[4]) * 3600 + Number(m[5]) * 60 + Number(m[6]));
+  return seconds * 1_000_000_000n + BigInt((m[7] ?? '').padEnd(9, '0'));
+}
+
+/**
+ * A Parquet file with an INT96 column `ts` (Spark/Hive/Impala's timestamps: 8 bytes of nanoseconds in the day,
+ * 4 bytes of Julian day, little-endian). No writer here writes INT96, so hyparquet-writer writes the same 12
+ * bytes as FIXED_LEN_BYTE_ARRAY(12) — its PLAIN encoding is byte for byte INT96's, statistics off —
+ * and the footer's physical type is changed from FIXED_LEN_BYTE_ARRAY (7) to INT96 (3): in Thrift's compact
+ * encoding a `type` field is the bytes 0x15 0x0e, which become 0x15 0x06. hyparquet's reading checks the result.
+ */
+function int96Parquet(values: (string | null)[]): Uint8Array {
+  const twelve = values.map((v) => {
+    if (v === null) return null;
+    const ns = nanosOf(v);
+    const day = ns >= 0n ? ns / 86_400_000_000_000n : -((-ns + 86_400_000_000_000n - 1n) / 86_400_000_000_000n);
+    const b = Buffer.alloc(12);
+    b.writeBigInt64LE(ns - day * 86_400_000_000_000n, 0);
+    b.writeInt32LE(Number(day) + 2_440_588, 8); // Julian day of 1970-01-01
+    return b;
+  });
+  const schema = [
+    { name: 'root', num_children: 2 },
+    { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
+    { name: 'ts', type: 'FIXED_LEN_BYTE_ARRAY', type_length: 12, repetition_type: 'OPTIONAL' },
+  ];
+  const file = Buffer.from(
+    writeParquet([{ name: 'id', data: values.map((_, i) => i + 1) }, { name: 'ts', data: twelve }], schema, undefined, { codec: 'UNCOMPRESSED', statistics: false }),
+  );
+  const footerLength = file.readUInt32LE(file.length - 8);
+  for (let i = file.length - 8 - footerLength; i < file.length - 9; i++) if (file[i] === 0x15 && file[i + 1] === 0x0e) file[i + 1] = 0x06;
+  return new Uint8Array(file);
+}
+
 interface Uploaded {
   base: string;
   schema: { name: string; type: string; dtype: string; nullable: boolean }[];
@@ -192,6 +235,20 @@ for (const backend of BACKENDS) {
         stored.map((r) => [r.id, r.tags, r.addr]),
         'JSON as hyparquet reads the file',
       );
+    });
+
+    t.test('INT96 of our own: other instants past the nanosecond range, microseconds kept, a null', async (t) => {
+      const bytes = int96Parquet(INT96_OWN);
+      const stored = (await hyparquetRows(bytes, { parsers: { timestampFromNanoseconds: (n: bigint) => n } })).map((r) => r.ts as bigint | null);
+      t.same(stored, INT96_OWN.map((v) => (v === null ? null : nanosOf(v))), 'hyparquet reads the INT96 values written (the patch made them INT96)');
+      const up = await uploadOk(t, server, bytes, 'int96-own.parquet');
+      if (!up) return;
+      t.same(up.schema.map((c) => c.dtype), ['Int32', 'Datetime(us)']);
+      const served = (await jsonRows(t, server, up.base)).map((r) => (r.ts === null ? null : nanosOf(r.ts as string)));
+      t.same(served, stored, 'JSON: every instant exact to the microsecond');
+      const stats = await getJson(server, `${up.base}/statistics`);
+      const col = stats.body.columns.find((c: any) => c.column_name === 'ts');
+      t.same([nanosOf(col.min), nanosOf(col.max), col.null_count], [nanosOf('1000-01-01T00:00:00'), nanosOf('2500-12-31T23:59:59.999999'), 1], 'statistics');
     });
 
     t.test('p01: INT96 timestamps, sentinels included, exact in data and statistics', async (t) => {
