@@ -38,8 +38,13 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
 
 /** The sheets' descriptions, with the sheets written as Parquet files (local) or encoded as Arrow IPC (memory). */
 async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; reader: ReaderReport; ipc?: ArrayBuffer[] }> {
-  const { sheets, reader } = await readSheets(task);
+  const { sheets, decided, why } = await readSheets(task);
   const infos = sheets.map((s) => describeSheet(s.name, s.frame));
+  // The report's per-column types are the catalog's, described once.
+  const reader: ReaderReport = {
+    ...decided,
+    sheets: infos.map((info) => ({ name: info.name, columns: info.columns.map(({ name, type, dtype }) => ({ name, type, dtype, ...why(name) })) })),
+  };
   if (task.output.kind === 'parquet') {
     const dir = task.output.dir;
     sheets.forEach((s, i) => writeParquetDurably(s, join(dir, `sheet-${i}.parquet`)));
@@ -48,12 +53,19 @@ async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; re
   return { sheets: infos, reader, ipc: sheets.map((s) => encodeArrow(nativeOf(s.frame), 'file')) };
 }
 
-/** The file's sheets as the client asked them read (task.options), and the reader's report of what it decided. */
-async function readSheets(task: ParseTask): Promise<{ sheets: ParsedSheet[]; reader: ReaderReport }> {
+/**
+ * The file's sheets as the client asked them read (task.options), what the reader decided for the whole file,
+ * and why each column has its type.
+ */
+async function readSheets(task: ParseTask): Promise<{
+  sheets: ParsedSheet[];
+  decided: Omit<ReaderReport, 'sheets'>;
+  why: (column: string) => Pick<ColumnDecision, 'decided_by' | 'text_because'>;
+}> {
   const { options } = task;
   if (task.fileType === 'csv') {
     const csv = readCsv(bytesOf(task.source), options);
-    return { sheets: [csv.sheet], reader: { format: 'csv', ...csv.report, sheets: [report(csv.sheet, (name) => csv.decisions.get(name)!)] } };
+    return { sheets: [csv.sheet], decided: { format: 'csv', ...csv.report }, why: (name) => csv.decisions.get(name)! };
   }
   const read =
     task.fileType === 'parquet' ? await readParquet(task.source) : task.fileType === 'xls' ? readXls(task.source, options.sheets) : await readXlsx(task.source, options.sheets);
@@ -63,13 +75,7 @@ async function readSheets(task: ParseTask): Promise<{ sheets: ParsedSheet[]; rea
   checkForcedNames(forced, [...everyName], scope);
   const sheets = read.map((s) => ({ name: s.name, frame: forceTypes(s.frame, forced) }));
   const from = task.fileType === 'parquet' ? 'file' : 'inferred';
-  return { sheets, reader: { format: task.fileType, sheets: sheets.map((s) => report(s, (name) => ({ decided_by: forced[name] ? 'column_types' : from }))) } };
-}
-
-/** One sheet's part of the reader report: each column's type and why. */
-function report(sheet: ParsedSheet, why: (column: string) => Pick<ColumnDecision, 'decided_by' | 'text_because'>): ReaderReport['sheets'][number] {
-  const { columns } = describeSheet(sheet.name, sheet.frame);
-  return { name: sheet.name, columns: columns.map(({ name, type, dtype }) => ({ name, type, dtype, ...why(name) })) };
+  return { sheets, decided: { format: task.fileType }, why: (name) => ({ decided_by: forced[name] ? 'column_types' : from }) };
 }
 
 function bytesOf(source: Source): Uint8Array {

@@ -189,10 +189,13 @@ function typedColumn(frame: pl.DataFrame, name: string, sample: string[]): { ser
   return { series: text, text_because: first && { candidate: portable(candidate), ...first } };
 }
 
-/** The first data row (1-based) where `where` holds, with the column's text there. */
+/**
+ * The first data row (1-based) where `where` holds and the column is not null, with the column's value there
+ * as Polars writes it (this binding misreads a UInt64 above Int64's range as -1).
+ */
 function firstRow(frame: pl.DataFrame, name: string, where: pl.Expr): { row: number; value: string } | undefined {
   const hit = frame.withRowIndex('__row', 1).filter(where.and(pl.col(name).isNotNull())).head(1);
-  return hit.height ? { row: Number(hit.getColumn('__row').get(0)), value: String(hit.getColumn(name).get(0)) } : undefined;
+  return hit.height ? { row: Number(hit.getColumn('__row').get(0)), value: String(hit.select(pl.col(name).cast(pl.Utf8)).getColumn(name).get(0)) } : undefined;
 }
 
 /**
@@ -264,10 +267,8 @@ export function forceTypes(frame: pl.DataFrame, forced: Readonly<Record<string, 
           lost = lost.or(pl.col('__source').cast(pl.Float64).abs().gt(pl.lit(2 ** 53)));
         }
         if (Number(both.select(lost.sum().alias('n')).getColumn('n').get(0) ?? 0) === 0) return cast;
-        const hit = both.withRowIndex('__row', 1).filter(lost).head(1);
-        // The value as Polars writes it (this binding misreads a UInt64 above Int64's range as -1).
-        const value = hit.height ? hit.select(pl.col('__source').cast(pl.Utf8)).getColumn('__source').get(0) : undefined;
-        return refuse(hit.height ? `data row ${Number(hit.getColumn('__row').get(0))}, ${column}: ${JSON.stringify(value)}` : column);
+        const hit = firstRow(both, '__source', lost);
+        return refuse(hit ? `data row ${hit.row}, ${column}: ${JSON.stringify(hit.value)}` : column);
       } catch (err) {
         if (err instanceof TaskError) throw err;
         return refuse(column, `cannot be converted (${String((err as Error).message ?? err).split('\n')[0]})`);
