@@ -34,6 +34,11 @@ export interface Config {
   xlsxLimits: XlsxLimits;
   /** Memory backend: bytes of frames and uploaded files it may hold; past it uploads get 507. */
   memoryLimitBytes: number;
+  /**
+   * Bytes the data workers may keep as cached frames (local backend) and query results (both backends),
+   * split equally between them; 0 turns the cache off.
+   */
+  cacheBytes: number;
   logLevel: string;
   apiKeys: ApiKey[];
   /** Requests per minute per API key (or per client address without keys); 0: no limit. */
@@ -103,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sqlMaxRows: integer(get, 'SQL_MAX_ROWS', 1_000_000, 1, 100_000_000),
     // Half the machine: parsing needs room beside what is stored, and the process must never die of memory.
     memoryLimitBytes: byteSize(get, 'MEMORY_LIMIT', Math.floor(totalmem() / 2)),
+    // A quarter of the machine: beside the memory backend's half, parsing and the process itself.
+    cacheBytes: byteSize(get, 'CACHE_BYTES', Math.floor(totalmem() / 4), 0),
     logLevel,
     apiKeys,
     ratePerMinute: integer(get, 'RATE_LIMIT_PER_MINUTE', 0, 0, 10_000_000),
@@ -139,13 +146,13 @@ function integer(get: Getter, name: string, fallback: number, min: number, max: 
 
 const UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
 
-/** A byte count, plain (`104857600`) or with a unit (`100MB`, `1GiB`). */
-function byteSize(get: Getter, name: string, fallback: number): number {
+/** A byte count, plain (`104857600`) or with a unit (`100MB`, `1GiB`), at least `min`. */
+function byteSize(get: Getter, name: string, fallback: number, min = 1): number {
   const raw = get(name);
   if (raw === undefined) return fallback;
   const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(raw);
   const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
-  if (!m || unit === undefined || Number(m[1]) * unit < 1) {
+  if (!m || unit === undefined || Number(m[1]) * unit < min) {
     throw new ConfigError(`${name}=${raw} is not a size; use bytes (104857600) or a unit: 100MB, 1GiB`);
   }
   return Math.floor(Number(m[1]) * unit);

@@ -8,7 +8,7 @@ import { encodeArrow } from './encoders/arrow.js';
 import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders/export.js';
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import { checkXlsxLimits } from './encoders/xlsx.js';
-import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure } from './protocol.js';
+import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
 import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
@@ -17,6 +17,8 @@ import { shardFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
+import { workerCache } from './table/cache.js';
+import { threadId } from './thread-id.js';
 
 /** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
 interface HeldSheet {
@@ -39,6 +41,7 @@ export default function run(
   | SnapshotResult
   | TaskFailure
   | { dropped: number }
+  | WorkerStatsResult
   | Promise<{ total_rows: number } | TaskFailure> {
   try {
     switch (task.op) {
@@ -74,6 +77,8 @@ export default function run(
         if (dropped > 0) releaseMemory();
         return { dropped };
       }
+      case 'stats':
+        return { tid: threadId(), cache: workerCache.stats() };
     }
   } catch (err) {
     // Anything but a TaskError is a bug, not a lost shard: answered as such, while the shard and its data carry on.

@@ -190,7 +190,28 @@ export interface DropTask {
   keys: string[];
 }
 
-export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask | SnapshotTask;
+/** A data worker's own figures, for /health and /metrics. */
+export interface WorkerStatsTask {
+  op: 'stats';
+}
+
+/** A data worker's cache figures; counters are since the worker started. */
+export interface CacheStats {
+  budget_bytes: number;
+  bytes: number;
+  entries: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
+export interface WorkerStatsResult {
+  /** The worker's OS thread id (Linux: /proc/<pid>/task/<tid>), so its CPU time can be read; 0 if unknown. */
+  tid: number;
+  cache: CacheStats;
+}
+
+export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask | SnapshotTask | WorkerStatsTask;
 
 /** Encoded bytes, ready to send, and the rows the query matched (before paging). */
 export interface PageResult {

@@ -39,6 +39,7 @@ export class LocalStore implements TableStore {
       maxQueue,
       concurrentTasksPerWorker: 4,
       failure: retryableFailure,
+      workerData: { cacheBytes: Math.floor(limits.cacheBytes / workers) },
     });
     this.queryPool = createQueryPool(limits);
   }

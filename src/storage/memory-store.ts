@@ -48,6 +48,7 @@ export class MemoryStore implements TableStore {
           concurrentTasksPerWorker: 4,
           failure: () => dataLost(),
           onWorkerLost: () => this.forgetShard(i),
+          workerData: { cacheBytes: Math.floor(limits.cacheBytes / workers) },
         }),
     );
     this.shardBytes = this.shards.map(() => 0);

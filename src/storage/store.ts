@@ -55,6 +55,8 @@ export interface StoreLimits {
   xlsxLimits: XlsxLimits;
   /** Memory backend only. */
   memoryLimitBytes: number;
+  /** CACHE_BYTES: the data workers' cache budget, all workers together. */
+  cacheBytes: number;
 }
 
 export interface ShardStats {

@@ -7,15 +7,8 @@
  * is dropped with one call to `dropVersion`, whether a delete here or, later, a shared catalog asks.
  */
 
-/** What `/health` and `/metrics` show per worker. Counters are since the worker started. */
-export interface CacheStats {
-  budget_bytes: number;
-  bytes: number;
-  entries: number;
-  hits: number;
-  misses: number;
-  evictions: number;
-}
+import { workerData } from 'node:worker_threads';
+import type { CacheStats } from '../protocol.js';
 
 interface Entry<V> {
   value: V;
@@ -95,3 +88,6 @@ export class ByteBudgetCache<V = unknown> {
     };
   }
 }
+
+/** This worker's cache; the server sets its budget in bytes as `workerData.cacheBytes` (its share of CACHE_BYTES). */
+export const workerCache = new ByteBudgetCache((workerData as { cacheBytes?: number } | null)?.cacheBytes ?? 0);
