@@ -56,8 +56,11 @@ export interface ReaderReport {
 }
 
 
-/** A stored sheet: a Parquet file any worker can scan (local) or a frame held by one shard (memory). */
-export type TableRef = { kind: 'parquet'; path: string } | { kind: 'memory'; key: string };
+/**
+ * A stored sheet: a Parquet file (local) or a frame held by one shard (memory). `key` is `<storage key>/<sheet
+ * index>` on both, the prefix of every cache entry of the sheet (see workers/table/cache.ts).
+ */
+export type TableRef = { kind: 'parquet'; key: string; path: string } | { kind: 'memory'; key: string };
 
 /**
  * Formats streamed in batches: the whole result, or a window of it when paging parameters are given. `xlsx` is

@@ -90,7 +90,7 @@ export class LocalStore implements TableStore {
   }
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
-    return this.unlessDeleted(key, this.dataPool.run<T>(task({ kind: 'parquet', path: this.sheetPath(key, sheetIndex) }), transfer, log));
+    return this.unlessDeleted(key, this.dataPool.run<T>(task({ kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.sheetPath(key, sheetIndex) }), transfer, log));
   }
 
   sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
