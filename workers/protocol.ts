@@ -188,9 +188,13 @@ export interface LoadTask {
   ipc: ArrayBuffer;
 }
 
+/**
+ * A version was deleted: the shard drops every frame it holds or caches of it (keys `<storageKey>/…`), and
+ * answers 404 for it from then on.
+ */
 export interface DropTask {
   op: 'drop';
-  keys: string[];
+  storageKey: string;
 }
 
 /** A data worker's own figures, for /health and /metrics. */
