@@ -3,11 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
-import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
+import { ShardPool, type WorkerReport } from './shards.js';
+import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
@@ -18,29 +18,25 @@ import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, typ
  * A version's directory is complete and fsynced before it is renamed into `versions/`, and it is in the
  * catalog only after that; at start-up anything in `staging/` or not in the catalog is removed. So a crash
  * at any moment leaves either the whole version or no trace of it.
+ *
+ * Every request for a version goes to one data worker (shard), chosen from its storage key; that worker
+ * *caches* the sheets it reads (decoded frames within its share of CACHE_BYTES), where the memory backend's
+ * shards *hold* them.
  */
 export class LocalStore implements TableStore {
   readonly backend = 'local';
   private readonly parsePool: WorkerPool;
-  private readonly dataPool: WorkerPool;
+  private readonly shards: ShardPool;
   private readonly queryPool: WorkerPool;
   private readonly stagingDir: string;
   private readonly versionsDir: string;
-  private readonly deleted = new RecentlyDeleted();
 
   private constructor(dataDir: string, limits: StoreLimits) {
-    const { workers, maxQueue } = limits;
     this.stagingDir = join(dataDir, 'staging');
     this.versionsDir = join(dataDir, 'versions');
     this.parsePool = createParsePool(limits);
-    this.dataPool = new WorkerPool('data', 'data-worker', {
-      minThreads: workers,
-      maxThreads: workers,
-      maxQueue,
-      concurrentTasksPerWorker: 4,
-      failure: retryableFailure,
-      workerData: { cacheBytes: Math.floor(limits.cacheBytes / workers) },
-    });
+    // A shard that dies loses only its cache: the Parquet files are intact, so a retry works.
+    this.shards = new ShardPool({ ...limits, failure: retryableFailure });
     this.queryPool = createQueryPool(limits);
   }
 
@@ -90,7 +86,8 @@ export class LocalStore implements TableStore {
   }
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
-    return this.unlessDeleted(key, this.dataPool.run<T>(task({ kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.sheetPath(key, sheetIndex) }), transfer, log));
+    const table: TableRef = { kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.sheetPath(key, sheetIndex) };
+    return this.unlessDeleted(key, this.shards.run<T>(this.shards.hashed(key), key, task(table), transfer, log));
   }
 
   sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
@@ -101,7 +98,7 @@ export class LocalStore implements TableStore {
   /** A delete that removed the files while a worker read them: the version is gone, not the worker. */
   private unlessDeleted<T>(key: string, work: Promise<T>): Promise<T> {
     return work.catch((err) => {
-      throw this.deleted.has(key) || !existsSync(join(this.versionsDir, key)) ? deletedMeanwhile() : err;
+      throw this.shards.wasDeleted(key) || !existsSync(join(this.versionsDir, key)) ? deletedMeanwhile() : err;
     });
   }
 
@@ -114,17 +111,24 @@ export class LocalStore implements TableStore {
   }
 
   async drop(keys: string[]): Promise<void> {
-    // Marked first: while rm works through a version's files, a reader may already miss one.
-    for (const key of keys) this.deleted.add(key);
-    for (const key of keys) await rm(join(this.versionsDir, key), { recursive: true, force: true });
+    for (const key of keys) {
+      // The shard first: it forgets the version's frames and answers 404 for it from then on, so no request
+      // reads a file half removed and no cache fill brings the version back.
+      await this.shards.drop(key, this.shards.hashed(key)).catch(() => undefined); // a lost shard lost its cache too
+      await rm(join(this.versionsDir, key), { recursive: true, force: true });
+    }
   }
 
   stats() {
-    return { pools: [this.parsePool.stats(), this.dataPool.stats(), this.queryPool.stats()] };
+    return { pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.queryPool.stats()] };
+  }
+
+  workerReports(): Promise<WorkerReport[]> {
+    return this.shards.reports();
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), this.dataPool.destroy(), this.queryPool.destroy()]);
+    await Promise.all([this.parsePool.destroy(), this.shards.destroy(), this.queryPool.destroy()]);
   }
 }
 

@@ -5,6 +5,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
+import type { WorkerReport } from './shards.js';
 import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 /** A parsed upload: its sheets and what the reader decided. */
@@ -27,8 +28,9 @@ export interface UploadSink {
 }
 
 /**
- * A storage backend: where sheets and uploaded files live, and which worker answers for them.
- * `local`: Parquet under DATA_DIR, any worker of one pool. `memory`: frames inside shard workers.
+ * A storage backend: where sheets and uploaded files live, and which worker answers for them. Both route a
+ * version's tasks to one data worker (shard, see shards.ts). `local`: Parquet under DATA_DIR, the shard chosen
+ * by the storage key, which caches the frames it reads. `memory`: the frames held by the shard they were placed on.
  */
 export interface TableStore {
   readonly backend: 'local' | 'memory';
@@ -41,6 +43,8 @@ export interface TableStore {
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
   stats(): StoreStats;
+  /** Each data worker's figures (thread id, cache), asked of the workers; see ShardPool.reports. */
+  workerReports(): Promise<WorkerReport[]>;
   close(): Promise<void>;
 }
 
