@@ -76,7 +76,7 @@ export async function health(url: string): Promise<any> {
 /** Arrow bytes held by the memory backend's shards (from /health). */
 export async function shardBytes(url: string): Promise<number | null> {
   const h = await health(url);
-  const shards = h?.workers?.shards as { bytes: number }[] | undefined;
+  const shards = (h?.workers?.shards ?? h?.shards) as { bytes: number }[] | undefined;
   return shards ? shards.reduce((n, s) => n + (s.bytes ?? 0), 0) : null;
 }
 

@@ -6,6 +6,7 @@
  */
 import autocannon from 'autocannon';
 import { createHistogram } from 'node:perf_hooks';
+import type { CacheFigures, ThreadCpuFigures } from './threads.js';
 import { prng, round } from './util.js';
 
 export type PageFormat = 'json' | 'arrow';
@@ -16,6 +17,8 @@ export interface LoadSpec {
   url: string;
   /** e.g. /api/datasets/1/versions/1/data */
   dataPath: string;
+  /** Pages spread over several tables: each request picks one of these at random (dataPath is then unused). */
+  dataPaths?: string[];
   /** Query parameters put before offset and limit, e.g. `filter[origin]eq=ORD&sort=-delay` (filtered pages). */
   query?: string;
   /** Rows the offsets are drawn from: the table's, or the filtered result's. */
@@ -37,6 +40,8 @@ export interface LoadFigures {
   max_ms: number;
   mean_ms: number;
   requests: number;
+  /** Requests sent (answered or still in flight when the run stopped, which the server still works on). */
+  sent: number;
   /**
    * p99 is at least 40% of the run's length: requests still in flight when the run stopped (one per
    * connection) are not in the latencies, and at such latencies they are a large share, so p99 is a lower bound.
@@ -53,6 +58,13 @@ export interface LoadFigures {
   foreign_cpu_cores?: number;
   /** Seconds the server kept working after the run ended (requests whose clients were gone). */
   drain_s?: number;
+  /** CPU per request by thread, from the run's start until the server was idle again (set by the caller). */
+  threads?: ThreadCpuFigures | null;
+  /** The data workers' cache over the same span (set by the caller; null without cache figures in /health). */
+  cache?: CacheFigures | null;
+  /** Server RSS at the start of the run and its peak during it, MB (set by the caller). */
+  rss_start_mb?: number;
+  rss_peak_mb?: number;
 }
 
 export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
@@ -73,7 +85,8 @@ export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
       {
         method: 'GET',
         setupRequest: (req) => {
-          req.path = `${spec.dataPath}?${prefix}offset=${Math.floor(random() * span)}&limit=${spec.rows}`;
+          const path = spec.dataPaths ? spec.dataPaths[Math.floor(random() * spec.dataPaths.length)] : spec.dataPath;
+          req.path = `${path}?${prefix}offset=${Math.floor(random() * span)}&limit=${spec.rows}`;
           return req;
         },
       },
@@ -101,6 +114,7 @@ export async function runLoad(spec: LoadSpec): Promise<LoadFigures> {
     max_ms: ok ? round(hist.max / 1000, 3) : Number.NaN,
     mean_ms: ok ? round(hist.mean / 1000, 3) : Number.NaN,
     requests: result.requests.total,
+    sent: (result.requests as { sent?: number }).sent ?? result.requests.total,
     p99_lower_bound: ok === 0 || hist.percentile(99) / 1000 >= 0.4 * duration * 1000,
     non2xx: result.non2xx,
     status_codes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([k, v]) => [k, v?.count ?? 0])),

@@ -13,12 +13,15 @@ import { assemble, writeOutputs, type RssPoint } from './report.js';
 import { engineFloor } from './scenarios/engine.js';
 import { eventLoopScenario, type EventLoopFigures } from './scenarios/event-loop.js';
 import { exportEngineFloor, exportScenario } from './scenarios/exports.js';
-import { filteredEngineFloor, filteredPagesScenario } from './scenarios/filtered.js';
-import { dataPath, floorVariants, pagesScenario, type PageTarget } from './scenarios/pages.js';
+import { filteredEngineFloor, filteredFirstPages, filteredPagesScenario } from './scenarios/filtered.js';
+import { uploadFile, type Uploaded } from './client.js';
+import { cacheSweep } from './scenarios/cache-sweep.js';
+import { coldFirstPage } from './scenarios/cold.js';
+import { cellKey, dataPath, floorVariants, pagesScenario, serviceTarget, type PageTarget } from './scenarios/pages.js';
 import { statisticsScenario, type StatisticsFigures } from './scenarios/statistics.js';
 import { sweepScenario, type SweepRow } from './scenarios/sweep.js';
 import { uploadScenario, type UploadResult } from './scenarios/uploads.js';
-import { installCleanup, setIdleThreshold, startFloor, startService, stopAll, type Backend, type ServerHandle } from './servers.js';
+import { installCleanup, setIdleThreshold, startFloor, startNamed, stopAll, type Backend, type ServerHandle, type ServiceName } from './servers.js';
 import { parseArgs } from './settings.js';
 import { log, round } from './util.js';
 
@@ -33,8 +36,8 @@ async function main() {
     rmSync(profileDir, { recursive: true, force: true });
     setIdleThreshold(0.6);
   }
-  const nodeArgs = (backend: Backend, workers: number) =>
-    settings.cpu_prof ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${backend}-workers${workers}`)}`] : [];
+  const nodeArgs = (name: string, workers: number) =>
+    settings.cpu_prof ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${name}-workers${workers}`)}`] : [];
 
   log(`${settings.mode} run: ${settings.reps} repetition(s), ${settings.page_duration_s} s per load run, ${settings.cells.length} page cells`);
   const machine = machineInfo();
@@ -44,65 +47,83 @@ async function main() {
 
   // Started together (start-up is mostly loading modules); measured one at a time.
   const started = await Promise.all(
-    settings.backends.map((backend) => startService({ backend, workers: settings.main_workers, nodeArgs: nodeArgs(backend, settings.main_workers) })),
+    settings.services.map((name) => startNamed(name, { workers: settings.main_workers, nodeArgs: nodeArgs(name, settings.main_workers) })),
   );
-  const services = new Map<Backend, ServerHandle>(settings.backends.map((b, i) => [b, started[i]]));
+  const services = new Map<ServiceName, ServerHandle>(settings.services.map((n, i) => [n, started[i]]));
   // RSS of each main server after every phase: growth that the phase's own figures do not show (e.g. a leak).
-  const rssTimeline = new Map<Backend, RssPoint[]>(settings.backends.map((b) => [b, []]));
+  const rssTimeline = new Map<ServiceName, RssPoint[]>(settings.services.map((n) => [n, []]));
   const mark = (phase: string) => {
-    for (const [backend, server] of services) {
+    for (const [name, server] of services) {
       const st = server.status();
-      if (st) rssTimeline.get(backend)!.push({ phase, rss_mb: round(st.rss_mb, 1), hwm_mb: round(st.hwm_mb, 1) });
+      if (st) rssTimeline.get(name)!.push({ phase, rss_mb: round(st.rss_mb, 1), hwm_mb: round(st.hwm_mb, 1) });
     }
   };
   mark('started');
 
+  // Uploads and statistics on memory and local; local-nocache only gets the table (its uploads are local's).
   const uploads = new Map<Backend, UploadResult>();
   const statistics = new Map<Backend, StatisticsFigures>();
-  for (const [backend, server] of services) {
+  const tables = new Map<ServiceName, Uploaded>();
+  for (const backend of settings.backends) {
+    const server = services.get(backend)!;
     uploads.set(backend, await uploadScenario(server, inputs, settings.reps));
+    tables.set(backend, uploads.get(backend)!.table);
     statistics.set(backend, await statisticsScenario(server, uploads.get(backend)!.table, settings.reps));
+  }
+  for (const name of settings.services) {
+    if (!tables.has(name)) tables.set(name, await uploadFile(services.get(name)!.url, inputs.parquet.path, 'bench table'));
   }
   mark('after uploads and statistics');
 
-  const first = settings.backends[0];
-  const variants = await floorVariants(services.get(first)!, uploads.get(first)!.table, [...new Set(settings.cells.map((c) => c.rows))]);
+  const target = (name: ServiceName, only?: PageTarget['only']) => serviceTarget(services.get(name)!, dataPath(tables.get(name)!), only);
+  const nocacheKeys = new Set(settings.nocache_cells.map(cellKey));
+  const targetOf = (name: ServiceName, only?: (key: string) => boolean) => target(name, name === 'local-nocache' ? (k) => nocacheKeys.has(k) && (!only || only(k)) : only);
+
+  const first = settings.services[0];
+  const variants = await floorVariants(services.get(first)!, tables.get(first)!, [...new Set(settings.cells.map((c) => c.rows))]);
   const floor = await startFloor(variants);
-  const targets: PageTarget[] = [
-    { name: 'floor', url: floor.url, dataPath: dataPath(uploads.get(first)!.table), pid: floor.pid },
-    ...settings.backends.map((b) => ({ name: b, url: services.get(b)!.url, dataPath: dataPath(uploads.get(b)!.table), pid: services.get(b)!.pid })),
+  const pageTargets: PageTarget[] = [
+    { name: 'floor', url: floor.url, dataPath: dataPath(tables.get(first)!), pid: floor.pid, service: false },
+    ...settings.services.map((n) => targetOf(n)),
   ];
   const load = { reps: settings.reps, durationS: settings.page_duration_s, warmupS: settings.warmup_s };
-  const pages = await pagesScenario(targets, settings.cells, { ...load, budgetS: settings.page_budget_s });
+  const pages = await pagesScenario(pageTargets, settings.cells, { ...load, budgetS: settings.page_budget_s });
   mark('after page load');
   await floor.stop();
 
   const eventLoop = new Map<Backend, EventLoopFigures>();
   for (const backend of settings.event_loop_backends) {
     const server = services.get(backend)!;
-    eventLoop.set(backend, await eventLoopScenario(server, uploads.get(backend)!.table, inputs, settings.event_loop_concurrency));
+    eventLoop.set(backend, await eventLoopScenario(server, tables.get(backend)!, inputs, settings.event_loop_concurrency));
   }
   mark('after event-loop scenario');
 
   // Filtered pages and whole-table exports come after every other scenario on these servers, so nothing
-  // measured before them (nor the RSS marks above) depends on them; the sweep after them starts its own
-  // servers. Their engine floors run here, in this process, while the servers are idle.
-  const filteredEngine = filteredEngineFloor(settings.filtered_queries, settings.filtered_engine_ops);
-  const filteredPages = await filteredPagesScenario(
-    settings.backends.map((b) => ({ name: b, url: services.get(b)!.url, dataPath: dataPath(uploads.get(b)!.table), pid: services.get(b)!.pid })),
-    settings.filtered_queries,
-    settings.filtered_concurrency,
-    { reps: settings.reps, durationS: settings.filtered_duration_s, warmupS: settings.warmup_s, budgetS: settings.filtered_budget_s },
-  );
+  // measured before them (nor the RSS marks above) depends on them; the sweeps after them start their own
+  // servers. Their engine floors run here, in this process, while the servers are idle. The first pages of
+  // never-asked query variants come before the load runs of the queries themselves.
+  const filteredEngine = filteredEngineFloor(settings.filtered_queries, settings.filtered_engine_ops, settings.filtered_first_pages);
+  const filteredTargets = settings.services.map((n) => target(n));
+  const filteredFirst = await filteredFirstPages(filteredTargets, settings.filtered_queries, settings.filtered_first_pages);
+  const filteredPages = await filteredPagesScenario(filteredTargets, settings.filtered_queries, settings.filtered_concurrency, {
+    reps: settings.reps,
+    durationS: settings.filtered_duration_s,
+    warmupS: settings.warmup_s,
+    budgetS: settings.filtered_budget_s,
+  });
   mark('after filtered pages');
   const exportEngine = exportEngineFloor(settings.export_formats, settings.reps);
   const exports = await exportScenario(
-    settings.backends.map((b) => ({ backend: b, server: services.get(b)!, dataPath: dataPath(uploads.get(b)!.table) })),
+    settings.backends.map((b) => ({ backend: b, server: services.get(b)!, dataPath: dataPath(tables.get(b)!) })),
     settings.export_formats,
     settings.reps,
     exportEngine,
   );
   mark('after exports');
+
+  // Last on the local server: restarts (its RSS timeline ends here).
+  const cold = await coldFirstPage(services.get('local')!, tables.get('local')!, settings.cold_restarts);
+  services.set('local', cold.server);
   for (const server of services.values()) await server.stop();
 
   const sweepCell = pages[first].find(
@@ -127,9 +148,17 @@ async function main() {
   );
   sweep.sort((a, b) => a.workers - b.workers || a.backend.localeCompare(b.backend));
 
+  const cacheSweepFigures = await cacheSweep({
+    tables: settings.cache_sweep_tables,
+    tableRows: settings.cache_sweep_rows,
+    workers: settings.main_workers,
+    cell: settings.cache_sweep_cell,
+    load,
+  });
+
   let profiles: { dir: string; summaries: ProfileSummary[] }[] = [];
   if (settings.cpu_prof) {
-    const dirs = settings.backends.flatMap((b) => settings.sweep_workers.map((w) => join(profileDir, `${b}-workers${w}`)));
+    const dirs = settings.services.flatMap((n) => settings.sweep_workers.map((w) => join(profileDir, `${n}-workers${w}`)));
     profiles = dirs.map((dir) => ({ dir, summaries: summarizeProfiles(dir) })).filter((p) => p.summaries.length > 0);
   }
 
@@ -145,10 +174,13 @@ async function main() {
     statistics,
     eventLoop,
     filteredPages,
+    filteredFirst,
     filteredEngine,
     exports,
     exportEngine,
+    cold: cold.figures,
     sweep,
+    cacheSweep: cacheSweepFigures,
     rssTimeline,
     profiles,
     durationS: round((Date.now() - began) / 1000, 1),

@@ -9,9 +9,23 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { CLOCK_TICKS, statCpuSeconds } from './threads.js';
 import { log, ROOT, SERVICE_MAIN, sleep } from './util.js';
 
 export type Backend = 'memory' | 'local';
+
+/**
+ * The service configurations a run measures side by side: the memory backend, the local backend as a user
+ * gets it (default CACHE_BYTES), and the local backend with its cache off (CACHE_BYTES=0: every read a
+ * scan of the Parquet file, the seed's comparison).
+ */
+export type ServiceName = 'memory' | 'local' | 'local-nocache';
+
+export const SERVICES: Record<ServiceName, { backend: Backend; env: Record<string, string>; description: string }> = {
+  memory: { backend: 'memory', env: {}, description: 'memory backend' },
+  local: { backend: 'local', env: {}, description: 'local backend, default CACHE_BYTES' },
+  'local-nocache': { backend: 'local', env: { CACHE_BYTES: '0' }, description: 'local backend, CACHE_BYTES=0 (cache off)' },
+};
 
 const PROBE = pathToFileURL(join(ROOT, 'dist/bench/probe/el-probe.js')).href;
 const FLOOR = join(ROOT, 'dist/bench/floor-server.js');
@@ -35,18 +49,20 @@ export interface ServerHandle {
   url: string;
   pid: number;
   backend?: Backend;
+  /** The configuration's name (e.g. local-nocache); the backend for a server started without one. */
+  name?: string;
   workers?: number;
   status(): ProcStatus | null;
   /** Main-thread event-loop delay from the preloaded probe since the last reset (service only). */
   probeEventLoop(reset: boolean): Promise<EventLoopReading | null>;
   logTail(): string;
-  stop(): Promise<void>;
+  /** Stops the server; its data directory is removed unless `keepData`. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
+  /** Service only: stops it and starts it again on the same data directory (nothing in any cache). */
+  restart?(): Promise<ServerHandle>;
 }
 
 const live = new Set<{ proc: ChildProcess; dataDir?: string }>();
-
-/** Linux USER_HZ; the unit of /proc/stat and /proc/<pid>/stat. */
-const CLOCK_TICKS = 100;
 
 /** /proc/<pid>/status: resident set now and its high-water mark, in MB (10^6 bytes). */
 export function procStatus(pid: number): ProcStatus | null {
@@ -62,9 +78,7 @@ export function procStatus(pid: number): ProcStatus | null {
 /** CPU seconds (user + system, all threads) a process has used, from /proc/<pid>/stat; null if gone. */
 export function procCpuSeconds(pid: number): number | null {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return null;
   }
@@ -241,14 +255,14 @@ async function spawnReady(spec: SpawnSpec, backend?: Backend, workers?: number):
           proc.send({ type: 'el-read', id, reset });
         }),
       logTail: () => tail.join('\n'),
-      stop: async () => {
+      stop: async (opts) => {
         if (proc.exitCode === null && proc.signalCode === null) {
           proc.kill('SIGTERM');
           const killed = setTimeout(() => proc.kill('SIGKILL'), 15_000);
           await exited;
           clearTimeout(killed);
         }
-        if (spec.dataDir) rmSync(spec.dataDir, { recursive: true, force: true });
+        if (spec.dataDir && !opts?.keepData) rmSync(spec.dataDir, { recursive: true, force: true });
         live.delete(entry);
       },
     };
@@ -257,19 +271,30 @@ async function spawnReady(spec: SpawnSpec, backend?: Backend, workers?: number):
 
 export interface ServiceOptions {
   backend: Backend;
+  /** Shown in logs and results; defaults to the backend. */
+  name?: string;
   workers: number;
   /** Extra node arguments for the server (e.g. --cpu-prof). */
   nodeArgs?: string[];
   logLevel?: string;
   /** More environment for the server (e.g. a setting under test). */
   env?: Record<string, string>;
+  /** Reuse this data directory (a restart) instead of a new one. */
+  dataDir?: string;
+}
+
+/** A named configuration of SERVICES, with more options. */
+export function startNamed(name: ServiceName, opts: Omit<ServiceOptions, 'backend' | 'name'>): Promise<ServerHandle> {
+  const spec = SERVICES[name];
+  return startService({ ...opts, backend: spec.backend, name, env: { ...spec.env, ...opts.env } });
 }
 
 export async function startService(opts: ServiceOptions): Promise<ServerHandle> {
-  const dataDir = mkdtempSync(join(tmpdir(), `dataset-bench-${opts.backend}-`));
-  const label = `service ${opts.backend} WORKERS=${opts.workers}`;
-  log(`starting ${label}`);
-  return spawnReady(
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `dataset-bench-${opts.backend}-`));
+  const name = opts.name ?? opts.backend;
+  const label = `service ${name} WORKERS=${opts.workers}${opts.env?.CACHE_BYTES !== undefined ? ` CACHE_BYTES=${opts.env.CACHE_BYTES}` : ''}`;
+  log(`${opts.dataDir ? 're' : ''}starting ${label}`);
+  const handle = await spawnReady(
     {
       label,
       args: [...(opts.nodeArgs ?? []), '--import', PROBE, SERVICE_MAIN],
@@ -292,6 +317,12 @@ export async function startService(opts: ServiceOptions): Promise<ServerHandle> 
     opts.backend,
     opts.workers,
   );
+  handle.name = name;
+  handle.restart = async () => {
+    await handle.stop({ keepData: true });
+    return startService({ ...opts, dataDir });
+  };
+  return handle;
 }
 
 /**

@@ -4,7 +4,7 @@ import type { PageFormat } from './load.js';
 import type { ExportFormat } from './scenarios/exports.js';
 import type { FilteredQuery } from './scenarios/filtered.js';
 import type { PageCell } from './scenarios/pages.js';
-import type { Backend } from './servers.js';
+import type { Backend, ServiceName } from './servers.js';
 import { BENCH_DIR } from './util.js';
 
 export interface Settings {
@@ -31,13 +31,26 @@ export interface Settings {
   filtered_budget_s: number;
   /** Whole-table exports, one client at a time, `reps` times each. */
   export_formats: ExportFormat[];
+  /** Services measured side by side: memory, local (default CACHE_BYTES) and local with CACHE_BYTES=0. */
+  services: ServiceName[];
+  /** The backends that get every scenario (uploads, statistics, exports, event loop): memory and local. */
   backends: Backend[];
+  /** Page cells local-nocache runs (it is slow; the seed's comparison needs c=1). */
+  nocache_cells: PageCell[];
+  /** Restarts of the local server, each followed by one timed page (the cold first page). */
+  cold_restarts: number;
+  /** First pages of never-asked variants of each filtered query, per server. */
+  filtered_first_pages: number;
+  /** The cache sweep: pages spread over this many tables of this many rows. */
+  cache_sweep_tables: number;
+  cache_sweep_rows: number;
+  cache_sweep_cell: PageCell;
   cpu_prof: boolean;
   json_path: string;
 }
 
 const USAGE = `usage: npm run bench -- [--quick] [--json PATH] [--cpu-prof] [--reps N] [--duration S]
-  --quick       one repetition, 1.5 s per load run, fewer cells (under 3 minutes)
+  --quick       one repetition, 1.5 s per load run, fewer cells (a few minutes)
   --json PATH   where to write the results (default bench/results/latest.json; .md and .svg beside it)
   --cpu-prof    run every service server with --cpu-prof; profiles and their summaries go beside the JSON
   --reps N      repetitions per figure (default 3, quick 1)
@@ -99,11 +112,11 @@ export function parseArgs(argv: string[]): Settings {
     reps: Math.round(num('reps', quick ? 1 : 3)),
     page_duration_s: num('duration', quick ? 1.5 : 2),
     warmup_s: quick ? 0.3 : 0.5,
-    cells: quick ? grid([100], ['json', 'arrow'], [1, 64]) : grid([100, 1000], ['json', 'arrow'], [1, 16, 64, 256]),
+    cells: quick ? grid([100], ['json', 'arrow'], [1, 16, 64]) : grid([100, 1000], ['json', 'arrow'], [1, 16, 64, 256]),
     main_workers: 2,
     sweep_workers: quick ? [1, 2] : [1, 2, 4, 8],
     sweep_cell: { rows: 100, format: 'json', concurrency: 64 },
-    event_loop_backends: quick ? ['memory'] : ['memory', 'local'],
+    event_loop_backends: ['memory', 'local'],
     event_loop_concurrency: quick ? 8 : 16,
     engine_page_ops: quick ? 30 : 200,
     page_budget_s: quick ? 120 : 720,
@@ -113,7 +126,14 @@ export function parseArgs(argv: string[]): Settings {
     filtered_engine_ops: quick ? 5 : 20,
     filtered_budget_s: quick ? 40 : 300,
     export_formats: quick ? ['csv'] : ['csv', 'parquet', 'arrow-stream'],
+    services: ['memory', 'local', 'local-nocache'],
     backends: ['memory', 'local'],
+    nocache_cells: grid([100], ['json', 'arrow'], [1, 64]),
+    cold_restarts: quick ? 3 : 5,
+    filtered_first_pages: quick ? 3 : 5,
+    cache_sweep_tables: 6,
+    cache_sweep_rows: 1_000_000,
+    cache_sweep_cell: { rows: 100, format: 'json', concurrency: 64 },
     cpu_prof: flags.has('cpu-prof'),
     json_path: jsonPath,
   };

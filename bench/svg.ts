@@ -22,7 +22,7 @@ interface Panel {
   series: Series[];
 }
 
-const COLORS: Record<string, string> = { floor: '#7f7f7f', memory: '#1f77b4', local: '#ff7f0e' };
+const COLORS: Record<string, string> = { floor: '#7f7f7f', memory: '#1f77b4', local: '#ff7f0e', 'local-nocache': '#d62728' };
 const W = 460;
 const H = 300;
 const M = { left: 64, right: 16, top: 34, bottom: 44 };
@@ -178,6 +178,7 @@ export function chartSvg(r: Results): string {
     { name: 'HTTP floor', color: COLORS.floor, dash: false },
     { name: 'memory', color: COLORS.memory, dash: false },
     { name: 'local', color: COLORS.local, dash: false },
+    { name: 'local-nocache', color: COLORS['local-nocache'], dash: false },
     { name: 'JSON (solid)', color: '#333', dash: false },
     { name: 'Arrow (dashed)', color: '#333', dash: true },
     ...(Object.values(r.backends).some((b) => b?.filtered_pages?.length) ? [{ name: 'filtered JSON (dotted)', color: '#333', dash: DOTTED }] : []),

@@ -1,6 +1,6 @@
 /**
- * Main-thread event-loop delay while a large upload (the CSV) and a detailed statistics job run during page
- * traffic. The window opens with a scrape of /metrics (prom-client resets its event-loop histogram on every
+ * Main-thread event-loop delay, and /health latency at concurrency 1, while a large upload (the CSV) and a
+ * detailed statistics job run during page traffic. The window opens with a scrape of /metrics (prom-client resets its event-loop histogram on every
  * scrape) and closes with another, so the second scrape's nodejs_eventloop_lag_* are this window's. A server
  * without /metrics gets null figures and a note; the bench's own probe (the same instrument, preloaded into
  * the server by the bench) is reported beside them either way.
@@ -9,7 +9,8 @@ import { deleteDataset, promValue, scrapeMetrics, timeStatistics, uploadFile, ty
 import { TABLE_ROWS, type Inputs } from '../data.js';
 import { runLoad, type LoadFigures } from '../load.js';
 import { ForeignCpu, waitIdle, type EventLoopReading, type ServerHandle } from '../servers.js';
-import { log, round, sleep } from '../util.js';
+import { createHistogram } from 'node:perf_hooks';
+import { elapsedMs, log, round, sleep } from '../util.js';
 import { dataPath } from './pages.js';
 
 export interface EventLoopFigures {
@@ -19,6 +20,8 @@ export interface EventLoopFigures {
   event_loop_delay_max_ms: number | null;
   note?: string;
   probe: EventLoopReading | null;
+  /** GET /health, one request at a time through the window: latency percentiles (ms) and count. */
+  health: { p50_ms: number; p99_ms: number; max_ms: number; requests: number; failures: number };
   window_s: number;
   foreign_cpu_cores: number;
   upload_ms: number;
@@ -46,6 +49,7 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
     seed: 77,
     signal: stop.signal,
   });
+  const healthLoop = pollHealth(server.url, stop.signal);
   await sleep(500);
   let uploaded: Uploaded | undefined;
   let statsMs = Number.NaN;
@@ -60,6 +64,7 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
   const after = await scrapeMetrics(server.url);
   const probe = await server.probeEventLoop(true);
   const load = await traffic;
+  const healthFigures = await healthLoop;
   const foreignCores = foreign.stop();
   const windowS = Number(process.hrtime.bigint() - started) / 1e9;
   if (uploaded) await deleteDataset(server.url, uploaded.dataset_id);
@@ -78,6 +83,7 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
       max_ms: round(probe.max_ms, 2),
       mean_ms: round(probe.mean_ms, 2),
     },
+    health: healthFigures,
     window_s: round(windowS, 1),
     foreign_cpu_cores: round(foreignCores, 2),
     upload_ms: round(uploaded?.readable_ms ?? Number.NaN, 1),
@@ -101,4 +107,23 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
     figures.note = '/metrics has no nodejs_eventloop_lag_p99_seconds';
   }
   return figures;
+}
+
+/** GET /health back to back (concurrency 1) until `signal` aborts; latencies in µs resolution. */
+async function pollHealth(url: string, signal: AbortSignal): Promise<EventLoopFigures['health']> {
+  const h = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
+  let failures = 0;
+  while (!signal.aborted) {
+    const t = process.hrtime.bigint();
+    try {
+      const res = await fetch(`${url}/health`);
+      await res.arrayBuffer();
+      if (res.ok) h.record(Math.max(1, Math.round(elapsedMs(t) * 1000)));
+      else failures++;
+    } catch {
+      failures++;
+    }
+  }
+  const ms = (us: number) => round(us / 1000, 2);
+  return { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max), requests: h.count, failures };
 }

@@ -10,8 +10,8 @@
 import { createHistogram } from 'node:perf_hooks';
 import pl from 'nodejs-polars';
 import { getBytes } from '../client.js';
-import type { Backend } from '../servers.js';
-import { elapsedMs, log, PARQUET_PATH, prng, round } from '../util.js';
+import { waitIdle } from '../servers.js';
+import { elapsedMs, log, median, PARQUET_PATH, prng, round } from '../util.js';
 import { jsonPage } from './engine.js';
 import { repeatCells, summarize, type CellFigures, type LoadSettings, type PageTarget } from './pages.js';
 
@@ -45,6 +45,30 @@ export interface FilteredEngineFigures {
   in_memory_p50_ms: number;
   /** Local analogue: the same as a lazy scan of the Parquet file (pl.scanParquet … collectSync). */
   lazy_scan_p50_ms: number;
+  /**
+   * A first page as the service must answer it, median ms over the same query variants the servers get
+   * (see firstPageVariant): the whole result collected (its height is X-Total-Rows), its first 100 rows
+   * encoded as JSON. On the in-memory DataFrame, and as a lazy scan of the Parquet file.
+   */
+  first_page_in_memory_ms: number;
+  first_page_lazy_scan_ms: number;
+}
+
+/** A first page of a query never asked before, per server: median ms and each variant's ms. */
+export interface FirstPageFigures {
+  query: string;
+  p50_ms: number;
+  runs_ms: number[];
+}
+
+/**
+ * Variant k (1, 2, …) of a query: its first `gt` filter's value raised by k, so each variant is a query the
+ * server has not computed before (nothing cached), with nearly the same cost. The load runs use variant 0.
+ */
+export function firstPageVariant(q: FilteredQuery, k: number): FilteredQuery {
+  const i = q.filters.findIndex((f) => f.op === 'gt' && typeof f.value === 'number');
+  if (i < 0) throw new Error(`query ${q.name} has no numeric gt filter to vary`);
+  return { ...q, filters: q.filters.map((f, j) => (j === i ? { ...f, value: (f.value as number) + k } : f)) };
 }
 
 export function queryString(q: FilteredQuery): string {
@@ -64,8 +88,37 @@ async function filteredTotal(t: PageTarget, qs: string): Promise<number> {
   return n;
 }
 
+/**
+ * The first page (offset 0, 100 rows, JSON) of `times` variants of each query, one request at a time with
+ * the servers idle, the servers taking turns. Run before the load runs, so no variant was ever computed.
+ */
+export async function filteredFirstPages(targets: PageTarget[], queries: FilteredQuery[], times: number): Promise<Record<string, FirstPageFigures[]>> {
+  const ms = new Map<string, number[]>();
+  for (const q of queries) {
+    for (let k = 1; k <= times; k++) {
+      const qs = queryString(firstPageVariant(q, k));
+      for (const t of targets) {
+        await waitIdle(targets.map((x) => x.pid));
+        const start = process.hrtime.bigint();
+        await getBytes(`${t.url}${t.dataPath}?${qs}&offset=0&limit=100`, 'application/json');
+        const key = `${t.name}|${q.name}`;
+        ms.set(key, [...(ms.get(key) ?? []), round(elapsedMs(start), 2)]);
+      }
+    }
+  }
+  const out: Record<string, FirstPageFigures[]> = {};
+  for (const t of targets) {
+    out[t.name] = queries.map((q) => {
+      const runs = ms.get(`${t.name}|${q.name}`) ?? [];
+      log(`filtered first page: ${t.name} ${q.name}: ${runs.join(', ')} ms`);
+      return { query: q.name, p50_ms: round(median(runs), 2), runs_ms: runs };
+    });
+  }
+  return out;
+}
+
 export async function filteredPagesScenario(
-  targets: (PageTarget & { name: Backend })[],
+  targets: PageTarget[],
   queries: FilteredQuery[],
   concurrencies: number[],
   s: LoadSettings,
@@ -129,9 +182,10 @@ function polarsQuery(lazy: pl.LazyDataFrame, q: FilteredQuery): pl.LazyDataFrame
 
 /**
  * The engine floor of each query: `ops` pages (after 3 unrecorded) at random offsets of the result, each
- * one evaluated from scratch (no cached result, as the service has none between requests), p50 ms.
+ * one evaluated from scratch (no cached result), p50 ms; and the first page of `firstPages` variants
+ * (see FilteredEngineFigures.first_page_in_memory_ms).
  */
-export function filteredEngineFloor(queries: FilteredQuery[], ops: number): FilteredEngineFigures[] {
+export function filteredEngineFloor(queries: FilteredQuery[], ops: number, firstPages: number): FilteredEngineFigures[] {
   log(`engine floor, filtered pages: ${queries.length} quer${queries.length === 1 ? 'y' : 'ies'}, ${ops} pages each`);
   const frame = pl.readParquet(PARQUET_PATH);
   const out: FilteredEngineFigures[] = [];
@@ -151,8 +205,30 @@ export function filteredEngineFloor(queries: FilteredQuery[], ops: number): Filt
     };
     const inMemory = time(() => frame.lazy());
     const scan = time(() => pl.scanParquet(PARQUET_PATH));
-    out.push({ query: q.name, query_string: queryString(q), total_rows: total, ops, in_memory_p50_ms: inMemory, lazy_scan_p50_ms: scan });
-    log(`engine floor, filtered ${q.name}: ${total} rows; page p50 ${inMemory} ms in memory, ${scan} ms lazy scan`);
+    const first = (source: () => pl.LazyDataFrame) => {
+      const times: number[] = [];
+      for (let k = 1; k <= firstPages; k++) {
+        const t = process.hrtime.bigint();
+        const result = polarsQuery(source(), firstPageVariant(q, k)).collectSync();
+        if (result.height < 0) throw new Error('unreachable');
+        jsonPage(result.slice(0, 100));
+        times.push(elapsedMs(t));
+      }
+      return round(median(times), 2);
+    };
+    const firstInMemory = first(() => frame.lazy());
+    const firstScan = first(() => pl.scanParquet(PARQUET_PATH));
+    out.push({
+      query: q.name,
+      query_string: queryString(q),
+      total_rows: total,
+      ops,
+      in_memory_p50_ms: inMemory,
+      lazy_scan_p50_ms: scan,
+      first_page_in_memory_ms: firstInMemory,
+      first_page_lazy_scan_ms: firstScan,
+    });
+    log(`engine floor, filtered ${q.name}: ${total} rows; page p50 ${inMemory} ms in memory, ${scan} ms lazy scan; first page ${firstInMemory} / ${firstScan} ms`);
   }
   return out;
 }

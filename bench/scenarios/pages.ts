@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { getBytes, type Uploaded } from '../client.js';
 import { TABLE_ROWS } from '../data.js';
 import { ARROW_STREAM, runLoad, type LoadFigures, type LoadSpec, type PageFormat } from '../load.js';
-import { ForeignCpu, waitIdle, type ServerHandle } from '../servers.js';
-import { log, median, round } from '../util.js';
+import { ForeignCpu, RssSampler, waitIdle, type ServerHandle } from '../servers.js';
+import { cacheDelta, cpuPerRequest, snapshot, type ThreadCpuFigures } from '../threads.js';
+import { log, median, medianOrNull, round } from '../util.js';
 
 export interface PageCell {
   rows: number;
@@ -33,6 +34,12 @@ export interface CellFigures extends PageCell {
   p99_lower_bound: boolean;
   /** Median cores used by other processes on the machine during the runs: how noisy the cell was. */
   foreign_cpu_cores: number;
+  /** µs of CPU per request by thread (medians over runs); shards null when /health lists no worker threads. */
+  cpu_us_per_request: { main: number | null; shards: number | null; other: number | null; total: number | null } | null;
+  /** The data workers' cache over the runs (summed); null without cache figures in /health. */
+  cache: { hits: number; misses: number; evictions: number; hit_ratio: number | null; bytes: number; budget_bytes: number } | null;
+  /** Median of the runs' RSS peaks above their start, MB. */
+  rss_peak_above_start_mb: number | null;
   runs: LoadFigures[];
 }
 
@@ -40,7 +47,20 @@ export interface PageTarget {
   name: string;
   url: string;
   dataPath: string;
+  /** Pages spread over several tables (see LoadSpec.dataPaths). */
+  dataPaths?: string[];
   pid: number;
+  /** Rows of the table(s) the offsets are drawn from (default the 3,000,000-row table). */
+  totalRows?: number;
+  /** A service (its /health lists worker threads and caches), not the HTTP floor. */
+  service: boolean;
+  /** Only these cells are run on this target (by the scenario's cell key); all when absent. */
+  only?: (key: string) => boolean;
+}
+
+/** A target for a started service serving `path`. */
+export function serviceTarget(server: ServerHandle, path: string, only?: PageTarget['only']): PageTarget {
+  return { name: server.name ?? server.backend ?? server.label, url: server.url, dataPath: path, pid: server.pid, service: true, only };
 }
 
 export interface LoadSettings {
@@ -64,7 +84,8 @@ export async function pagesScenario(targets: PageTarget[], cells: PageCell[], s:
   const runs = await repeatCells('pages', targets, cells, s, cellKey, (t, cell, rep, i) => ({
     url: t.url,
     dataPath: t.dataPath,
-    totalRows: TABLE_ROWS,
+    dataPaths: t.dataPaths,
+    totalRows: t.totalRows ?? TABLE_ROWS,
     rows: cell.rows,
     format: cell.format,
     concurrency: cell.concurrency,
@@ -72,7 +93,9 @@ export async function pagesScenario(targets: PageTarget[], cells: PageCell[], s:
     seed: 1000 * rep + i + 1,
   }));
   const out: Record<string, CellFigures[]> = {};
-  for (const t of targets) out[t.name] = cells.map((cell) => summarize(cell, runs.get(`${t.name}|${cellKey(cell)}`) ?? []));
+  for (const t of targets) {
+    out[t.name] = cells.filter((cell) => !t.only || t.only(cellKey(cell))).map((cell) => summarize(cell, runs.get(`${t.name}|${cellKey(cell)}`) ?? []));
+  }
   return out;
 }
 
@@ -97,10 +120,10 @@ export async function repeatCells<C>(
         log(`${label}: past the ${s.budgetS} s budget; repetition ${rep + 1} skipped from ${key(cell)} on`);
         break;
       }
-      const order = targets.map((_, k) => targets[(k + rep + i) % targets.length]);
+      const order = targets.map((_, k) => targets[(k + rep + i) % targets.length]).filter((t) => !t.only || t.only(key(cell)));
       for (const t of order) {
         // Warm-up once per server and cell (first repetition): later repetitions find it warm.
-        const fig = await measure(spec(t, cell, rep, i), rep === 0 ? s.warmupS : 0, t.pid, targets.map((x) => x.pid));
+        const fig = await measure(spec(t, cell, rep, i), rep === 0 ? s.warmupS : 0, t, targets.map((x) => x.pid));
         log(
           `${label} rep ${rep + 1}/${s.reps} ${t.name.padEnd(6)} ${key(cell).padEnd(18)} ${String(fig.rps).padStart(8)} req/s  p50 ${fig.p50_ms} ms  p99 ${fig.p99_ms} ms  (other load ${fig.foreign_cpu_cores} cores, drain ${fig.drain_s} s)` +
             (fig.non2xx || fig.errors ? `  non-2xx ${fig.non2xx} ${JSON.stringify(fig.status_codes)} errors ${fig.errors}` : ''),
@@ -116,17 +139,26 @@ export async function repeatCells<C>(
 /**
  * One measured run: every server idle first, an unrecorded warm-up (connections, JIT, caches), the run with
  * the machine's other CPU use recorded, then the time the server needs to finish what was left queued.
+ * Around the run (start until idle again): CPU per thread per request sent, the cache counters, RSS.
  */
-async function measure(spec: LoadSpec, warmupS: number, pid: number, allPids: number[]): Promise<LoadFigures> {
+async function measure(spec: LoadSpec, warmupS: number, t: PageTarget, allPids: number[]): Promise<LoadFigures> {
   await waitIdle(allPids);
   if (warmupS > 0) {
     await runLoad({ ...spec, durationS: warmupS, seed: spec.seed ^ 0x5eed });
-    await waitIdle([pid]);
+    await waitIdle([t.pid]);
   }
+  const before = await snapshot(t.url, t.pid, t.service);
+  const rss = new RssSampler(t.pid, 50).start();
+  const rssStart = rss.peak_mb;
   const foreign = new ForeignCpu().start();
   const fig = await runLoad(spec);
   fig.foreign_cpu_cores = round(foreign.stop(), 2);
-  fig.drain_s = round(await waitIdle([pid]), 1);
+  fig.drain_s = round(await waitIdle([t.pid]), 1);
+  fig.rss_peak_mb = round(rss.stop(), 1);
+  fig.rss_start_mb = round(rssStart, 1);
+  const after = await snapshot(t.url, t.pid, t.service);
+  fig.threads = cpuPerRequest(t.pid, before, after, fig.sent);
+  fig.cache = cacheDelta(before, after);
   return fig;
 }
 
@@ -150,9 +182,30 @@ export function summarize(cell: PageCell, runs: LoadFigures[]): CellFigures {
     timeouts: sum((r) => r.timeouts),
     p99_lower_bound: runs.some((r) => r.p99_lower_bound),
     foreign_cpu_cores: med((r) => r.foreign_cpu_cores ?? Number.NaN),
+    cpu_us_per_request: runs.some((r) => r.threads)
+      ? {
+          main: cpuMedian(runs, (x) => x.main_us),
+          shards: cpuMedian(runs, (x) => x.shards_us),
+          other: cpuMedian(runs, (x) => x.other_us),
+          total: cpuMedian(runs, (x) => x.total_us),
+        }
+      : null,
+    cache: runs.some((r) => r.cache)
+      ? (() => {
+          const c = runs.map((r) => r.cache).filter((x) => x != null);
+          const hits = c.reduce((n, x) => n + x.hits, 0);
+          const misses = c.reduce((n, x) => n + x.misses, 0);
+          const last = c[c.length - 1];
+          return { hits, misses, evictions: c.reduce((n, x) => n + x.evictions, 0), hit_ratio: hits + misses ? round(hits / (hits + misses), 3) : null, bytes: last.bytes, budget_bytes: last.budget_bytes };
+        })()
+      : null,
+    rss_peak_above_start_mb: roundOrNullMb(medianOrNull(runs.map((r) => (r.rss_peak_mb ?? NaN) - (r.rss_start_mb ?? NaN)))),
     runs,
   };
 }
+
+const cpuMedian = (runs: LoadFigures[], f: (x: ThreadCpuFigures) => number | null) => medianOrNull(runs.map((r) => (r.threads ? f(r.threads) : null)));
+const roundOrNullMb = (x: number | null) => (x === null ? null : round(x, 1));
 
 /**
  * Fetches, once, the real bytes of a page of each variant from the service, for the floor to serve, and

@@ -1,5 +1,5 @@
 /**
- * Worker-count sweep: for each WORKERS value, a memory and a local server with the Parquet table loaded,
+ * Worker-count sweep (default CACHE_BYTES): for each WORKERS value, a memory and a local server with the Parquet table loaded,
  * JSON pages of 100 rows at one concurrency, interleaved and repeated like the page scenario. The value the
  * main run used is taken from it rather than measured again.
  */
@@ -7,7 +7,7 @@ import { uploadFile } from '../client.js';
 import type { Inputs } from '../data.js';
 import { startService, type Backend, type ServerHandle } from '../servers.js';
 import { log } from '../util.js';
-import { dataPath, pagesScenario, type CellFigures, type LoadSettings, type PageCell } from './pages.js';
+import { dataPath, pagesScenario, serviceTarget, type CellFigures, type LoadSettings, type PageCell } from './pages.js';
 
 export interface SweepRow extends CellFigures {
   backend: Backend;
@@ -32,7 +32,7 @@ export async function sweepScenario(opts: {
       for (const r of started) if (r.status === 'rejected') throw r.reason;
       for (const server of servers) {
         const table = await uploadFile(server.url, opts.inputs.parquet.path, 'bench sweep table');
-        targets.push({ name: server.backend!, url: server.url, dataPath: dataPath(table), pid: server.pid });
+        targets.push(serviceTarget(server, dataPath(table)));
       }
       log(`sweep WORKERS=${workers}`);
       const result = await pagesScenario(targets, [opts.cell], opts.load);
