@@ -19,6 +19,7 @@ import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { threadId } from './thread-id.js';
+import { serveDirect } from './direct-port.js';
 
 /** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
 interface HeldSheet {
@@ -41,6 +42,7 @@ export default function run(
   | SnapshotResult
   | TaskFailure
   | { dropped: number }
+  | { connected: true }
   | WorkerStatsResult
   | Promise<{ total_rows: number } | TaskFailure> {
   try {
@@ -79,6 +81,9 @@ export default function run(
       }
       case 'stats':
         return { tid: threadId(), cache: workerCache.stats() };
+      case 'connect':
+        serveDirect(task.port, run);
+        return { connected: true };
     }
   } catch (err) {
     // Anything but a TaskError is a bug, not a lost shard: answered as such, while the shard and its data carry on.

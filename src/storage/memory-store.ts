@@ -46,6 +46,7 @@ export class MemoryStore implements TableStore {
           maxThreads: 1,
           maxQueue,
           concurrentTasksPerWorker: 4,
+          direct: true,
           failure: () => dataLost(),
           onWorkerLost: () => this.forgetShard(i),
           workerData: { cacheBytes: Math.floor(limits.cacheBytes / workers) },
@@ -146,7 +147,11 @@ export class MemoryStore implements TableStore {
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
     const placement = this.placements.get(key);
     if (!placement) throw this.deleted.has(key) ? deletedMeanwhile() : dataLost();
-    return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log).catch((err) => {
+    const shard = this.shards[placement.shard];
+    const shardTask = task({ kind: 'memory', key: `${key}/${sheetIndex}` });
+    // Pages, the hot path, go straight to the shard's port; the rest through Piscina.
+    const answer = shardTask.op === 'page' ? shard.runDirect<T>(shardTask, transfer, log) : shard.run<T>(shardTask, transfer, log);
+    return answer.catch((err) => {
       // The shard found no frame because a delete's drop ran first (a request queued behind a busy shard can
       // be overtaken): that is a deleted version, not a lost one.
       throw err instanceof ApiError && err.code === 'data_lost' && this.deleted.has(key) ? deletedMeanwhile() : err;
