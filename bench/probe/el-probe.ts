@@ -1,15 +1,15 @@
 /**
  * Preloaded into every server the bench starts (`node --import …/el-probe.js`); not part of the service.
- *  - Main-thread event-loop delay with the same instrument and resolution prom-client uses for
- *    `nodejs_eventloop_lag_*` (perf_hooks.monitorEventLoopDelay, 10 ms), read and reset over the IPC
+ *  - Main-thread event-loop delay with the same instrument and resolution the service gives prom-client for
+ *    `nodejs_eventloop_lag_*` (perf_hooks.monitorEventLoopDelay, 1 ms), read and reset over the IPC
  *    channel. It is the fallback when the server has no `/metrics`, and a cross-check when it has.
- *    Like prom-client's, its figures include the 10 ms sampling interval: an idle loop reads ~10 ms.
+ *    Like prom-client's, its figures include the 1 ms sampling interval: an idle loop reads ~1 ms.
  *  - When the bench goes away (even by SIGKILL) the IPC channel closes and the server is sent SIGTERM,
  *    so no server outlives the bench.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 
-const RESOLUTION_MS = 10;
+const RESOLUTION_MS = 1;
 const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 histogram.enable();
 

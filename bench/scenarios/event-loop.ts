@@ -1,6 +1,6 @@
 /**
- * Main-thread event-loop delay while a large upload (the CSV) and a detailed statistics job run during page
- * traffic. The window opens with a scrape of /metrics (prom-client resets its event-loop histogram on every
+ * Main-thread event-loop delay, and `/health` latency at concurrency 1, while a large upload (the CSV) and a
+ * detailed statistics job run during page traffic. The window opens with a scrape of /metrics (prom-client resets its event-loop histogram on every
  * scrape) and closes with another, so the second scrape's nodejs_eventloop_lag_* are this window's. A server
  * without /metrics gets null figures and a note; the bench's own probe (the same instrument, preloaded into
  * the server by the bench) is reported beside them either way.
@@ -9,6 +9,7 @@ import { deleteDataset, promValue, scrapeMetrics, timeStatistics, uploadFile, ty
 import { TABLE_ROWS, type Inputs } from '../data.js';
 import { runLoad, type LoadFigures } from '../load.js';
 import { ForeignCpu, waitIdle, type EventLoopReading, type ServerHandle } from '../servers.js';
+import { Worker } from 'node:worker_threads';
 import { log, round, sleep } from '../util.js';
 import { dataPath } from './pages.js';
 
@@ -23,6 +24,8 @@ export interface EventLoopFigures {
   foreign_cpu_cores: number;
   upload_ms: number;
   statistics_detailed_ms: number;
+  /** `GET /health`, one request at a time through the window: what a load balancer's probe sees. */
+  health: { requests: number; p50_ms: number; p99_ms: number; max_ms: number; failures: number };
   /** The page traffic during the window. */
   traffic: { rows: number; format: 'json'; concurrency: number } & Pick<LoadFigures, 'rps' | 'p50_ms' | 'p99_ms' | 'max_ms' | 'non2xx' | 'status_codes' | 'errors'>;
 }
@@ -46,6 +49,7 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
     seed: 77,
     signal: stop.signal,
   });
+  const health = probeHealth(server.url, stop.signal);
   await sleep(500);
   let uploaded: Uploaded | undefined;
   let statsMs = Number.NaN;
@@ -60,6 +64,7 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
   const after = await scrapeMetrics(server.url);
   const probe = await server.probeEventLoop(true);
   const load = await traffic;
+  const healthFigures = await health;
   const foreignCores = foreign.stop();
   const windowS = Number(process.hrtime.bigint() - started) / 1e9;
   if (uploaded) await deleteDataset(server.url, uploaded.dataset_id);
@@ -82,6 +87,7 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
     foreign_cpu_cores: round(foreignCores, 2),
     upload_ms: round(uploaded?.readable_ms ?? Number.NaN, 1),
     statistics_detailed_ms: round(statsMs, 1),
+    health: healthFigures,
     traffic: {
       rows: 100,
       format: 'json',
@@ -96,9 +102,53 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
     },
   };
   if (after === null) {
-    figures.note = `GET /metrics is ${before === null ? 'not available' : 'no longer available'} on this server: event_loop_delay_* are null; "probe" is the bench's own monitorEventLoopDelay (10 ms resolution, as prom-client)`;
+    figures.note = `GET /metrics is ${before === null ? 'not available' : 'no longer available'} on this server: event_loop_delay_* are null; "probe" is the bench's own monitorEventLoopDelay (1 ms resolution, as the service's prom-client)`;
   } else if (figures.event_loop_delay_p99_ms === null) {
     figures.note = '/metrics has no nodejs_eventloop_lag_p99_seconds';
   }
   return figures;
 }
+
+/**
+ * `GET /health` one at a time until `signal` aborts, from a thread of its own, so that the bench's own event
+ * loop (the load generator, the upload) does not add to the latencies; recorded with microsecond resolution.
+ */
+async function probeHealth(url: string, signal: AbortSignal): Promise<EventLoopFigures['health']> {
+  const worker = new Worker(HEALTH_PROBE, { eval: true, workerData: { url } });
+  const done = new Promise<EventLoopFigures['health']>((res, rej) => {
+    worker.once('message', res);
+    worker.once('error', rej);
+  });
+  const stop = () => worker.postMessage('stop');
+  if (signal.aborted) stop();
+  else signal.addEventListener('abort', stop, { once: true });
+  const figures = await done;
+  await worker.terminate();
+  return figures;
+}
+
+const HEALTH_PROBE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHistogram } = require('node:perf_hooks');
+const hist = createHistogram({ lowest: 1, highest: 120000000, figures: 3 });
+let stopped = false;
+let failures = 0;
+parentPort.once('message', () => (stopped = true));
+(async () => {
+  while (!stopped) {
+    const t0 = performance.now();
+    try {
+      const r = await fetch(workerData.url + '/health');
+      await r.arrayBuffer();
+      if (r.ok) hist.record(Math.max(1, Math.round((performance.now() - t0) * 1000)));
+      else failures++;
+    } catch {
+      failures++;
+    }
+    // Let the stop message in between requests.
+    await new Promise((r) => setImmediate(r));
+  }
+  const ms = (us) => Math.round(us / 10) / 100;
+  parentPort.postMessage({ requests: hist.count, p50_ms: ms(hist.percentile(50)), p99_ms: ms(hist.percentile(99)), max_ms: ms(hist.max), failures });
+})();
+`;

@@ -76,6 +76,9 @@ export class WorkerPool {
       // from the event loop) never ran: a deleted dataset's frames stayed in memory for good. The page
       // throughput is the same either way (measured with autocannon at concurrency 64).
       atomics: 'async',
+      // Piscina's timing histograms cost per task, and reading its utilization built their whole summary
+      // (mean, deviation, a dozen percentiles) per pool: milliseconds of the main thread per /health. See utilization().
+      recordTiming: false,
       workerData: options.workerData,
     });
     // Piscina emits 'error' for a worker that dies between tasks; unheard, that event would end the process.
@@ -164,11 +167,10 @@ export class WorkerPool {
   }
 
   /**
-   * Share of time the pool's threads were busy since they started. Piscina counts only its own tasks; with a
-   * direct channel, each worker's event-loop utilization counts both (a worker waits for tasks with its loop idle).
+   * Share of time the pool's live threads were busy since they started: each worker's event-loop utilization
+   * (a worker waits for tasks with its loop idle), which also counts a direct channel's tasks. Microseconds to read.
    */
   private utilization(): number {
-    if (!this.options.direct) return this.piscina.utilization;
     const threads = this.piscina.threads;
     if (threads.length === 0) return 0;
     return threads.reduce((n, t) => n + t.performance.eventLoopUtilization().utilization, 0) / threads.length;
