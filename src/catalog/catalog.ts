@@ -155,11 +155,17 @@ export class Catalog {
     return sync;
   }
 
-  /** Marks a committed write for durable(). */
+  /** Marks a committed write for durable(), and drops what was worked out from the rows before it. */
   private wrote<T>(result: T): T {
     this.unsynced = true;
+    this.keyDatasets = undefined;
+    this.datasetTotal = undefined;
     return result;
   }
+
+  /** /health's figures, read once per change of the catalog rather than on every call. */
+  private keyDatasets?: Map<string, number>;
+  private datasetTotal?: number;
 
   private readonly statements = new Map<string, Database.Statement>();
 
@@ -255,14 +261,15 @@ export class Catalog {
   updateDataset(id: number, patch: { name?: string; description?: string | null; tags?: string[] }): Dataset | undefined {
     const current = this.dataset(id);
     if (!current) return undefined;
-    this.wrote(this.statement('UPDATE datasets SET name = ?, description = ?, tags = ?, updated_at = ? WHERE id = ?'))
-      .run(
+    this.wrote(
+      this.statement('UPDATE datasets SET name = ?, description = ?, tags = ?, updated_at = ? WHERE id = ?').run(
         patch.name ?? current.name,
         patch.description === undefined ? current.description : patch.description,
         JSON.stringify(patch.tags ?? current.tags),
         isoNow(),
         id,
-      );
+      ),
+    );
     return this.dataset(id);
   }
 
@@ -417,13 +424,17 @@ export class Catalog {
   }
 
   /** storage_key → dataset id, for per-shard dataset counts. */
-  datasetOfKeys(): Map<string, number> {
-    const rows = this.statement('SELECT storage_key, dataset_id FROM versions').all() as { storage_key: string; dataset_id: number }[];
-    return new Map(rows.map((r) => [r.storage_key, r.dataset_id]));
+  datasetOfKeys(): ReadonlyMap<string, number> {
+    if (!this.keyDatasets) {
+      const rows = this.statement('SELECT storage_key, dataset_id FROM versions').all() as { storage_key: string; dataset_id: number }[];
+      this.keyDatasets = new Map(rows.map((r) => [r.storage_key, r.dataset_id]));
+    }
+    return this.keyDatasets;
   }
 
   datasetCount(): number {
-    return this.statement('SELECT COUNT(*) FROM datasets').pluck().get() as number;
+    this.datasetTotal ??= this.statement('SELECT COUNT(*) FROM datasets').pluck().get() as number;
+    return this.datasetTotal;
   }
 
 }
