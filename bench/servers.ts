@@ -263,16 +263,18 @@ export interface ServiceOptions {
   logLevel?: string;
   /** More environment for the server (e.g. a setting under test). */
   env?: Record<string, string>;
+  /** Another build's dist/src/main.js, to measure it beside this one (bench/hot-path.ts). */
+  main?: string;
 }
 
 export async function startService(opts: ServiceOptions): Promise<ServerHandle> {
   const dataDir = mkdtempSync(join(tmpdir(), `dataset-bench-${opts.backend}-`));
-  const label = `service ${opts.backend} WORKERS=${opts.workers}`;
+  const label = `service ${opts.backend} WORKERS=${opts.workers}${opts.main ? ` (${opts.main})` : ''}`;
   log(`starting ${label}`);
   return spawnReady(
     {
       label,
-      args: [...(opts.nodeArgs ?? []), '--import', PROBE, SERVICE_MAIN],
+      args: [...(opts.nodeArgs ?? []), '--import', PROBE, opts.main ?? SERVICE_MAIN],
       // The data directory is the working directory, so a developer's .env in the repository does not apply.
       cwd: dataDir,
       dataDir,
