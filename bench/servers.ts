@@ -179,6 +179,8 @@ interface SpawnSpec {
   env: Record<string, string>;
   cwd: string;
   dataDir?: string;
+  /** Another build's dist/src/main.js, to measure it beside this one (bench/hot-path.ts). */
+  main?: string;
 }
 
 /**
@@ -281,6 +283,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Reuse this data directory (a restart) instead of a new one. */
   dataDir?: string;
+  /** Another build's dist/src/main.js, to measure it beside this one (bench/hot-path.ts). */
+  main?: string;
 }
 
 /** A named configuration of SERVICES, with more options. */
@@ -292,12 +296,12 @@ export function startNamed(name: ServiceName, opts: Omit<ServiceOptions, 'backen
 export async function startService(opts: ServiceOptions): Promise<ServerHandle> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), `dataset-bench-${opts.backend}-`));
   const name = opts.name ?? opts.backend;
-  const label = `service ${name} WORKERS=${opts.workers}${opts.env?.CACHE_BYTES !== undefined ? ` CACHE_BYTES=${opts.env.CACHE_BYTES}` : ''}`;
+  const label = `service ${name} WORKERS=${opts.workers}${opts.env?.CACHE_BYTES !== undefined ? ` CACHE_BYTES=${opts.env.CACHE_BYTES}` : ''}${opts.main ? ` (${opts.main})` : ''}`;
   log(`${opts.dataDir ? 're' : ''}starting ${label}`);
   const handle = await spawnReady(
     {
       label,
-      args: [...(opts.nodeArgs ?? []), '--import', PROBE, SERVICE_MAIN],
+      args: [...(opts.nodeArgs ?? []), '--import', PROBE, opts.main ?? SERVICE_MAIN],
       // The data directory is the working directory, so a developer's .env in the repository does not apply.
       cwd: dataDir,
       dataDir,

@@ -1,11 +1,12 @@
 import multipart from '@fastify/multipart';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import access from './plugins/access.js';
 import errorHandler from './plugins/error-handler.js';
 import loadShedding from './plugins/load-shedding.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
+import requestLog, { logsEveryRequest } from './plugins/request-log.js';
 import storage from './plugins/storage.js';
 import datasetRoutes from './routes/datasets/index.js';
 import healthRoutes from './routes/health/index.js';
@@ -19,6 +20,8 @@ import versionRoutes from './routes/versions/index.js';
 export async function buildApp(config: Config): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel },
+    // Every request is logged only at debug/trace; otherwise failed and slow ones (see plugins/request-log.ts).
+    logController: new LogController({ disableRequestLogging: !logsEveryRequest(config.logLevel) }),
     requestIdHeader: 'x-request-id',
     // Metadata bodies (PATCH) are small; uploads are streamed by @fastify/multipart under their own limit.
     bodyLimit: 1024 * 1024,
@@ -29,6 +32,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     ajv: { customOptions: { removeAdditional: false } },
   });
   await app.register(errorHandler, { maxUploadBytes: config.maxUploadBytes });
+  await app.register(requestLog, { everyRequest: logsEveryRequest(config.logLevel) });
   await app.register(multipart, {
     limits: { fileSize: config.maxUploadBytes, files: 1, fields: 10, fieldSize: 64 * 1024, parts: 12 },
   });

@@ -119,7 +119,8 @@ const mb = (bytes: number) => Math.round(bytes / 1e6);
 
 for (const backend of BACKENDS) {
   t.test(`${backend}: SIGTERM finishes the request in flight, then exits 0`, async (t) => {
-    const server = await startServer(t, { backend });
+    // debug: the "incoming request" line shows when the request reached the server (not logged at info).
+    const server = await startServer(t, { backend, env: { LOG_LEVEL: 'debug' } });
     const csv = 'id,value,label\n' + Array.from({ length: 300_000 }, (_, i) => `${i},${(i * 7919) % 10007}.5,l${i % 999}`).join('\n');
     const up = await upload(server, csv, 'slow.csv');
     const inFlight = fetch(`${server.url}/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}/statistics/refresh?detailed=true`, {

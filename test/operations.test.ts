@@ -27,6 +27,14 @@ for (const backend of BACKENDS) {
     t.equal(metricValue(text, 'http_requests_total', { route: '/api/datasets/:id/versions/:vid/data', status: '200' }), 3);
     t.equal(metricValue(text, 'http_requests_total', { route: '/api/datasets/:id', status: '404' }), 1);
     t.equal(metricValue(text, 'http_request_duration_seconds_count', { route: '/api/datasets/upload', status: '201' }), 1);
+    // The latency histogram is cumulative and ends with every request.
+    const route = { route: '/api/datasets/:id/versions/:vid/data', status: '200' };
+    const buckets = ['0.001', '0.01', '0.1', '1', '10', '120', '+Inf'].map((le) => metricValue(text, 'http_request_duration_seconds_bucket', { ...route, le })!);
+    t.same([...buckets].sort((a, b) => a - b), buckets, 'buckets never decrease');
+    t.equal(buckets.at(-1), 3, '+Inf holds every request');
+    t.ok(metricValue(text, 'http_request_duration_seconds_sum', route)! > 0);
+    // At LOG_LEVEL=info requests that went well are counted here, not logged one by one.
+    t.notOk(server.logs.some((l) => l.includes('incoming request') || l.includes('request completed')), 'no per-request log lines at info');
     for (const name of ['nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes']) {
       t.ok((metricValue(text, name, {}) ?? -1) >= 0, `${name} is exported`);
     }
@@ -85,4 +93,19 @@ t.test('a saturated pool sheds load with 503 and Retry-After, then recovers', as
   t.equal(after.body.status, 'ok', 'healthy again once the queue drained');
   const again = await fetch(refresh, { method: 'POST' });
   t.equal(again.status, 200, 'and serving');
+  // Each refused request is in the log at info, with its status: what an operator needs to see.
+  const failed = server.logs.filter((l) => l.includes('"request failed"') && l.includes('"statusCode":503'));
+  t.equal(failed.length, shed.length, 'one log line per 503');
+
+  // Pages go to the shard on a port of their own, past Piscina's queue: they count against MAX_QUEUE too.
+  const busy = fetch(refresh, { method: 'POST' });
+  await new Promise((r) => setTimeout(r, 200));
+  const data = `${server.url}/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}/data`;
+  const pages = await Promise.all(Array.from({ length: 8 }, (_, i) => fetch(`${data}?offset=${i * 10}&limit=10`).then(async (r) => ({ status: r.status, body: await r.json() }))));
+  t.equal((await busy).status, 200);
+  const refused = pages.filter((p) => p.status === 503);
+  t.ok(refused.length >= 1, `pages behind a busy shard were refused (${refused.length} of ${pages.length})`);
+  for (const p of refused) t.match(p.body, { error_code: 'overloaded', detail: /queue is full/ });
+  for (const p of pages.filter((p) => p.status === 200)) t.equal(p.body.data.length, 10);
+  t.equal(pages.filter((p) => p.status === 200).length + refused.length, pages.length, 'nothing but 200 or 503');
 });

@@ -20,6 +20,7 @@ import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { dropVersion, holdSheet, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
+import { serveDirect } from './direct-port.js';
 
 export default function run(
   task: DataTask,
@@ -31,6 +32,7 @@ export default function run(
   | SnapshotResult
   | TaskFailure
   | { dropped: number }
+  | { connected: true }
   | WorkerStatsResult
   | Promise<{ total_rows: number } | TaskFailure> {
   try {
@@ -67,6 +69,9 @@ export default function run(
         return { dropped: dropVersion(task.storageKey) };
       case 'stats':
         return { tid: threadId(), cache: workerCache.stats() };
+      case 'connect':
+        serveDirect(task.port, run);
+        return { connected: true };
     }
   } catch (err) {
     // Anything but a TaskError is a bug, not a lost shard: answered as such, while the shard and its data carry on.

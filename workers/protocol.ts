@@ -235,7 +235,27 @@ export interface WorkerStatsResult {
   cache: CacheStats;
 }
 
-export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask | SnapshotTask | WorkerStatsTask;
+/**
+ * Opens a direct channel to a single-thread pool's worker: later tasks come as DirectRequest on `port`
+ * (bypassing Piscina's queue) and are answered there as DirectReply.
+ */
+export interface ConnectTask {
+  op: 'connect';
+  port: import('node:worker_threads').MessagePort;
+}
+
+export interface DirectRequest {
+  id: number;
+  task: PageTask;
+}
+
+export interface DirectReply {
+  id: number;
+  /** What the task's `run` returned: its result, or a TaskFailure. */
+  result: unknown;
+}
+
+export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask | SnapshotTask | WorkerStatsTask | ConnectTask;
 
 /** Encoded bytes, ready to send, and the rows the query matched (before paging). */
 export interface PageResult {

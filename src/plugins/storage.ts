@@ -32,6 +32,11 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   app.decorate('config', config);
   app.decorate('catalog', catalog);
   app.decorate('store', store);
+  // A write is answered only once it is on disk (see Catalog.durable); reads never wait.
+  app.addHook('onSend', (req, _reply, payload, done) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return done(null, payload);
+    catalog.durable().then(() => done(null, payload), done);
+  });
   app.addHook('onClose', async () => {
     await store.close();
     catalog.close();

@@ -2,7 +2,8 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import { Piscina } from 'piscina';
 import { ApiError } from '../errors.js';
-import { isFailure, type DataTask, type ParseTask, type SqlTask } from '../../workers/protocol.js';
+import { isFailure, type DataTask, type DirectRequest, type ParseTask, type SqlTask } from '../../workers/protocol.js';
+import { DirectChannel } from './direct-channel.js';
 import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 const WORKERS_DIR = new URL('../../workers/', import.meta.url);
@@ -29,6 +30,11 @@ export interface PoolOptions {
   onWorkerLost?: () => void;
   /** Settings every worker of the pool reads once at start (`workerData` of node:worker_threads). */
   workerData?: unknown;
+  /**
+   * Single-thread pools whose worker answers `connect` (data workers): `runDirect` sends tasks on a port
+   * straight to the worker, past Piscina (see DirectChannel). No task timeout applies to those.
+   */
+  direct?: boolean;
 }
 
 export interface PoolStats {
@@ -45,6 +51,11 @@ export class WorkerPool {
   private readonly piscina: Piscina;
   private readonly maxQueue: number;
   private closing = false;
+  /** The direct channel to the pool's one worker, once opened; reopened after that worker is replaced. */
+  private direct?: Promise<DirectChannel>;
+  /** The same channel once open, and what the pool's earlier channels completed, for stats(). */
+  private channel?: DirectChannel;
+  private directCompleted = 0;
 
   constructor(
     readonly name: string,
@@ -65,11 +76,16 @@ export class WorkerPool {
       // from the event loop) never ran: a deleted dataset's frames stayed in memory for good. The page
       // throughput is the same either way (measured with autocannon at concurrency 64).
       atomics: 'async',
+      // Piscina's timing histograms cost per task, and reading its utilization built their whole summary
+      // (mean, deviation, a dozen percentiles) per pool: milliseconds of the main thread per /health. See utilization().
+      recordTiming: false,
       workerData: options.workerData,
     });
     // Piscina emits 'error' for a worker that dies between tasks; unheard, that event would end the process.
     this.piscina.on('error', () => undefined);
     this.piscina.on('workerDestroy', () => {
+      // Tasks sent on the lost worker's port fail as its Piscina tasks do; the next task opens a new channel.
+      this.dropDirect(() => (this.closing ? shuttingDown() : options.failure('crash', 'the worker ended')));
       // Idle parse workers also end this way, harmlessly; shards never idle out, so for them this is a loss.
       if (!this.closing) options.onWorkerLost?.();
     });
@@ -91,7 +107,7 @@ export class WorkerPool {
       const message = String((err as Error)?.message ?? err);
       if (/queue is at limit/i.test(message)) throw overloaded(this.name);
       if ((err as Error)?.name === 'AbortError') throw this.options.failure('timeout', `stopped after ${timeout! / 1000} s`);
-      if (this.closing) throw new ApiError(503, 'shutting_down', 'the server is shutting down; retry shortly', { 'retry-after': '5' });
+      if (this.closing) throw shuttingDown();
       log?.warn({ pool: this.name, op: task.op, err: message }, 'worker failed');
       if ((err as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY') throw this.options.failure('heap', `over ${this.options.heapLimitMb} MB`);
       throw this.options.failure('crash', message);
@@ -101,21 +117,74 @@ export class WorkerPool {
     return result as T;
   }
 
+  /**
+   * `run` for a pool made with `direct`: the task goes on a port straight to the worker, and is answered as
+   * `run` answers (failures as ApiErrors, a full queue as 503).
+   */
+  async runDirect<T>(task: DirectRequest['task'], transferList: TransferListItem[] = [], log?: FastifyBaseLogger): Promise<T> {
+    if (this.closing) throw shuttingDown();
+    this.direct ??= this.openDirect();
+    const channel = await this.direct;
+    if (this.piscina.queueSize + channel.inFlight >= this.maxQueue) throw overloaded(this.name);
+    const started = log && (log.level === 'debug' || log.level === 'trace') ? performance.now() : 0;
+    const result = await channel.send(task, transferList);
+    if (started) log!.debug({ pool: this.name, op: task.op, worker_ms: Math.round((performance.now() - started) * 10) / 10, direct: true }, 'worker task');
+    if (isFailure(result)) throw new ApiError(result.error.status, result.error.code, result.error.detail);
+    return result as T;
+  }
+
+  private async openDirect(): Promise<DirectChannel> {
+    if (!this.options.direct) throw new Error(`the ${this.name} pool was not made with direct: true`);
+    const { channel, workerPort } = DirectChannel.open();
+    try {
+      await this.run({ op: 'connect', port: workerPort }, [workerPort]);
+    } catch (err) {
+      this.direct = undefined;
+      throw err;
+    }
+    this.channel = channel;
+    return channel;
+  }
+
+  private dropDirect(error: () => unknown): void {
+    const direct = this.direct;
+    this.direct = undefined;
+    if (this.channel) this.directCompleted += this.channel.completed;
+    this.channel = undefined;
+    void direct?.then((channel) => channel.close(error), () => undefined);
+  }
+
   stats(): PoolStats {
     return {
       name: this.name,
       threads: this.piscina.threads.length,
-      queued: this.piscina.queueSize,
+      // A direct channel's tasks: one runs, the rest wait (its tasks are synchronous in the worker).
+      queued: this.piscina.queueSize + Math.max(0, (this.channel?.inFlight ?? 0) - 1),
       max_queue: this.maxQueue,
-      utilization: Number(this.piscina.utilization.toFixed(3)),
-      completed: this.piscina.completed,
+      utilization: Number(this.utilization().toFixed(3)),
+      completed: this.piscina.completed + this.directCompleted + (this.channel?.completed ?? 0),
     };
+  }
+
+  /**
+   * Share of time the pool's live threads were busy since they started: each worker's event-loop utilization
+   * (a worker waits for tasks with its loop idle), which also counts a direct channel's tasks. Microseconds to read.
+   */
+  private utilization(): number {
+    const threads = this.piscina.threads;
+    if (threads.length === 0) return 0;
+    return threads.reduce((n, t) => n + t.performance.eventLoopUtilization().utilization, 0) / threads.length;
   }
 
   destroy(): Promise<void> {
     this.closing = true;
+    this.dropDirect(shuttingDown);
     return this.piscina.destroy();
   }
+}
+
+function shuttingDown(): ApiError {
+  return new ApiError(503, 'shutting_down', 'the server is shutting down; retry shortly', { 'retry-after': '5' });
 }
 
 function overloaded(pool: string): ApiError {
