@@ -117,7 +117,7 @@ export function parseArgs(argv: string[]): Settings {
     sweep_workers: quick ? [1, 2] : [1, 2, 4, 8],
     sweep_cell: { rows: 100, format: 'json', concurrency: 64 },
     event_loop_backends: ['memory', 'local'],
-    event_loop_concurrency: quick ? 8 : 16,
+    event_loop_concurrency: 8, // the mixed scenario: pages at c=8
     engine_page_ops: quick ? 30 : 200,
     page_budget_s: quick ? 120 : 720,
     filtered_queries: quick ? [LATE_FROM_ORD] : [LATE_FROM_ORD, DELAYED_OVER_HOUR],

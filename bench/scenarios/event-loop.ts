@@ -26,8 +26,6 @@ export interface EventLoopFigures {
   foreign_cpu_cores: number;
   upload_ms: number;
   statistics_detailed_ms: number;
-  /** `GET /health`, one request at a time through the window: what a load balancer's probe sees. */
-  health: { requests: number; p50_ms: number; p99_ms: number; max_ms: number; failures: number };
   /** The page traffic during the window. */
   traffic: { rows: number; format: 'json'; concurrency: number } & Pick<LoadFigures, 'rps' | 'p50_ms' | 'p99_ms' | 'max_ms' | 'non2xx' | 'status_codes' | 'errors'>;
 }
@@ -90,7 +88,6 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
     foreign_cpu_cores: round(foreignCores, 2),
     upload_ms: round(uploaded?.readable_ms ?? Number.NaN, 1),
     statistics_detailed_ms: round(statsMs, 1),
-    health: healthFigures,
     traffic: {
       rows: 100,
       format: 'json',
