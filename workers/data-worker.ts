@@ -19,6 +19,7 @@ import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { threadId } from './thread-id.js';
+import { scanSheet } from './table/parquet-scan.js';
 
 /** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
 interface HeldSheet {
@@ -101,9 +102,9 @@ function page(task: PageTask): PageResult {
     rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = sheet.json;
   } else {
-    const { lazy, schema } = open(task.table);
+    const { lazy, schema, rows: height } = open(task.table);
     const plan = applyQuery(lazy, schema, task.query);
-    total = sheet && task.query.filters.length === 0 ? sheet.frame.height : countRows(plan);
+    total = task.query.filters.length === 0 ? height : countRows(plan);
     const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset))).collectSync();
     rows = nativeOf(frame);
     if (task.format === 'json') layout = jsonLayout(frame.columns, frame.dtypes);
@@ -128,7 +129,7 @@ const isPlain = (q: PageTask['query']) => q.filters.length === 0 && q.sort.lengt
  */
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
-    const { lazy, schema, frame: held } = open(task.table);
+    const { lazy, schema, rows: sheetRows, frame: held } = open(task.table);
     const { filters, sort, columns } = task.query;
     let total: number;
     let rows: RowSource;
@@ -137,7 +138,7 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
     if (filters.length === 0 && sort.length === 0) {
       // Rows in stored order: each batch is taken as it is sent — a zero-copy slice of the held frame, or
       // a scan of just the row groups it needs — so a whole-table export starts at once and holds one batch.
-      total = held ? held.height : countRows(lazy);
+      total = sheetRows;
       const from = task.offset;
       const projected = columns ? applyQuery(lazy, schema, task.query) : lazy;
       rows = {
@@ -172,23 +173,17 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
   }
 }
 
-/** A sheet as a lazy plan with its schema, and the frame itself when this shard holds it. */
-function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType>; frame?: pl.DataFrame } {
+/**
+ * A sheet as a lazy plan with its schema and row count, and the frame itself when this shard holds it.
+ * A stored Parquet sheet is opened once per worker (see parquet-scan.ts).
+ */
+function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType>; rows: number; frame?: pl.DataFrame } {
   if (table.kind === 'memory') {
     const { frame, schema } = held(table.key);
-    return { lazy: frame.lazy(), schema, frame };
+    return { lazy: frame.lazy(), schema, rows: frame.height, frame };
   }
-  let schema = parquetSchemas.get(table.path);
-  if (!schema) {
-    schema = schemaOf(pl.readParquet(table.path, { numRows: 0 }));
-    if (parquetSchemas.size >= 1000) parquetSchemas.clear();
-    parquetSchemas.set(table.path, schema);
-  }
-  return { lazy: pl.scanParquet(table.path), schema };
+  return scanSheet(table);
 }
-
-/** Stored Parquet files never change, so their schemas are read once per worker. */
-const parquetSchemas = new Map<string, Record<string, pl.DataType>>();
 
 /** From columns and dtypes: the binding's `.schema` builds a Series per column, about 5 ms a call. */
 function schemaOf(frame: pl.DataFrame): Record<string, pl.DataType> {
