@@ -8,11 +8,8 @@ import { join } from 'node:path';
 import { encodeArrow } from './encoders/arrow.js';
 import type { ParseResult, ParseTask, SheetInfo, TaskFailure } from './protocol.js';
 import { readCsv } from './readers/csv.js';
-import { readParquet } from './readers/parquet.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
-import { readXls } from './readers/xls.js';
-import { readXlsx } from './readers/xlsx.js';
 import { describeSheet } from './table/describe.js';
 import { TaskError } from './task-error.js';
 import { parserFault } from './test-faults.js';
@@ -67,8 +64,14 @@ async function readSheets(task: ParseTask): Promise<{
     const csv = readCsv(bytesOf(task.source), options);
     return { sheets: [csv.sheet], decided: { format: 'csv', ...csv.report }, why: (name) => csv.decisions.get(name)! };
   }
+  // Each reader is loaded with its first file: hyparquet, apache-arrow and SheetJS together add ~50 MB of RSS
+  // to a parse worker, which a server that only ever reads CSV would otherwise carry from start-up.
   const read =
-    task.fileType === 'parquet' ? await readParquet(task.source) : task.fileType === 'xls' ? readXls(task.source, options.sheets) : await readXlsx(task.source, options.sheets);
+    task.fileType === 'parquet'
+      ? await (await import('./readers/parquet.js')).readParquet(task.source)
+      : task.fileType === 'xls'
+        ? (await import('./readers/xls.js')).readXls(task.source, options.sheets)
+        : await (await import('./readers/xlsx.js')).readXlsx(task.source, options.sheets);
   const forced = options.columnTypes ?? {};
   const everyName = new Set(read.flatMap((s) => s.frame.columns));
   const scope = options.sheets ? `no sheet read has (only ${options.sheets.map((n) => JSON.stringify(n)).join(', ')}, as sheets asks)` : 'no sheet of the file has';
