@@ -19,7 +19,10 @@ import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { threadId } from './thread-id.js';
-import { scanSheet } from './table/parquet-scan.js';
+import { dropScans, scanSheet } from './table/parquet-scan.js';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
 interface HeldSheet {
@@ -202,3 +205,23 @@ function held(key: string): HeldSheet {
   if (!frame) throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');
   return frame;
 }
+
+/**
+ * A worker's first page pays for the binding's first calls (code paged in, JIT): a Parquet scan, a slice
+ * and the encoders, run once on a one-row file here at start-up instead.
+ */
+function warmUp(): void {
+  const path = join(tmpdir(), `dataset-service-warm-up-${process.pid}-${threadId()}.parquet`);
+  try {
+    pl.DataFrame({ a: [1], b: ['x'] }).writeParquet(path);
+    const frame = scanSheet({ kind: 'parquet', key: `${path}/0`, path }).lazy.slice(0, 1).collectSync();
+    encodeJsonPage(nativeOf(frame), { total_rows: 1, page: 1, page_size: 1, total_pages: 1 }, false, jsonLayout(frame.columns, frame.dtypes));
+    encodeArrow(nativeOf(frame), 'stream');
+  } catch {
+    // Only an optimisation: a worker that cannot write its temporary directory serves all the same.
+  } finally {
+    dropScans(path);
+    rmSync(path, { force: true });
+  }
+}
+warmUp();
