@@ -21,6 +21,9 @@ import { workerCache } from './table/cache.js';
 import { dropVersion, holdSheet, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
 import { serveDirect } from './direct-port.js';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export default function run(
   task: DataTask,
@@ -84,7 +87,7 @@ export default function run(
  * slice; everything else is one lazy plan, counted for `total_rows` and sliced for the page.
  */
 function page(task: PageTask): PageResult {
-  const { decoded: sheet, lazy, schema } = openSheet(task.table);
+  const { decoded: sheet, lazy, schema, rows: rowCount } = openSheet(task.table);
   let total: number;
   let rows: NativeFrame;
   let layout: JsonLayout | undefined;
@@ -95,7 +98,7 @@ function page(task: PageTask): PageResult {
     layout = sheet.json;
   } else {
     const plan = applyQuery(lazy(), schema, task.query);
-    total = sheet && task.query.filters.length === 0 ? sheet.frame.height : countRows(plan);
+    total = task.query.filters.length === 0 ? rowCount : countRows(plan);
     const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset))).collectSync();
     rows = nativeOf(frame);
     if (task.format === 'json') layout = jsonLayout(frame.columns, frame.dtypes);
@@ -121,6 +124,7 @@ const isPlain = (q: PageTask['query']) => q.filters.length === 0 && q.sort.lengt
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
     const sheet = openSheet(task.table);
+    const sheetRows = sheet.rows;
     const { schema } = sheet;
     const lazy = sheet.lazy();
     const held = sheet.decoded?.frame;
@@ -132,7 +136,7 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
     if (filters.length === 0 && sort.length === 0) {
       // Rows in stored order: each batch is taken as it is sent — a zero-copy slice of the held frame, or
       // a scan of just the row groups it needs — so a whole-table export starts at once and holds one batch.
-      total = held ? held.height : countRows(lazy);
+      total = sheetRows;
       const from = task.offset;
       const projected = columns ? applyQuery(lazy, schema, task.query) : lazy;
       rows = {
@@ -166,3 +170,25 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
     return failureOf(err);
   }
 }
+
+/**
+ * A worker's first page pays for the binding's first calls (code paged in, JIT): a Parquet scan, a slice
+ * and the encoders, run once on a one-row file here at start-up instead.
+ */
+const WARM_UP_KEY = 'warm-up';
+
+function warmUp(): void {
+  const path = join(tmpdir(), `dataset-service-warm-up-${process.pid}-${threadId()}.parquet`);
+  try {
+    pl.DataFrame({ a: [1], b: ['x'] }).writeParquet(path);
+    const frame = openSheet({ kind: 'parquet', key: `${WARM_UP_KEY}/0`, path }, false).lazy().slice(0, 1).collectSync();
+    encodeJsonPage(nativeOf(frame), { total_rows: 1, page: 1, page_size: 1, total_pages: 1 }, false, jsonLayout(frame.columns, frame.dtypes));
+    encodeArrow(nativeOf(frame), 'stream');
+  } catch {
+    // Only an optimisation: a worker that cannot write its temporary directory serves all the same.
+  } finally {
+    dropVersion(WARM_UP_KEY);
+    rmSync(path, { force: true });
+  }
+}
+warmUp();

@@ -202,3 +202,15 @@ export function footerOffsets(file: Uint8Array): FooterOffsets {
   });
   return out;
 }
+
+/**
+ * `FileMetaData.num_rows` (field 3) of a footer: `footer` is the thrift bytes alone (the file's last
+ * 8 + length bytes without those 8). Throws a RangeError when the footer is damaged or has no row count.
+ */
+export function footerRowCount(footer: Uint8Array): number {
+  const c = new Cursor(footer, 0, footer.length);
+  let rows: number | undefined;
+  walkStruct(c, 0, (id, type) => id === 3 && type === I64 && ((rows = c.zigzag()), true));
+  if (rows === undefined || rows < 0) throw new RangeError('the footer has no row count');
+  return rows;
+}

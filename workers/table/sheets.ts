@@ -15,6 +15,7 @@ import type { TableRef } from '../protocol.js';
 import { releaseMemory } from '../release-memory.js';
 import { TaskError } from '../task-error.js';
 import { workerCache } from './cache.js';
+import { dropScans, scanSheet } from './parquet-scan.js';
 
 /** A decoded sheet, with what every request for it would otherwise ask the frame again. */
 export interface DecodedSheet {
@@ -31,6 +32,8 @@ export interface Sheet {
   decoded?: DecodedSheet;
   /** Column names and types in frame order. */
   schema: Record<string, pl.DataType>;
+  /** Rows in the sheet. */
+  rows: number;
   /** The sheet as a lazy plan (made on demand: the zero-copy paths never need one). */
   lazy(): pl.LazyDataFrame;
 }
@@ -42,13 +45,14 @@ const held = new Map<string, DecodedSheet>();
  * The sheet `table` names. Errors: 404 `version_not_found` for a version deleted since the request found it;
  * 410 `data_lost` for a memory sheet this shard does not hold (it restarted and lost its frames).
  */
-export function openSheet(table: TableRef): Sheet {
+export function openSheet(table: TableRef, cache = true): Sheet {
   if (dropped.has(versionOf(table.key))) throw new TaskError(404, 'version_not_found', 'the version was deleted while this request was being served');
   const decoded = held.get(table.key) ?? (table.kind === 'parquet' ? (workerCache.get(table.key) as DecodedSheet | undefined) : undefined);
-  if (decoded) return { decoded, schema: decoded.schema, lazy: () => decoded.frame.lazy() };
+  if (decoded) return { decoded, schema: decoded.schema, rows: decoded.frame.height, lazy: () => decoded.frame.lazy() };
   if (table.kind === 'memory') throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');
-  fillLater(table.key, table.path);
-  return scanSheet(table.path);
+  if (cache) fillLater(table.key, table.path);
+  const { lazy, schema, rows } = scanSheet(table);
+  return { schema, rows, lazy: () => lazy };
 }
 
 /** Memory backend: this shard takes ownership of a sheet's frame. */
@@ -66,7 +70,7 @@ export function dropVersion(storageKey: string): number {
   const prefix = `${storageKey}/`;
   let count = 0;
   for (const key of [...held.keys()]) if (key.startsWith(prefix) && held.delete(key)) count++;
-  count += workerCache.dropVersion(storageKey);
+  count += workerCache.dropVersion(storageKey) + dropScans(storageKey);
   if (count > 0) releaseMemory();
   return count;
 }
@@ -124,20 +128,6 @@ async function fill(key: string, path: string): Promise<void> {
     return;
   }
   if (before + bytes - workerCache.stats().bytes >= RELEASE_AFTER_BYTES) releaseMemory();
-}
-
-/** Stored Parquet files never change, so their schemas are read once per worker. */
-const parquetSchemas = new Map<string, Record<string, pl.DataType>>();
-
-/** A stored Parquet sheet as a lazy scan, which reads only the row groups a plan needs. */
-function scanSheet(path: string): Sheet {
-  let schema = parquetSchemas.get(path);
-  if (!schema) {
-    schema = schemaOf(pl.readParquet(path, { numRows: 0 }));
-    if (parquetSchemas.size >= 1000) parquetSchemas.clear();
-    parquetSchemas.set(path, schema);
-  }
-  return { schema, lazy: () => pl.scanParquet(path) };
 }
 
 function decode(frame: pl.DataFrame): DecodedSheet {
