@@ -9,7 +9,6 @@ import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import { checkXlsxLimits } from './encoders/xlsx.js';
 import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
-import { computeFacets } from './table/facets.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
 import { TaskError, failureOf } from './task-error.js';
@@ -18,6 +17,7 @@ import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
+import { facetsBody, isComputed, queryResult } from './table/query-results.js';
 import { threadId } from './thread-id.js';
 
 /** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
@@ -51,10 +51,8 @@ export default function run(
         // Asynchronous: its expected failures (a bad filter value, a view Excel cannot hold) are answered
         // like the others', not as a crashed task.
         return exportRows(task).catch(failureOf);
-      case 'facets': {
-        const { lazy, schema } = open(task.table);
-        return { body: computeFacets(applyQuery(lazy, schema, task.query), task.columns, task.limit) };
-      }
+      case 'facets':
+        return { body: facetsBody(task.table, task.query, task.columns, task.limit, () => open(task.table)) };
       case 'statistics': {
         const { lazy, schema } = open(task.table);
         shardFault(Object.keys(schema)[0]);
@@ -88,7 +86,8 @@ export default function run(
 
 /**
  * One JSON page of the (filtered, sorted, projected) sheet. An unfiltered page of a held frame is a zero-copy
- * slice; everything else is one lazy plan, counted for `total_rows` and sliced for the page.
+ * slice; a filtered or sorted one a slice of the query's result (computed once, then cached: query-results.ts);
+ * a projection alone one lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
   const sheet = task.table.kind === 'memory' ? held(task.table.key) : undefined;
@@ -100,10 +99,15 @@ function page(task: PageTask): PageResult {
     total = sheet.native.height;
     rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = sheet.json;
+  } else if (isComputed(task.query)) {
+    const result = queryResult(task.table, task.query, () => open(task.table));
+    total = result.native.height;
+    rows = result.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
+    layout = result.json;
   } else {
     const { lazy, schema } = open(task.table);
     const plan = applyQuery(lazy, schema, task.query);
-    total = sheet && task.query.filters.length === 0 ? sheet.frame.height : countRows(plan);
+    total = sheet ? sheet.frame.height : countRows(plan);
     const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset))).collectSync();
     rows = nativeOf(frame);
     if (task.format === 'json') layout = jsonLayout(frame.columns, frame.dtypes);
@@ -147,10 +151,10 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
       const height = rows.height;
       view = () => projected.slice(from, height);
     } else {
-      // A filtered or sorted result is computed once, then sent in batches.
-      const plan = applyQuery(lazy, schema, task.query);
-      total = countRows(plan);
-      const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset))).collectSync();
+      // A filtered or sorted result is computed once (or taken from the cache, as pages are), then sent in batches.
+      const result = queryResult(task.table, task.query, () => ({ lazy, schema }));
+      total = result.native.height;
+      const frame = result.frame.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset)));
       rows = frameRows(frame);
       view = () => frame.lazy();
     }

@@ -9,6 +9,8 @@ import pl from 'nodejs-polars';
  */
 export interface NativeFrame {
   readonly height: number;
+  /** Bytes of the frame's buffers (shared buffers counted in full), for cache budgets. */
+  estimatedSize(): number;
   slice(offset: number, length: number): NativeFrame;
   writeJson(sink: ByteSink, options: { format: 'json' | 'lines' }): void;
   writeIpcStream(sink: ByteSink, compression: 'uncompressed'): void;
