@@ -66,6 +66,39 @@ export default fp(async function metrics(app: FastifyInstance) {
   shardGauge('shard_versions', 'Memory backend: versions held by the shard', 'versions');
   shardGauge('shard_bytes', 'Memory backend: Arrow bytes of the sheets held by the shard', 'bytes');
 
+  // SQL answers kept on the main thread: sizes as gauges, the since-start counts as counters.
+  for (const [field, kind, help] of [
+    ['budget_bytes', 'gauge', 'SQL answer cache: its share of CACHE_BYTES'],
+    ['bytes', 'gauge', 'SQL answer cache: bytes of the answers kept'],
+    ['entries', 'gauge', 'SQL answer cache: answers kept'],
+    ['hits', 'counter', 'SQL answer cache: queries answered from it'],
+    ['misses', 'counter', 'SQL answer cache: queries run'],
+    ['evictions', 'counter', 'SQL answer cache: answers let go to stay in budget'],
+  ] as const) {
+    const name = `sql_answers_${field}${kind === 'counter' ? '_total' : ''}`;
+    const value = () => app.store.sqlAnswers.stats()[field];
+    if (kind === 'gauge') {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value());
+        },
+      });
+    } else {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    }
+  }
+
   new Gauge({
     name: 'export_streams',
     help: 'Exports being sent',

@@ -7,6 +7,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
+import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
@@ -27,9 +28,14 @@ export class LocalStore implements TableStore {
   private readonly stagingDir: string;
   private readonly versionsDir: string;
   private readonly deleted = new RecentlyDeleted();
+  private readonly workers: number;
+  readonly sqlAnswers: SqlAnswers;
 
   private constructor(dataDir: string, limits: StoreLimits) {
     const { workers, maxQueue } = limits;
+    this.workers = workers;
+    const shares = cacheShares(limits.cacheBytes, workers);
+    this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.stagingDir = join(dataDir, 'staging');
     this.versionsDir = join(dataDir, 'versions');
     this.parsePool = createParsePool(limits);
@@ -39,7 +45,7 @@ export class LocalStore implements TableStore {
       maxQueue,
       concurrentTasksPerWorker: 4,
       failure: retryableFailure,
-      workerData: { cacheBytes: Math.floor(limits.cacheBytes / workers) },
+      workerData: { cacheBytes: shares.perWorker },
     });
     this.queryPool = createQueryPool(limits);
   }
@@ -116,6 +122,7 @@ export class LocalStore implements TableStore {
   async drop(keys: string[]): Promise<void> {
     // Marked first: while rm works through a version's files, a reader may already miss one.
     for (const key of keys) this.deleted.add(key);
+    for (const key of keys) this.sqlAnswers.dropVersion(key);
     for (const key of keys) await rm(join(this.versionsDir, key), { recursive: true, force: true });
   }
 

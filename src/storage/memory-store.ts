@@ -6,6 +6,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
 import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
+import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
@@ -33,10 +34,13 @@ export class MemoryStore implements TableStore {
   /** Bytes promised to uploads still being parsed, so concurrent uploads cannot overshoot the budget together. */
   private reserved = 0;
   private readonly memoryLimit: number;
+  readonly sqlAnswers: SqlAnswers;
 
   constructor(limits: StoreLimits) {
     const { workers, maxQueue } = limits;
     this.memoryLimit = limits.memoryLimitBytes;
+    const shares = cacheShares(limits.cacheBytes, workers);
+    this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.parsePool = createParsePool(limits);
     this.shards = Array.from(
       { length: workers },
@@ -48,7 +52,7 @@ export class MemoryStore implements TableStore {
           concurrentTasksPerWorker: 4,
           failure: () => dataLost(),
           onWorkerLost: () => this.forgetShard(i),
-          workerData: { cacheBytes: Math.floor(limits.cacheBytes / workers) },
+          workerData: { cacheBytes: shares.perWorker },
         }),
     );
     this.shardBytes = this.shards.map(() => 0);
@@ -172,6 +176,7 @@ export class MemoryStore implements TableStore {
   async drop(keys: string[]): Promise<void> {
     for (const key of keys) {
       this.deleted.add(key);
+      this.sqlAnswers.dropVersion(key);
       this.sourceBytes -= this.sources.get(key)?.length ?? 0;
       this.sources.delete(key);
       const p = this.placements.get(key);

@@ -5,6 +5,7 @@ import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
+import type { SqlAnswers } from './sql-answers.js';
 import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 /** A parsed upload: its sheets and what the reader decided. */
@@ -38,6 +39,8 @@ export interface TableStore {
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer?: TransferListItem[]): Promise<T>;
   /** Runs read-only SQL over a version's sheets (named in order) in the disposable query pool. */
   sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T>;
+  /** Answers of SQL queries, kept on the main thread; drop() removes a version's. */
+  readonly sqlAnswers: SqlAnswers;
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
   stats(): StoreStats;

@@ -16,6 +16,8 @@ export default async function healthRoutes(app: FastifyInstance) {
         pools: stats.pools,
         ...(stats.shards && { shards: shardReport(store, catalog), source_bytes: stats.source_bytes }),
       },
+      /** SQL answers kept on the main thread (a share of CACHE_BYTES). */
+      sql_answers: store.sqlAnswers.stats(),
       datasets: catalog.datasetCount(),
       uptime_s: Math.round((Date.now() - started) / 1000),
     };
