@@ -71,7 +71,11 @@ export default function run(
         return withTransfer({ ipc }, [ipc]);
       }
       case 'drop': {
-        const dropped = task.keys.filter((k) => frames.delete(k)).length;
+        const prefix = `${task.storageKey}/`;
+        let dropped = 0;
+        for (const key of [...frames.keys()]) if (key.startsWith(prefix) && frames.delete(key)) dropped++;
+        // Everything cached of the version (query results, facets) goes with it.
+        dropped += workerCache.dropVersion(task.storageKey);
         if (dropped > 0) releaseMemory();
         return { dropped };
       }

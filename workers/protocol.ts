@@ -188,9 +188,10 @@ export interface LoadTask {
   ipc: ArrayBuffer;
 }
 
+/** A version was deleted: the worker drops every frame it holds or caches of it (keys `<storageKey>/…`). */
 export interface DropTask {
   op: 'drop';
-  keys: string[];
+  storageKey: string;
 }
 
 /** A data worker's own figures, for /health and /metrics. */

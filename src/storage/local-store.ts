@@ -4,11 +4,11 @@ import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, WorkerStatsResult, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
-import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
+import { RecentlyDeleted, deletedMeanwhile, type WorkerReport, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
@@ -124,10 +124,22 @@ export class LocalStore implements TableStore {
     for (const key of keys) this.deleted.add(key);
     for (const key of keys) this.sqlAnswers.dropVersion(key);
     for (const key of keys) await rm(join(this.versionsDir, key), { recursive: true, force: true });
+    // The versions' cached query results: one drop task per worker, sent together, which Piscina hands to the
+    // least busy workers, so each worker gets one unless some are busy. A key is never reused, so an entry a
+    // busy worker keeps can never be served again; it only waits for the LRU.
+    // TODO(i10-cache): with a version routed to one worker, drop there only.
+    for (const key of keys) await Promise.all(Array.from({ length: this.workers }, () => this.dataPool.run({ op: 'drop', storageKey: key })));
   }
 
   stats() {
     return { pools: [this.parsePool.stats(), this.dataPool.stats(), this.queryPool.stats()] };
+  }
+
+  /** One stats task per worker, sent together (as drop() does): each worker's figures once, by thread id. */
+  async workerReports(): Promise<WorkerReport[]> {
+    const reports = await Promise.all(Array.from({ length: this.workers }, () => this.dataPool.run<WorkerStatsResult>({ op: 'stats' })));
+    const byThread = new Map(reports.map((r) => [r.tid, { name: this.dataPool.name, ...r }]));
+    return [...byThread.values()];
   }
 
   async close(): Promise<void> {

@@ -4,10 +4,10 @@ import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
-import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, WorkerStatsResult, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
-import { RecentlyDeleted, deletedMeanwhile, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
+import { RecentlyDeleted, deletedMeanwhile, type WorkerReport, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
   shard: number;
@@ -183,8 +183,7 @@ export class MemoryStore implements TableStore {
       if (!p) continue;
       this.placements.delete(key);
       this.shardBytes[p.shard] -= p.bytes;
-      const sheetKeys = Array.from({ length: p.sheets }, (_, i) => `${key}/${i}`);
-      await this.shards[p.shard].run({ op: 'drop', keys: sheetKeys });
+      await this.shards[p.shard].run({ op: 'drop', storageKey: key });
     }
   }
 
@@ -198,6 +197,10 @@ export class MemoryStore implements TableStore {
       memory_limit_bytes: this.memoryLimit,
       memory_used_bytes: this.usedBytes(),
     };
+  }
+
+  workerReports(): Promise<WorkerReport[]> {
+    return Promise.all(this.shards.map(async (s) => ({ name: s.name, ...(await s.run<WorkerStatsResult>({ op: 'stats' })) })));
   }
 
   /** Which shard holds each version, for /health's per-shard dataset counts. */

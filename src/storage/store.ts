@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef, WorkerStatsResult } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
 import type { SqlAnswers } from './sql-answers.js';
@@ -44,6 +44,8 @@ export interface TableStore {
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
   stats(): StoreStats;
+  /** Each data worker's figures (thread id, cache), asked of the workers. */
+  workerReports(): Promise<WorkerReport[]>;
   close(): Promise<void>;
 }
 
@@ -60,6 +62,11 @@ export interface StoreLimits {
   memoryLimitBytes: number;
   /** CACHE_BYTES: the data workers' cache budget, all workers together. */
   cacheBytes: number;
+}
+
+/** One data worker's figures for /health: its pool (or shard) name, OS thread id and cache. */
+export interface WorkerReport extends WorkerStatsResult {
+  name: string;
 }
 
 export interface ShardStats {
