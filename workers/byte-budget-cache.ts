@@ -44,7 +44,7 @@ export class ByteBudgetCache<V = unknown> {
    */
   set(key: string, value: V, bytes: number): boolean {
     this.delete(key);
-    if (bytes > this.budgetBytes) return false;
+    if (bytes > this.budgetBytes || this.budgetBytes === 0) return false;
     while (this.bytes + bytes > this.budgetBytes) {
       const oldest = this.entries.keys().next().value!;
       this.delete(oldest);

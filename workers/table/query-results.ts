@@ -15,6 +15,9 @@ import { workerCache } from './cache.js';
 import { computeFacets } from './facets.js';
 import { applyQuery } from './query.js';
 
+/** What an entry costs besides its data (key, objects, an empty frame's own bytes): no entry is free. */
+const ENTRY_BYTES = 1024;
+
 /** A computed query: the rows, the same frame without the binding's wrapper, and its JSON layout. */
 export interface QueryResult {
   frame: pl.DataFrame;
@@ -54,7 +57,7 @@ export function queryResult(table: TableRef, query: TableQuery, open: OpenSheet)
   const frame = applyQuery(lazy, schema, query).collectSync();
   const native = nativeOf(frame);
   const result = { frame, native, json: jsonLayout(frame.columns, frame.dtypes) };
-  workerCache.set(key, result, native.estimatedSize());
+  workerCache.set(key, result, native.estimatedSize() + ENTRY_BYTES);
   return result;
 }
 
@@ -68,6 +71,6 @@ export function facetsBody(table: TableRef, query: TableQuery, columns: string[]
   if (cached !== undefined) return cached;
   const { lazy, schema } = open();
   const body = computeFacets(applyQuery(lazy, schema, query), columns, limit);
-  workerCache.set(key, body, Buffer.byteLength(body));
+  workerCache.set(key, body, Buffer.byteLength(body) + ENTRY_BYTES);
   return body;
 }
