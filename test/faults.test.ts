@@ -58,6 +58,21 @@ t.test('memory: a shard that dies loses only its own versions, which answer 410'
   t.equal((await fetch(`${server.url}/api/datasets/${doomed.body.dataset.id}`, { method: 'DELETE' })).status, 204, 'a lost version can be deleted');
 });
 
+t.test('local: a data worker that dies answers 503 (retry), and the version reads again from its files', async (t) => {
+  const server = await startServer(t, { backend: 'local', env: { TEST_FAULTS: '1', WORKERS: '2' } });
+  const survivor = await upload(server, GOOD, 'survivor.csv');
+  const doomed = await upload(server, '__crash_shard__,x\n1,2\n', 'doomed.csv');
+  const before = await rows(server, survivor);
+  const base = `/api/datasets/${doomed.body.dataset.id}/versions/${doomed.body.version.id}`;
+  const crash = await getJson(server, `${base}/statistics`);
+  t.match(crash, { status: 503, body: { error_code: 'worker_failed', detail: /retry/ } });
+  t.equal(crash.headers.get('retry-after'), '1');
+  t.match(await getJson(server, `${base}/data`), { status: 200, body: { data: [{ __crash_shard__: 1, x: 2 }] } }, 'the retry is served by the replaced worker');
+  t.same((await rows(server, survivor)).body, before.body, 'the other version reads back identical');
+  const health = (await getJson(server, '/health')).body;
+  t.same(health.workers.data.map((w: any) => w.name), ['shard-0', 'shard-1'], 'both data workers are there again');
+});
+
 t.test('memory: an upload past MEMORY_LIMIT gets 507 and harms nothing', async (t) => {
   const server = await startServer(t, { backend: 'memory', env: { MEMORY_LIMIT: '400KB' } });
   const small = await upload(server, GOOD, 'small.csv');

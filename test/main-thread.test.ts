@@ -9,8 +9,8 @@
  * make sure the probe itself works: it must have seen fastify and better-sqlite3, and the polars addon the
  * workers loaded must be in the process but not in the main thread's record.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import pl from 'nodejs-polars';
 import { tableFromIPC } from 'apache-arrow';
 import t from 'tap';
@@ -51,6 +51,25 @@ function parquetBytes(): Uint8Array {
   const df = pl.DataFrame({ id: [1, 2, 3, 4], label: ['a', 'b', 'c', null], score: [0.5, 1.25, -2, 8] });
   return new Uint8Array(df.writeParquet({ compression: 'snappy' }));
 }
+
+t.test('no import runs from workers/ up into src/ (the thread contract, workers/protocol.ts, owns the shared types)', async (t) => {
+  const workersDir = join(ROOT, 'workers');
+  const files = (readdirSync(workersDir, { recursive: true }) as string[]).filter((f) => f.endsWith('.ts')).map((f) => join(workersDir, f));
+  t.ok(files.some((f) => f.endsWith('protocol.ts')) && files.some((f) => f.endsWith(join('table', 'sheets.ts'))), 'the scan sees workers/ and its subfolders');
+  const specifiers = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;
+  const upward: string[] = [];
+  let relativeImports = 0;
+  for (const file of files) {
+    for (const [, spec] of readFileSync(file, 'utf8').matchAll(specifiers)) {
+      if (!spec.startsWith('.')) continue;
+      relativeImports++;
+      const target = resolve(dirname(file), spec);
+      if (relative(workersDir, target).startsWith('..')) upward.push(`${relative(ROOT, file)} imports ${spec}`);
+    }
+  }
+  t.ok(relativeImports > 50, `the scan finds the workers' own imports (${relativeImports})`);
+  t.same(upward, [], 'every relative import of a worker module stays inside workers/');
+});
 
 for (const backend of BACKENDS) {
   t.test(`${backend} backend: main thread loads no table library`, async (t) => {

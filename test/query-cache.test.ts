@@ -154,7 +154,7 @@ async function caches(server: Server): Promise<{ workers: CacheFigures; sql: Cac
       evictions: 0,
       hits: 0,
     });
-  return { workers: sum(body.workers.data_workers.map((w: { cache: CacheFigures }) => w.cache)), sql: sum([body.sql_answers]) };
+  return { workers: sum(body.workers.data.map((w: { cache: CacheFigures }) => w.cache)), sql: sum([body.sql_answers]) };
 }
 
 /** SQL over the reference: rows per city among those with qty above `min`, by city in code point order. */

@@ -1,7 +1,7 @@
 /**
- * Data-pool entry: pages and statistics of stored sheets. Local backend: any worker scans the Parquet
- * file lazily, reading only what the task needs. Memory backend: each worker is one shard and `frames`
- * holds the sheets placed on it; the server routes every task for a sheet to its shard.
+ * Data-worker entry: pages, exports, facets and statistics of stored sheets. Each worker is one shard: the
+ * server routes every task for a version to the same worker, which holds its frames (memory) or reads its
+ * Parquet files (local); `openSheet` (table/sheets.ts) hides which.
  */
 import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
@@ -11,25 +11,15 @@ import { checkXlsxLimits } from './encoders/xlsx.js';
 import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
-import { TaskError, failureOf } from './task-error.js';
+import { failureOf } from './task-error.js';
 import { shardFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { facetsBody, isComputed, queryResult } from './table/query-results.js';
+import { dropVersion, holdSheet, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
-
-/** A sheet this shard holds, with what every request for it would otherwise ask the frame again. */
-interface HeldSheet {
-  frame: pl.DataFrame;
-  /** The same frame without the binding's wrapper, for the per-request path (see native-frame.ts). */
-  native: NativeFrame;
-  schema: Record<string, pl.DataType>;
-  json: JsonLayout;
-}
-
-const frames = new Map<string, HeldSheet>();
 
 export default function run(
   task: DataTask,
@@ -52,33 +42,27 @@ export default function run(
         // like the others', not as a crashed task.
         return exportRows(task).catch(failureOf);
       case 'facets':
-        return { body: facetsBody(task.table, task.query, task.columns, task.limit, () => open(task.table)) };
+        return { body: facetsBody(task.table, task.query, task.columns, task.limit, () => lazyPlan(task.table)) };
       case 'statistics': {
-        const { lazy, schema } = open(task.table);
+        const { lazy, schema } = openSheet(task.table);
         shardFault(Object.keys(schema)[0]);
-        return { columns: computeStatistics(lazy, schema, task.detailed) };
+        return { columns: computeStatistics(lazy(), schema, task.detailed) };
       }
       case 'load': {
         const bytes = task.ipc.byteLength;
-        frames.set(task.key, holding(pl.readIPC(Buffer.from(task.ipc))));
+        holdSheet(task.key, pl.readIPC(Buffer.from(task.ipc)));
         // The frame holds its own copy: free the IPC bytes now, not whenever this shard next collects.
         discard(task.ipc);
         releaseMemory();
         return { bytes };
       }
       case 'snapshot': {
-        const ipc = encodeArrow(nativeOf(held(task.table.kind === 'memory' ? task.table.key : '').frame), 'file');
+        const { decoded, lazy } = openSheet(task.table);
+        const ipc = encodeArrow(decoded?.native ?? nativeOf(lazy().collectSync()), 'file');
         return withTransfer({ ipc }, [ipc]);
       }
-      case 'drop': {
-        const prefix = `${task.storageKey}/`;
-        let dropped = 0;
-        for (const key of [...frames.keys()]) if (key.startsWith(prefix) && frames.delete(key)) dropped++;
-        // Everything cached of the version (query results, facets) goes with it.
-        dropped += workerCache.dropVersion(task.storageKey);
-        if (dropped > 0) releaseMemory();
-        return { dropped };
-      }
+      case 'drop':
+        return { dropped: dropVersion(task.storageKey) };
       case 'stats':
         return { tid: threadId(), cache: workerCache.stats() };
     }
@@ -89,29 +73,28 @@ export default function run(
 }
 
 /**
- * One JSON page of the (filtered, sorted, projected) sheet. An unfiltered page of a held frame is a zero-copy
+ * One JSON page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is a zero-copy
  * slice; a filtered or sorted one a slice of the query's result (computed once, then cached: query-results.ts);
  * a projection alone one lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
-  const sheet = task.table.kind === 'memory' ? held(task.table.key) : undefined;
+  const { decoded: sheet, lazy, schema } = openSheet(task.table);
   let total: number;
   let rows: NativeFrame;
   let layout: JsonLayout | undefined;
   if (sheet && isPlain(task.query)) {
-    // The hot path: a zero-copy slice of a held frame, whose layout was worked out at load.
+    // The hot path: a zero-copy slice of a decoded frame, whose layout was worked out when it was decoded.
     total = sheet.native.height;
     rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = sheet.json;
   } else if (isComputed(task.query)) {
-    const result = queryResult(task.table, task.query, () => open(task.table));
+    const result = queryResult(task.table, task.query, () => ({ lazy: lazy(), schema }));
     total = result.native.height;
     rows = result.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = result.json;
   } else {
-    const { lazy, schema } = open(task.table);
-    const plan = applyQuery(lazy, schema, task.query);
-    total = sheet ? sheet.frame.height : countRows(plan);
+    const plan = applyQuery(lazy(), schema, task.query);
+    total = sheet && task.query.filters.length === 0 ? sheet.frame.height : countRows(plan);
     const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset))).collectSync();
     rows = nativeOf(frame);
     if (task.format === 'json') layout = jsonLayout(frame.columns, frame.dtypes);
@@ -130,13 +113,22 @@ function page(task: PageTask): PageResult {
 
 const isPlain = (q: PageTask['query']) => q.filters.length === 0 && q.sort.length === 0 && !q.columns;
 
+/** A sheet's lazy plan and schema, for a query computed on a cache miss. */
+function lazyPlan(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType> } {
+  const { lazy, schema } = openSheet(table);
+  return { lazy: lazy(), schema };
+}
+
 /**
  * The (filtered, sorted, projected) rows, or one window of them, streamed through the task's port in the
  * requested format after a `{start}` message with the row count.
  */
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
-    const { lazy, schema, frame: held } = open(task.table);
+    const sheet = openSheet(task.table);
+    const { schema } = sheet;
+    const lazy = sheet.lazy();
+    const held = sheet.decoded?.frame;
     const { filters, sort, columns } = task.query;
     let total: number;
     let rows: RowSource;
@@ -178,40 +170,4 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
     // Returned, not thrown: this is an async task, outside run()'s catch (see failureOf).
     return failureOf(err);
   }
-}
-
-/** A sheet as a lazy plan with its schema, and the frame itself when this shard holds it. */
-function open(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType>; frame?: pl.DataFrame } {
-  if (table.kind === 'memory') {
-    const { frame, schema } = held(table.key);
-    return { lazy: frame.lazy(), schema, frame };
-  }
-  let schema = parquetSchemas.get(table.path);
-  if (!schema) {
-    schema = schemaOf(pl.readParquet(table.path, { numRows: 0 }));
-    if (parquetSchemas.size >= 1000) parquetSchemas.clear();
-    parquetSchemas.set(table.path, schema);
-  }
-  return { lazy: pl.scanParquet(table.path), schema };
-}
-
-/** Stored Parquet files never change, so their schemas are read once per worker. */
-const parquetSchemas = new Map<string, Record<string, pl.DataType>>();
-
-/** From columns and dtypes: the binding's `.schema` builds a Series per column, about 5 ms a call. */
-function schemaOf(frame: pl.DataFrame): Record<string, pl.DataType> {
-  const dtypes = frame.dtypes;
-  return Object.fromEntries(frame.columns.map((name, i) => [name, dtypes[i]]));
-}
-
-function holding(frame: pl.DataFrame): HeldSheet {
-  // Columns in frame order: a schema record would put integer-like names such as "2024" first.
-  return { frame, native: nativeOf(frame), schema: schemaOf(frame), json: jsonLayout(frame.columns, frame.dtypes) };
-}
-
-function held(key: string): HeldSheet {
-  const frame = frames.get(key);
-  // Only reachable if the shard was restarted and lost its data (the memory backend's documented limit).
-  if (!frame) throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');
-  return frame;
 }

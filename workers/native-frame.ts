@@ -9,7 +9,7 @@ import pl from 'nodejs-polars';
  */
 export interface NativeFrame {
   readonly height: number;
-  /** Bytes of the frame's buffers (shared buffers counted in full), for cache budgets. */
+  /** Bytes of the frame's buffers (shared buffers counted once per column that uses them). */
   estimatedSize(): number;
   slice(offset: number, length: number): NativeFrame;
   writeJson(sink: ByteSink, options: { format: 'json' | 'lines' }): void;

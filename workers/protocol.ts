@@ -2,11 +2,28 @@
  * The messages that cross the thread boundary. This module imports types only, so the main thread can
  * import it without loading a worker's libraries.
  */
-import type { SheetInfo } from '../src/catalog/types.js';
 import type { FileType, Source } from './readers/types.js';
 import type { TaskFailure } from './task-error.js';
 
-export type { FileType, SheetInfo, Source, TaskFailure };
+export type { FileType, Source, TaskFailure };
+
+/** A column as the catalog keeps it and the contract returns it. */
+export interface ColumnInfo {
+  name: string;
+  /** Portable type name: integer, float, string, boolean, date, datetime, time, duration, decimal, binary, list, struct, null. */
+  type: string;
+  /** The exact Polars/Arrow type, e.g. `Datetime(us, Europe/Paris)`. */
+  dtype: string;
+  nullable: boolean;
+}
+
+/** A stored sheet: its name, size and columns. */
+export interface SheetInfo {
+  name: string;
+  row_count: number;
+  column_count: number;
+  columns: ColumnInfo[];
+}
 
 /** Column types a client may force with `column_types` (the contract's portable names that text can become). */
 export const FORCIBLE_TYPES = ['string', 'integer', 'float', 'decimal', 'boolean', 'date', 'datetime'] as const;
@@ -188,7 +205,10 @@ export interface LoadTask {
   ipc: ArrayBuffer;
 }
 
-/** A version was deleted: the worker drops every frame it holds or caches of it (keys `<storageKey>/…`). */
+/**
+ * A version was deleted: the shard drops every frame it holds or caches of it (keys `<storageKey>/…`), and
+ * answers 404 for it from then on.
+ */
 export interface DropTask {
   op: 'drop';
   storageKey: string;

@@ -1,20 +1,7 @@
 /** Shapes of the catalog as the contract returns them. */
 
-export interface ColumnInfo {
-  name: string;
-  /** Portable type name: integer, float, string, boolean, date, datetime, time, duration, decimal, binary, list, struct, null. */
-  type: string;
-  /** The exact Polars/Arrow type, e.g. `Datetime(us, Europe/Paris)`. */
-  dtype: string;
-  nullable: boolean;
-}
-
-export interface SheetInfo {
-  name: string;
-  row_count: number;
-  column_count: number;
-  columns: ColumnInfo[];
-}
+/** A sheet's description crosses the thread boundary (the parse worker writes it), so the thread contract owns it. */
+export type { ColumnInfo, SheetInfo } from '../../workers/protocol.js';
 
 export interface Dataset {
   id: number;

@@ -3,10 +3,11 @@ import fp from 'fastify-plugin';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { shardReport } from '../storage/shard-report.js';
 import { exportsInFlight } from '../routes/tables/export.js';
+import type { CacheStats } from '../../workers/protocol.js';
 
 /**
  * Prometheus metrics at GET /metrics: requests and latency per route and status, worker pools and shards,
- * exports in flight, plus prom-client's process metrics (event-loop delay, memory, GC). Pool and shard figures are read at
+ * each data worker's cache, exports in flight, plus prom-client's process metrics (event-loop delay, memory, GC). Pool and shard figures are read at
  * scrape time, so they cost nothing between scrapes.
  */
 export default fp(async function metrics(app: FastifyInstance) {
@@ -65,6 +66,41 @@ export default fp(async function metrics(app: FastifyInstance) {
   shardGauge('shard_datasets', 'Memory backend: datasets with a version on the shard', 'datasets');
   shardGauge('shard_versions', 'Memory backend: versions held by the shard', 'versions');
   shardGauge('shard_bytes', 'Memory backend: Arrow bytes of the sheets held by the shard', 'bytes');
+
+  // Each data worker's cache, labelled by worker (`shard-<i>`, as in /health's workers.data).
+  const workerFigure = (cache: keyof CacheStats) => async () => (await app.store.workerReports()).map((w) => ({ worker: w.name, value: w.cache[cache] }));
+  const workerGauge = (name: string, help: string, cache: keyof CacheStats) => {
+    const figures = workerFigure(cache);
+    new Gauge({
+      name,
+      help,
+      labelNames: ['worker'],
+      registers,
+      async collect() {
+        for (const f of await figures()) this.set({ worker: f.worker }, f.value);
+      },
+    });
+  };
+  const workerCounter = (name: string, help: string, cache: keyof CacheStats) => {
+    const figures = workerFigure(cache);
+    new Counter({
+      name,
+      help,
+      labelNames: ['worker'],
+      registers,
+      async collect() {
+        // The worker counts; a replaced worker starts again from 0, as a restarted process would.
+        this.reset();
+        for (const f of await figures()) this.inc({ worker: f.worker }, f.value);
+      },
+    });
+  };
+  workerGauge('worker_cache_budget_bytes', "The data worker's share of CACHE_BYTES", 'budget_bytes');
+  workerGauge('worker_cache_bytes', 'Bytes of the frames and query results the data worker keeps', 'bytes');
+  workerGauge('worker_cache_entries', 'Entries in the data worker cache', 'entries');
+  workerCounter('worker_cache_hits_total', 'Lookups the data worker cache answered', 'hits');
+  workerCounter('worker_cache_misses_total', 'Lookups the data worker cache could not answer', 'misses');
+  workerCounter('worker_cache_evictions_total', 'Entries evicted, least recently used first, to stay within the budget', 'evictions');
 
   // SQL answers kept on the main thread: sizes as gauges, the since-start counts as counters.
   for (const [field, kind, help] of [

@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, WorkerStatsResult, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
+import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
-import { RecentlyDeleted, deletedMeanwhile, type WorkerReport, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
+import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
@@ -19,34 +19,28 @@ import { RecentlyDeleted, deletedMeanwhile, type WorkerReport, type Ingested, ty
  * A version's directory is complete and fsynced before it is renamed into `versions/`, and it is in the
  * catalog only after that; at start-up anything in `staging/` or not in the catalog is removed. So a crash
  * at any moment leaves either the whole version or no trace of it.
+ *
+ * Every request for a version goes to one data worker (shard), chosen from its storage key; that worker
+ * *caches* the sheets it reads (decoded frames within its share of CACHE_BYTES), where the memory backend's
+ * shards *hold* them.
  */
 export class LocalStore implements TableStore {
   readonly backend = 'local';
   private readonly parsePool: WorkerPool;
-  private readonly dataPool: WorkerPool;
+  private readonly shards: ShardPool;
   private readonly queryPool: WorkerPool;
   private readonly stagingDir: string;
   private readonly versionsDir: string;
-  private readonly deleted = new RecentlyDeleted();
-  private readonly workers: number;
   readonly sqlAnswers: SqlAnswers;
 
   private constructor(dataDir: string, limits: StoreLimits) {
-    const { workers, maxQueue } = limits;
-    this.workers = workers;
-    const shares = cacheShares(limits.cacheBytes, workers);
+    const shares = cacheShares(limits.cacheBytes);
     this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.stagingDir = join(dataDir, 'staging');
     this.versionsDir = join(dataDir, 'versions');
     this.parsePool = createParsePool(limits);
-    this.dataPool = new WorkerPool('data', 'data-worker', {
-      minThreads: workers,
-      maxThreads: workers,
-      maxQueue,
-      concurrentTasksPerWorker: 4,
-      failure: retryableFailure,
-      workerData: { cacheBytes: shares.perWorker },
-    });
+    // A shard that dies loses only its cache: the Parquet files are intact, so a retry works.
+    this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: retryableFailure });
     this.queryPool = createQueryPool(limits);
   }
 
@@ -96,7 +90,8 @@ export class LocalStore implements TableStore {
   }
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
-    return this.unlessDeleted(key, this.dataPool.run<T>(task({ kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.sheetPath(key, sheetIndex) }), transfer, log));
+    const table: TableRef = { kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.sheetPath(key, sheetIndex) };
+    return this.unlessDeleted(key, this.shards.run<T>(this.shards.hashed(key), key, task(table), transfer, log));
   }
 
   sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
@@ -107,7 +102,7 @@ export class LocalStore implements TableStore {
   /** A delete that removed the files while a worker read them: the version is gone, not the worker. */
   private unlessDeleted<T>(key: string, work: Promise<T>): Promise<T> {
     return work.catch((err) => {
-      throw this.deleted.has(key) || !existsSync(join(this.versionsDir, key)) ? deletedMeanwhile() : err;
+      throw this.shards.wasDeleted(key) || !existsSync(join(this.versionsDir, key)) ? deletedMeanwhile() : err;
     });
   }
 
@@ -120,30 +115,25 @@ export class LocalStore implements TableStore {
   }
 
   async drop(keys: string[]): Promise<void> {
-    // Marked first: while rm works through a version's files, a reader may already miss one.
-    for (const key of keys) this.deleted.add(key);
     for (const key of keys) this.sqlAnswers.dropVersion(key);
-    for (const key of keys) await rm(join(this.versionsDir, key), { recursive: true, force: true });
-    // The versions' cached query results: one drop task per worker, sent together, which Piscina hands to the
-    // least busy workers, so each worker gets one unless some are busy. A key is never reused, so an entry a
-    // busy worker keeps can never be served again; it only waits for the LRU.
-    // TODO(i10-cache): with a version routed to one worker, drop there only.
-    for (const key of keys) await Promise.all(Array.from({ length: this.workers }, () => this.dataPool.run({ op: 'drop', storageKey: key })));
+    for (const key of keys) {
+      // The shard first: it forgets the version's frames and answers 404 for it from then on, so no request
+      // reads a file half removed and no cache fill brings the version back.
+      await this.shards.drop(key, this.shards.hashed(key)).catch(() => undefined); // a lost shard lost its cache too
+      await rm(join(this.versionsDir, key), { recursive: true, force: true });
+    }
   }
 
   stats() {
-    return { pools: [this.parsePool.stats(), this.dataPool.stats(), this.queryPool.stats()] };
+    return { pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.queryPool.stats()] };
   }
 
-  /** One stats task per worker, sent together (as drop() does): each worker's figures once, by thread id. */
-  async workerReports(): Promise<WorkerReport[]> {
-    const reports = await Promise.all(Array.from({ length: this.workers }, () => this.dataPool.run<WorkerStatsResult>({ op: 'stats' })));
-    const byThread = new Map(reports.map((r) => [r.tid, { name: this.dataPool.name, ...r }]));
-    return [...byThread.values()];
+  workerReports(): Promise<WorkerReport[]> {
+    return this.shards.reports();
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), this.dataPool.destroy(), this.queryPool.destroy()]);
+    await Promise.all([this.parsePool.destroy(), this.shards.destroy(), this.queryPool.destroy()]);
   }
 }
 

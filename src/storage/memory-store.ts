@@ -2,34 +2,33 @@ import type { TransferListItem } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import type { SheetInfo } from '../catalog/types.js';
 import { ApiError } from '../errors.js';
-import type { DataTask, WorkerStatsResult, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
+import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
-import { RecentlyDeleted, deletedMeanwhile, type WorkerReport, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
+import { deletedMeanwhile, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
   shard: number;
-  sheets: number;
   bytes: number;
 }
 
 /**
  * Memory backend: every sheet of a version lives as a Polars DataFrame in one shard worker, chosen as the
  * shard holding the fewest bytes when the version arrives. A shard is a single-thread pool, which gives
- * the worker affinity Piscina lacks: every task for a version goes to the one thread that holds it.
+ * the worker affinity Piscina lacks: every task for a version goes to the one thread that holds it (the
+ * local backend routes the same way, by its storage key, to a shard that caches what it reads).
  * Uploaded files are kept here, on the main thread, as bytes for `/download`. Nothing touches the disk.
  */
 export class MemoryStore implements TableStore {
   readonly backend = 'memory';
   private readonly parsePool: WorkerPool;
-  private readonly shards: WorkerPool[];
+  private readonly shards: ShardPool;
   private readonly queryPool: WorkerPool;
   private readonly shardBytes: number[];
   private readonly placements = new Map<string, Placement>();
   private readonly sources = new Map<string, Buffer>();
-  private readonly deleted = new RecentlyDeleted();
   private sourceBytes = 0;
   /** Bytes promised to uploads still being parsed, so concurrent uploads cannot overshoot the budget together. */
   private reserved = 0;
@@ -37,25 +36,12 @@ export class MemoryStore implements TableStore {
   readonly sqlAnswers: SqlAnswers;
 
   constructor(limits: StoreLimits) {
-    const { workers, maxQueue } = limits;
     this.memoryLimit = limits.memoryLimitBytes;
-    const shares = cacheShares(limits.cacheBytes, workers);
+    const shares = cacheShares(limits.cacheBytes);
     this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.parsePool = createParsePool(limits);
-    this.shards = Array.from(
-      { length: workers },
-      (_, i) =>
-        new WorkerPool(`shard-${i}`, 'data-worker', {
-          minThreads: 1,
-          maxThreads: 1,
-          maxQueue,
-          concurrentTasksPerWorker: 4,
-          failure: () => dataLost(),
-          onWorkerLost: () => this.forgetShard(i),
-          workerData: { cacheBytes: shares.perWorker },
-        }),
-    );
-    this.shardBytes = this.shards.map(() => 0);
+    this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: () => dataLost(), onWorkerLost: (shard) => this.forgetShard(shard) });
+    this.shardBytes = Array.from({ length: this.shards.count }, () => 0);
     this.queryPool = createQueryPool(limits);
   }
 
@@ -109,13 +95,12 @@ export class MemoryStore implements TableStore {
     // Counted before loading, so uploads arriving together spread over the shards.
     const placement: Placement = {
       shard: this.leastLoadedShard(),
-      sheets: ipc.length,
       bytes: frameBytes,
     };
     this.placements.set(key, placement);
     this.shardBytes[placement.shard] += placement.bytes;
     for (const [i, buffer] of ipc.entries()) {
-      await this.shards[placement.shard].run<LoadResult>({ op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer], log);
+      await this.shards.run<LoadResult>(placement.shard, key, { op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer], log);
     }
     this.sources.set(key, Buffer.from(parsed.sourceBytes!, 0, size));
     this.sourceBytes += size;
@@ -149,12 +134,8 @@ export class MemoryStore implements TableStore {
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
     const placement = this.placements.get(key);
-    if (!placement) throw this.deleted.has(key) ? deletedMeanwhile() : dataLost();
-    return this.shards[placement.shard].run<T>(task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log).catch((err) => {
-      // The shard found no frame because a delete's drop ran first (a request queued behind a busy shard can
-      // be overtaken): that is a deleted version, not a lost one.
-      throw err instanceof ApiError && err.code === 'data_lost' && this.deleted.has(key) ? deletedMeanwhile() : err;
-    });
+    if (!placement) throw this.shards.wasDeleted(key) ? deletedMeanwhile() : dataLost();
+    return this.shards.run<T>(placement.shard, key, task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log);
   }
 
   /** The shard sends a copy of each sheet; the query runs in a disposable worker that can be stopped. */
@@ -169,29 +150,29 @@ export class MemoryStore implements TableStore {
 
   download(key: string): Buffer {
     const bytes = this.sources.get(key);
-    if (!bytes) throw this.deleted.has(key) ? deletedMeanwhile() : dataLost();
+    if (!bytes) throw this.shards.wasDeleted(key) ? deletedMeanwhile() : dataLost();
     return bytes;
   }
 
   async drop(keys: string[]): Promise<void> {
     for (const key of keys) {
-      this.deleted.add(key);
       this.sqlAnswers.dropVersion(key);
       this.sourceBytes -= this.sources.get(key)?.length ?? 0;
       this.sources.delete(key);
       const p = this.placements.get(key);
-      if (!p) continue;
-      this.placements.delete(key);
-      this.shardBytes[p.shard] -= p.bytes;
-      await this.shards[p.shard].run({ op: 'drop', storageKey: key });
+      if (p) {
+        this.placements.delete(key);
+        this.shardBytes[p.shard] -= p.bytes;
+      }
+      await this.shards.drop(key, p?.shard);
     }
   }
 
   stats(): StoreStats {
-    const shards = this.shards.map((_, shard) => ({ shard, versions: 0, bytes: this.shardBytes[shard] }));
+    const shards = this.shardBytes.map((bytes, shard) => ({ shard, versions: 0, bytes }));
     for (const p of this.placements.values()) shards[p.shard].versions++;
     return {
-      pools: [this.parsePool.stats(), ...this.shards.map((s) => s.stats()), this.queryPool.stats()],
+      pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.queryPool.stats()],
       shards,
       source_bytes: this.sourceBytes,
       memory_limit_bytes: this.memoryLimit,
@@ -199,17 +180,17 @@ export class MemoryStore implements TableStore {
     };
   }
 
-  workerReports(): Promise<WorkerReport[]> {
-    return Promise.all(this.shards.map(async (s) => ({ name: s.name, ...(await s.run<WorkerStatsResult>({ op: 'stats' })) })));
-  }
-
   /** Which shard holds each version, for /health's per-shard dataset counts. */
   shardOf(key: string): number | undefined {
     return this.placements.get(key)?.shard;
   }
 
+  workerReports(): Promise<WorkerReport[]> {
+    return this.shards.reports();
+  }
+
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), this.queryPool.destroy(), ...this.shards.map((s) => s.destroy())]);
+    await Promise.all([this.parsePool.destroy(), this.queryPool.destroy(), this.shards.destroy()]);
   }
 
   private leastLoadedShard(): number {

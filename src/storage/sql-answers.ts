@@ -62,9 +62,9 @@ export class SqlAnswers {
 
 /**
  * How CACHE_BYTES is split: a sixteenth for SQL answers on the main thread (answers are pages or bounded
- * results, and SQL is the rarer path), the rest in equal shares for the data workers' caches.
+ * results, and SQL is the rarer path), the rest for the data workers' caches (which ShardPool splits equally).
  */
-export function cacheShares(cacheBytes: number, workers: number): { sqlAnswers: number; perWorker: number } {
+export function cacheShares(cacheBytes: number): { sqlAnswers: number; dataWorkers: number } {
   const sqlAnswers = Math.floor(cacheBytes / 16);
-  return { sqlAnswers, perWorker: Math.floor((cacheBytes - sqlAnswers) / workers) };
+  return { sqlAnswers, dataWorkers: cacheBytes - sqlAnswers };
 }

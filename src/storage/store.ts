@@ -2,9 +2,10 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef, WorkerStatsResult } from '../../workers/protocol.js';
+import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
+import type { WorkerReport } from './shards.js';
 import type { SqlAnswers } from './sql-answers.js';
 import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
@@ -28,8 +29,9 @@ export interface UploadSink {
 }
 
 /**
- * A storage backend: where sheets and uploaded files live, and which worker answers for them.
- * `local`: Parquet under DATA_DIR, any worker of one pool. `memory`: frames inside shard workers.
+ * A storage backend: where sheets and uploaded files live, and which worker answers for them. Both route a
+ * version's tasks to one data worker (shard, see shards.ts). `local`: Parquet under DATA_DIR, the shard chosen
+ * by the storage key, which caches the frames it reads. `memory`: the frames held by the shard they were placed on.
  */
 export interface TableStore {
   readonly backend: 'local' | 'memory';
@@ -44,7 +46,7 @@ export interface TableStore {
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
   stats(): StoreStats;
-  /** Each data worker's figures (thread id, cache), asked of the workers. */
+  /** Each data worker's figures (thread id, cache), asked of the workers; see ShardPool.reports. */
   workerReports(): Promise<WorkerReport[]>;
   close(): Promise<void>;
 }
@@ -62,11 +64,6 @@ export interface StoreLimits {
   memoryLimitBytes: number;
   /** CACHE_BYTES: the data workers' cache budget, all workers together. */
   cacheBytes: number;
-}
-
-/** One data worker's figures for /health: its pool (or shard) name, OS thread id and cache. */
-export interface WorkerReport extends WorkerStatsResult {
-  name: string;
 }
 
 export interface ShardStats {

@@ -1,5 +1,5 @@
 import pl from 'nodejs-polars';
-import type { ColumnInfo, SheetInfo } from '../../src/catalog/types.js';
+import type { ColumnInfo, SheetInfo } from '../protocol.js';
 
 type DType = pl.DataType & {
   timeUnit?: string;

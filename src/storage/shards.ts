@@ -1,0 +1,122 @@
+import type { TransferListItem } from 'node:worker_threads';
+import type { FastifyBaseLogger } from 'fastify';
+import type { ApiError } from '../errors.js';
+import type { DataTask, WorkerStatsResult } from '../../workers/protocol.js';
+import { WorkerPool, type FailureReason, type PoolStats } from './pools.js';
+import { RecentlyDeleted, deletedMeanwhile } from './store.js';
+
+/** One data worker's figures for /health and /metrics: its shard name, OS thread id and cache. */
+export interface WorkerReport extends WorkerStatsResult {
+  name: string;
+}
+
+export interface ShardPoolOptions {
+  workers: number;
+  maxQueue: number;
+  /** CACHE_BYTES, split equally over the shards. */
+  cacheBytes: number;
+  /** The error a client gets when a shard's worker died (memory: its frames are gone; local: a retry works). */
+  failure: (reason: FailureReason, detail: string) => ApiError;
+  /** Called with the shard's index when its worker ends without the pool being closed. */
+  onWorkerLost?: (shard: number) => void;
+}
+
+/**
+ * The data workers of both backends: `workers` single-thread pools ("shards"), so every task for a version
+ * reaches the one thread that holds (memory) or caches (local) its frames. The store picks a version's shard;
+ * this class runs tasks there, tells it about deletes, and gathers each shard's figures.
+ */
+export class ShardPool {
+  private readonly shards: WorkerPool[];
+  private readonly deleted = new RecentlyDeleted();
+  /** The last figures each shard reported, and its report in flight (see `reports`). */
+  private readonly lastReports: (WorkerReport | undefined)[];
+  private readonly pendingReports: (Promise<void> | undefined)[];
+
+  constructor(options: ShardPoolOptions) {
+    const { workers, maxQueue, failure, onWorkerLost } = options;
+    this.shards = Array.from(
+      { length: workers },
+      (_, i) =>
+        new WorkerPool(`shard-${i}`, 'data-worker', {
+          minThreads: 1,
+          maxThreads: 1,
+          maxQueue,
+          concurrentTasksPerWorker: 4,
+          failure,
+          onWorkerLost: onWorkerLost && (() => onWorkerLost(i)),
+          workerData: { cacheBytes: Math.floor(options.cacheBytes / workers) },
+        }),
+    );
+    this.lastReports = this.shards.map(() => undefined);
+    this.pendingReports = this.shards.map(() => undefined);
+  }
+
+  get count(): number {
+    return this.shards.length;
+  }
+
+  /**
+   * The shard of a storage key that has no placement of its own (local backend): FNV-1a of the key modulo the
+   * shard count, so every instance with the same WORKERS agrees.
+   */
+  hashed(key: string): number {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return (hash >>> 0) % this.shards.length;
+  }
+
+  /**
+   * Runs a task for version `key` on shard `shard`. A failure of a version deleted meanwhile (its frames dropped,
+   * its files removed) is that version's 404, not the failure.
+   */
+  run<T>(shard: number, key: string, task: DataTask, transfer: TransferListItem[] = [], log?: FastifyBaseLogger): Promise<T> {
+    return this.shards[shard].run<T>(task, transfer, log).catch((err) => {
+      throw this.deleted.has(key) ? deletedMeanwhile() : err;
+    });
+  }
+
+  /** Whether `key` was deleted lately (a request that finds no data for it answers 404, not a failure). */
+  wasDeleted(key: string): boolean {
+    return this.deleted.has(key);
+  }
+
+  /**
+   * Marks version `key` deleted, then has its shard (if it has one) drop everything it holds or caches of it;
+   * requests for it reaching the shard afterwards answer 404. Marked first, so a request failing meanwhile is a
+   * 404 too.
+   */
+  async drop(key: string, shard?: number): Promise<void> {
+    this.deleted.add(key);
+    if (shard !== undefined) await this.shards[shard].run({ op: 'drop', storageKey: key });
+  }
+
+  /**
+   * Each shard's figures. Asked of every shard with the `stats` task, but never waited for longer than
+   * `waitMs` once a shard has answered before: a shard busy with a long task (detailed statistics of a big
+   * table) would otherwise hold up /health. A shard that has not answered within `waitMs` is shown with its
+   * previous figures; one that never answered is waited for.
+   */
+  async reports(waitMs = 10): Promise<WorkerReport[]> {
+    const asked = this.shards.map((pool, i) => {
+      this.pendingReports[i] ??= pool
+        .run<WorkerStatsResult>({ op: 'stats' })
+        .then((r) => void (this.lastReports[i] = { name: pool.name, ...r }))
+        .catch(() => undefined) // a full queue or a crash: the previous figures stand
+        .finally(() => (this.pendingReports[i] = undefined));
+      return this.lastReports[i] ? Promise.race([this.pendingReports[i], delay(waitMs)]) : this.pendingReports[i];
+    });
+    await Promise.all(asked);
+    return this.lastReports.flatMap((r) => (r ? [r] : []));
+  }
+
+  poolStats(): PoolStats[] {
+    return this.shards.map((s) => s.stats());
+  }
+
+  destroy(): Promise<void> {
+    return Promise.all(this.shards.map((s) => s.destroy())).then(() => undefined);
+  }
+}
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -1,0 +1,151 @@
+/**
+ * The sheets a data worker answers for, behind one call, `openSheet`. A memory shard *holds* the frames placed on
+ * it (`holdSheet`); a local shard *caches* the frames of the Parquet files it reads, in `workerCache` under the
+ * sheet's key. Either way a request gets the sheet's lazy plan and schema, plus the decoded frame whenever this
+ * worker has it, for the zero-copy paths.
+ *
+ * A local sheet in no cache is answered from a lazy scan (only the row groups the request needs); once that
+ * answer is on its way, the whole file is read on Polars' threads and cached, if it fits the budget.
+ */
+import { existsSync } from 'node:fs';
+import pl from 'nodejs-polars';
+import { jsonLayout, type JsonLayout } from '../encoders/json.js';
+import { nativeOf, type NativeFrame } from '../native-frame.js';
+import type { TableRef } from '../protocol.js';
+import { releaseMemory } from '../release-memory.js';
+import { TaskError } from '../task-error.js';
+import { workerCache } from './cache.js';
+
+/** A decoded sheet, with what every request for it would otherwise ask the frame again. */
+export interface DecodedSheet {
+  frame: pl.DataFrame;
+  /** The same frame without the binding's wrapper, for the per-request path (see native-frame.ts). */
+  native: NativeFrame;
+  schema: Record<string, pl.DataType>;
+  json: JsonLayout;
+}
+
+/** A sheet ready to answer a request. */
+export interface Sheet {
+  /** The frame, when this worker holds it (memory) or has it cached (local); absent: read lazily from its file. */
+  decoded?: DecodedSheet;
+  /** Column names and types in frame order. */
+  schema: Record<string, pl.DataType>;
+  /** The sheet as a lazy plan (made on demand: the zero-copy paths never need one). */
+  lazy(): pl.LazyDataFrame;
+}
+
+/** Memory backend: the frames this shard holds, by sheet key `<storage key>/<sheet index>`. */
+const held = new Map<string, DecodedSheet>();
+
+/**
+ * The sheet `table` names. Errors: 404 `version_not_found` for a version deleted since the request found it;
+ * 410 `data_lost` for a memory sheet this shard does not hold (it restarted and lost its frames).
+ */
+export function openSheet(table: TableRef): Sheet {
+  if (dropped.has(versionOf(table.key))) throw new TaskError(404, 'version_not_found', 'the version was deleted while this request was being served');
+  const decoded = held.get(table.key) ?? (table.kind === 'parquet' ? (workerCache.get(table.key) as DecodedSheet | undefined) : undefined);
+  if (decoded) return { decoded, schema: decoded.schema, lazy: () => decoded.frame.lazy() };
+  if (table.kind === 'memory') throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');
+  fillLater(table.key, table.path);
+  return scanSheet(table.path);
+}
+
+/** Memory backend: this shard takes ownership of a sheet's frame. */
+export function holdSheet(key: string, frame: pl.DataFrame): void {
+  held.set(key, decode(frame));
+}
+
+/**
+ * Version `storageKey` was deleted: drops every frame this worker holds or caches of it (keys `<storageKey>/…`,
+ * query results included), and remembers it, so that later requests answer 404 and a cache fill still running
+ * keeps nothing. Returns how many entries went.
+ */
+export function dropVersion(storageKey: string): number {
+  dropped.add(storageKey);
+  const prefix = `${storageKey}/`;
+  let count = 0;
+  for (const key of [...held.keys()]) if (key.startsWith(prefix) && held.delete(key)) count++;
+  count += workerCache.dropVersion(storageKey);
+  if (count > 0) releaseMemory();
+  return count;
+}
+
+/** `<storage key>` of a sheet key `<storage key>/<sheet index>` (storage keys hold no `/`). */
+const versionOf = (key: string) => key.slice(0, key.indexOf('/'));
+
+/** Versions deleted while this worker ran (storage keys are never reused). Bounded: the oldest are forgotten first. */
+class DroppedVersions {
+  private readonly keys = new Set<string>();
+  add(key: string): void {
+    if (this.keys.size >= 10_000) this.keys.delete(this.keys.values().next().value!);
+    this.keys.add(key);
+  }
+  has(key: string): boolean {
+    return this.keys.has(key);
+  }
+}
+const dropped = new DroppedVersions();
+
+/** Sheets being read whole for the cache, so each is read once however many requests miss it meanwhile. */
+const filling = new Set<string>();
+/** Sheets whose frame is larger than this worker's whole budget: never read whole again. */
+const tooLarge = new Set<string>();
+/** Evicting at least this many bytes is worth a collection now (a few ms), so their memory really goes. */
+const RELEASE_AFTER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads the Parquet sheet whole into the cache, after the current task has answered (setImmediate: the worker's
+ * event loop turns between tasks, see pools.ts) and on Polars' threads (an async collect), so no answer waits
+ * for it. At most one fill per sheet; none with the cache off or for a sheet known not to fit.
+ */
+function fillLater(key: string, path: string): void {
+  if (workerCache.budgetBytes === 0 || filling.has(key) || tooLarge.has(key)) return;
+  filling.add(key);
+  setImmediate(() => {
+    fill(key, path)
+      .catch(() => undefined) // a file removed meanwhile, or unreadable: the lazy path answers for it
+      .finally(() => filling.delete(key));
+  });
+}
+
+async function fill(key: string, path: string): Promise<void> {
+  if (dropped.has(versionOf(key))) return;
+  const frame = await pl.scanParquet(path).collect();
+  // Deleted while it was read: keeping it would bring the version back.
+  if (dropped.has(versionOf(key)) || !existsSync(path)) return;
+  const sheet = decode(frame);
+  const bytes = sheet.native.estimatedSize();
+  const before = workerCache.stats().bytes;
+  if (!workerCache.set(key, sheet, bytes)) {
+    if (tooLarge.size >= 10_000) tooLarge.clear();
+    tooLarge.add(key);
+    releaseMemory(); // the frame just read is garbage now: free it before the next request
+    return;
+  }
+  if (before + bytes - workerCache.stats().bytes >= RELEASE_AFTER_BYTES) releaseMemory();
+}
+
+/** Stored Parquet files never change, so their schemas are read once per worker. */
+const parquetSchemas = new Map<string, Record<string, pl.DataType>>();
+
+/** A stored Parquet sheet as a lazy scan, which reads only the row groups a plan needs. */
+function scanSheet(path: string): Sheet {
+  let schema = parquetSchemas.get(path);
+  if (!schema) {
+    schema = schemaOf(pl.readParquet(path, { numRows: 0 }));
+    if (parquetSchemas.size >= 1000) parquetSchemas.clear();
+    parquetSchemas.set(path, schema);
+  }
+  return { schema, lazy: () => pl.scanParquet(path) };
+}
+
+function decode(frame: pl.DataFrame): DecodedSheet {
+  return { frame, native: nativeOf(frame), schema: schemaOf(frame), json: jsonLayout(frame.columns, frame.dtypes) };
+}
+
+/** From columns and dtypes: the binding's `.schema` builds a Series per column, about 5 ms a call. */
+function schemaOf(frame: pl.DataFrame): Record<string, pl.DataType> {
+  const dtypes = frame.dtypes;
+  return Object.fromEntries(frame.columns.map((name, i) => [name, dtypes[i]]));
+}
