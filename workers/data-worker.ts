@@ -8,8 +8,7 @@ import { encodeArrow } from './encoders/arrow.js';
 import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders/export.js';
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import { checkXlsxLimits } from './encoders/xlsx.js';
-import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TaskFailure, WorkerStatsResult } from './protocol.js';
-import { computeFacets } from './table/facets.js';
+import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
 import { applyQuery, countRows } from './table/query.js';
 import { computeStatistics } from './table/statistics.js';
 import { failureOf } from './task-error.js';
@@ -18,6 +17,7 @@ import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
+import { facetsBody, isComputed, queryResult } from './table/query-results.js';
 import { dropVersion, holdSheet, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
 import { serveDirect } from './direct-port.js';
@@ -46,10 +46,8 @@ export default function run(
         // Asynchronous: its expected failures (a bad filter value, a view Excel cannot hold) are answered
         // like the others', not as a crashed task.
         return exportRows(task).catch(failureOf);
-      case 'facets': {
-        const { lazy, schema } = openSheet(task.table);
-        return { body: computeFacets(applyQuery(lazy(), schema, task.query), task.columns, task.limit) };
-      }
+      case 'facets':
+        return { body: facetsBody(task.table, task.query, task.columns, task.limit, () => lazyPlan(task.table)) };
       case 'statistics': {
         const { lazy, schema } = openSheet(task.table);
         shardFault(Object.keys(schema)[0]);
@@ -84,7 +82,8 @@ export default function run(
 
 /**
  * One JSON page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is a zero-copy
- * slice; everything else is one lazy plan, counted for `total_rows` and sliced for the page.
+ * slice; a filtered or sorted one a slice of the query's result (computed once, then cached: query-results.ts);
+ * a projection alone one lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
   const { decoded: sheet, lazy, schema, rows: rowCount } = openSheet(task.table);
@@ -96,6 +95,11 @@ function page(task: PageTask): PageResult {
     total = sheet.native.height;
     rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = sheet.json;
+  } else if (isComputed(task.query)) {
+    const result = queryResult(task.table, task.query, () => ({ lazy: lazy(), schema }));
+    total = result.native.height;
+    rows = result.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
+    layout = result.json;
   } else {
     const plan = applyQuery(lazy(), schema, task.query);
     total = task.query.filters.length === 0 ? rowCount : countRows(plan);
@@ -116,6 +120,12 @@ function page(task: PageTask): PageResult {
 }
 
 const isPlain = (q: PageTask['query']) => q.filters.length === 0 && q.sort.length === 0 && !q.columns;
+
+/** A sheet's lazy plan and schema, for a query computed on a cache miss. */
+function lazyPlan(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<string, pl.DataType> } {
+  const { lazy, schema } = openSheet(table);
+  return { lazy: lazy(), schema };
+}
 
 /**
  * The (filtered, sorted, projected) rows, or one window of them, streamed through the task's port in the
@@ -146,10 +156,10 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
       const height = rows.height;
       view = () => projected.slice(from, height);
     } else {
-      // A filtered or sorted result is computed once, then sent in batches.
-      const plan = applyQuery(lazy, schema, task.query);
-      total = countRows(plan);
-      const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset))).collectSync();
+      // A filtered or sorted result is computed once (or taken from the cache, as pages are), then sent in batches.
+      const result = queryResult(task.table, task.query, () => ({ lazy, schema }));
+      total = result.native.height;
+      const frame = result.frame.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset)));
       rows = frameRows(frame);
       view = () => frame.lazy();
     }

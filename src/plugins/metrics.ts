@@ -96,6 +96,39 @@ export default fp(async function metrics(app: FastifyInstance) {
   workerCounter('worker_cache_misses_total', 'Lookups the data worker cache could not answer', 'misses');
   workerCounter('worker_cache_evictions_total', 'Entries evicted, least recently used first, to stay within the budget', 'evictions');
 
+  // SQL answers kept on the main thread: sizes as gauges, the since-start counts as counters.
+  for (const [field, kind, help] of [
+    ['budget_bytes', 'gauge', 'SQL answer cache: its share of CACHE_BYTES'],
+    ['bytes', 'gauge', 'SQL answer cache: bytes of the answers kept'],
+    ['entries', 'gauge', 'SQL answer cache: answers kept'],
+    ['hits', 'counter', 'SQL answer cache: queries answered from it'],
+    ['misses', 'counter', 'SQL answer cache: queries run'],
+    ['evictions', 'counter', 'SQL answer cache: answers let go to stay in budget'],
+  ] as const) {
+    const name = `sql_answers_${field}${kind === 'counter' ? '_total' : ''}`;
+    const value = () => app.store.sqlAnswers.stats()[field];
+    if (kind === 'gauge') {
+      new Gauge({
+        name,
+        help,
+        registers,
+        collect() {
+          this.set(value());
+        },
+      });
+    } else {
+      new Counter({
+        name,
+        help,
+        registers,
+        collect() {
+          this.reset();
+          this.inc(value());
+        },
+      });
+    }
+  }
+
   new Gauge({
     name: 'export_streams',
     help: 'Exports being sent',

@@ -7,6 +7,7 @@ import type { DataTask, FileType, ParseResult, ReadOptions, QueryTable, SqlTask,
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
+import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
@@ -30,13 +31,16 @@ export class LocalStore implements TableStore {
   private readonly queryPool: WorkerPool;
   private readonly stagingDir: string;
   private readonly versionsDir: string;
+  readonly sqlAnswers: SqlAnswers;
 
   private constructor(dataDir: string, limits: StoreLimits) {
+    const shares = cacheShares(limits.cacheBytes);
+    this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.stagingDir = join(dataDir, 'staging');
     this.versionsDir = join(dataDir, 'versions');
     this.parsePool = createParsePool(limits);
     // A shard that dies loses only its cache: the Parquet files are intact, so a retry works.
-    this.shards = new ShardPool({ ...limits, failure: retryableFailure });
+    this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: retryableFailure });
     this.queryPool = createQueryPool(limits);
   }
 
@@ -111,6 +115,7 @@ export class LocalStore implements TableStore {
   }
 
   async drop(keys: string[]): Promise<void> {
+    for (const key of keys) this.sqlAnswers.dropVersion(key);
     for (const key of keys) {
       // The shard first: it forgets the version's frames and answers 404 for it from then on, so no request
       // reads a file half removed and no cache fill brings the version back.

@@ -6,6 +6,7 @@ import { ApiError } from '../errors.js';
 import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
+import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { deletedMeanwhile, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
@@ -32,11 +33,14 @@ export class MemoryStore implements TableStore {
   /** Bytes promised to uploads still being parsed, so concurrent uploads cannot overshoot the budget together. */
   private reserved = 0;
   private readonly memoryLimit: number;
+  readonly sqlAnswers: SqlAnswers;
 
   constructor(limits: StoreLimits) {
     this.memoryLimit = limits.memoryLimitBytes;
+    const shares = cacheShares(limits.cacheBytes);
+    this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.parsePool = createParsePool(limits);
-    this.shards = new ShardPool({ ...limits, failure: () => dataLost(), onWorkerLost: (shard) => this.forgetShard(shard) });
+    this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: () => dataLost(), onWorkerLost: (shard) => this.forgetShard(shard) });
     this.shardBytes = Array.from({ length: this.shards.count }, () => 0);
     this.queryPool = createQueryPool(limits);
   }
@@ -152,6 +156,7 @@ export class MemoryStore implements TableStore {
 
   async drop(keys: string[]): Promise<void> {
     for (const key of keys) {
+      this.sqlAnswers.dropVersion(key);
       this.sourceBytes -= this.sources.get(key)?.length ?? 0;
       this.sources.delete(key);
       const p = this.placements.get(key);

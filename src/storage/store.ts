@@ -6,6 +6,7 @@ import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask
 import { notFound } from '../errors.js';
 import type { PoolStats } from './pools.js';
 import type { WorkerReport } from './shards.js';
+import type { SqlAnswers } from './sql-answers.js';
 import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 /** A parsed upload: its sheets and what the reader decided. */
@@ -40,6 +41,8 @@ export interface TableStore {
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer?: TransferListItem[]): Promise<T>;
   /** Runs read-only SQL over a version's sheets (named in order) in the disposable query pool. */
   sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T>;
+  /** Answers of SQL queries, kept on the main thread; drop() removes a version's. */
+  readonly sqlAnswers: SqlAnswers;
   download(key: string): Readable | Buffer;
   drop(keys: string[]): Promise<void>;
   stats(): StoreStats;

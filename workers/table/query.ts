@@ -46,11 +46,33 @@ function filterExpr(f: Filter, dtype: pl.DataType): pl.Expr {
       const clock = clockType(dtype);
       // Times and durations are compared in nanoseconds (Polars cannot read them from text; see clockNanos).
       const c = clock ? col.cast(clock) : col;
-      const v = clock ? pl.lit(String(clockNanos(f, f.values[0], dtype))).cast(pl.Int64).cast(clock) : pl.lit(literal(f, f.values[0], dtype)).cast(dtype);
-      return { eq: c.eq(v), ne: c.neq(v), lt: c.lt(v), lte: c.ltEq(v), gt: c.gt(v), gte: c.gtEq(v) }[f.op];
+      const v = clock
+        ? pl.lit(String(clockNanos(f, f.values[0], dtype))).cast(pl.Int64).cast(clock)
+        : isText(dtype)
+          ? pl.lit(f.values[0])
+          : pl.lit(literal(f, f.values[0], dtype)).cast(dtype);
+      // Only the one comparison asked for: every expression this binding builds costs about a millisecond of
+      // JavaScript (its wrapper), more than the query itself on a first page (see query-results.ts).
+      switch (f.op) {
+        case 'eq':
+          return c.eq(v);
+        case 'ne':
+          return c.neq(v);
+        case 'lt':
+          return c.lt(v);
+        case 'lte':
+          return c.ltEq(v);
+        case 'gt':
+          return c.gt(v);
+        case 'gte':
+          return c.gtEq(v);
+      }
     }
   }
 }
+
+/** A plain text column: any filter value is one as written (no check, no cast). */
+const isText = (dtype: pl.DataType): boolean => String(dtype.variant) === 'String' || String(dtype.variant) === 'Utf8';
 
 /** Time columns, and durations as nanoseconds (any unit casts to it exactly), for comparison with clockNanos. */
 function clockType(dtype: pl.DataType): pl.DataType | undefined {

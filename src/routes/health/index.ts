@@ -21,6 +21,7 @@ export default async function healthRoutes(app: FastifyInstance) {
           data: await store.workerReports(),
           ...(stats.shards && { shards: shardReport(store, catalog), source_bytes: stats.source_bytes }),
         },
+        sql_answers: store.sqlAnswers.stats(),
         datasets: catalog.datasetCount(),
         uptime_s: Math.round((Date.now() - started) / 1000),
       };

@@ -15,6 +15,22 @@ const pool = {
   },
 } as const;
 
+/** A byte-budget cache's figures (CacheStats in workers/protocol.ts). */
+function cacheFigures(bytes: string, counts: string) {
+  return {
+    type: 'object',
+    required: ['budget_bytes', 'bytes', 'entries', 'hits', 'misses', 'evictions'],
+    properties: {
+      budget_bytes: { ...count, description: 'its share of CACHE_BYTES' },
+      bytes: { ...count, description: bytes },
+      entries: count,
+      hits: { ...count, description: counts },
+      misses: count,
+      evictions: { ...count, description: 'entries let go, least recently used first, to stay within budget_bytes' },
+    },
+  } as const;
+}
+
 const dataWorker = {
   type: 'object',
   required: ['name', 'tid', 'cache'],
@@ -22,18 +38,7 @@ const dataWorker = {
   properties: {
     name: { type: 'string', description: '`shard-<i>`, as its pool in `pools`' },
     tid: { ...count, description: 'OS thread id (Linux: CPU time in /proc/<pid>/task/<tid>/stat); 0 if unknown' },
-    cache: {
-      type: 'object',
-      required: ['budget_bytes', 'bytes', 'entries', 'hits', 'misses', 'evictions'],
-      properties: {
-        budget_bytes: { ...count, description: 'its share of CACHE_BYTES' },
-        bytes: { ...count, description: 'bytes of the frames and query results it keeps now' },
-        entries: count,
-        hits: { ...count, description: 'since the worker started' },
-        misses: count,
-        evictions: { ...count, description: 'entries let go, least recently used first, to stay within budget_bytes' },
-      },
-    },
+    cache: cacheFigures('bytes of the frames, query results and facets it keeps now', 'since the worker started'),
   },
 } as const;
 
@@ -45,7 +50,7 @@ const shard = {
 
 export const healthResponse = {
   type: 'object',
-  required: ['status', 'storage_backend', 'workers', 'datasets', 'uptime_s'],
+  required: ['status', 'storage_backend', 'workers', 'sql_answers', 'datasets', 'uptime_s'],
   properties: {
     status: { type: 'string', enum: ['ok', 'overloaded'] },
     storage_backend: { type: 'string', enum: ['local', 'memory'] },
@@ -59,6 +64,10 @@ export const healthResponse = {
         shards: { type: 'array', items: shard, description: 'memory backend: what each shard holds' },
         source_bytes: { ...count, description: 'memory backend: uploaded files kept for /download' },
       },
+    },
+    sql_answers: {
+      ...cacheFigures('bytes of the SQL answers kept now', 'since the server started'),
+      description: 'answers of POST …/query kept on the main thread (a sixteenth of CACHE_BYTES)',
     },
     datasets: count,
     uptime_s: count,

@@ -52,22 +52,15 @@ export default async function queryRoutes(app: FastifyInstance) {
         throw badRequest('query results come as JSON or Arrow (Accept: application/vnd.apache.arrow.stream or .file)');
       }
       const { offset, size } = requestedWindow(req.body, format);
-      const result = await store.sql<{ body: ArrayBuffer; total_rows: number }>(
-        version.storage_key,
-        sheets,
-        (tables) => ({
-          op: 'sql',
-          sql: req.body.sql,
-          tables,
-          maxRows: config.sqlMaxRows,
-          offset,
-          size,
-          format,
-          int64AsString: req.body.int64 === 'string',
-        }),
-        req.log,
-      );
-      return reply.header('Content-Type', contentType(format)).header('X-Total-Rows', String(result.total_rows)).send(Buffer.from(result.body));
+      const request = { sql: req.body.sql, maxRows: config.sqlMaxRows, offset, size, format, int64AsString: req.body.int64 === 'string' };
+      // The same question over the same (immutable) version has the same answer: computed once, then sent as kept.
+      let answer = store.sqlAnswers.get(version.storage_key, request);
+      if (!answer) {
+        const result = await store.sql<{ body: ArrayBuffer; total_rows: number }>(version.storage_key, sheets, (tables) => ({ op: 'sql', tables, ...request }), req.log);
+        answer = { body: Buffer.from(result.body), total_rows: result.total_rows };
+        store.sqlAnswers.set(version.storage_key, request, answer);
+      }
+      return reply.header('Content-Type', contentType(format)).header('X-Total-Rows', String(answer.total_rows)).send(answer.body);
     },
   );
 }
