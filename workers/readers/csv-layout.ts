@@ -90,8 +90,63 @@ function fromBackslashEscapes(bytes: Uint8Array): Uint8Array {
   return out.subarray(0, n);
 }
 
-function scan(bytes: Uint8Array, delimiter: number, firstLine: number): Omit<CsvLayout, 'delimiterFrom' | 'quoteEscape'> {
-  const delimiterName = DELIMITER_NAMES[delimiter] ?? JSON.stringify(String.fromCharCode(delimiter));
+type Scanned = Omit<CsvLayout, 'delimiterFrom' | 'quoteEscape'>;
+
+const nameOf = (delimiter: number) => DELIMITER_NAMES[delimiter] ?? JSON.stringify(String.fromCharCode(delimiter));
+
+/** The 422 for a record whose field count differs from the header's. */
+function ragged(line: number, fields: number, expected: number, delimiter: number): Error {
+  return unreadable(
+    `line ${line} has ${fields} field${fields === 1 ? '' : 's'} but the header has ${expected} ` +
+      `(${nameOf(delimiter)}-delimited); quote values that contain the delimiter`,
+  );
+}
+
+/** The 422 for a header line with more fields than MAX_COLUMNS. */
+function tooWide(firstLine: number, delimiter: number): Error {
+  // A long line of delimiters (or a binary-ish file) would be millions of columns: the header's names
+  // alone would exhaust the parser's heap, which takes the whole process down.
+  return unreadable(
+    `line ${firstLine} (the header) has more than ${MAX_COLUMNS} ${nameOf(delimiter)}-separated fields; ` +
+      `at most ${MAX_COLUMNS} columns are supported (as in Excel) — check the delimiter, or split the file`,
+  );
+}
+
+function scan(bytes: Uint8Array, delimiter: number, firstLine: number): Scanned {
+  // No quote anywhere (one native search): every line is a record, counted by the cheaper loop.
+  return bytes.indexOf(QUOTE) < 0 ? scanUnquoted(bytes, delimiter, firstLine) : scanQuoted(bytes, delimiter, firstLine);
+}
+
+/**
+ * scanQuoted's checks for a file without any quote: a record is a line, so each line is found by a native
+ * search and only its delimiters are counted here (about twice as fast as the byte-by-byte state machine).
+ */
+function scanUnquoted(bytes: Uint8Array, delimiter: number, firstLine: number): Scanned {
+  const lineEnd = (from: number) => {
+    const lf = bytes.indexOf(LF, from);
+    return lf < 0 ? bytes.length : lf;
+  };
+  const contentEnd = (start: number, end: number) => (end > start && bytes[end - 1] === CR ? end - 1 : end);
+  const headerEnd = lineEnd(0);
+  let expected = 1;
+  for (let i = 0; i < headerEnd; i++) if (bytes[i] === delimiter && ++expected > MAX_COLUMNS) throw tooWide(firstLine, delimiter);
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset, contentEnd(0, headerEnd)).toString('utf8').split(String.fromCharCode(delimiter));
+  if (header.every((h) => h === '')) throw unreadable(`the header line (line ${firstLine}) is empty`);
+  const blankLines: [number, number][] = [];
+  let line = firstLine + 1;
+  for (let start = headerEnd + 1; start < bytes.length; line++) {
+    const end = lineEnd(start);
+    let fields = 1;
+    for (let i = start; i < end; i++) if (bytes[i] === delimiter) fields++;
+    if (contentEnd(start, end) === start) blankLines.push([start, Math.min(end + 1, bytes.length)]);
+    else if (fields !== expected) throw ragged(line, fields, expected, delimiter);
+    start = end + 1;
+  }
+  return { delimiter: String.fromCharCode(delimiter), header, body: withoutRanges(bytes, blankLines) };
+}
+
+function scanQuoted(bytes: Uint8Array, delimiter: number, firstLine: number): Scanned {
+  const delimiterName = nameOf(delimiter);
   const blankLines: [number, number][] = [];
   let header: string[] | undefined;
   let expected = 0;
@@ -114,10 +169,7 @@ function scan(bytes: Uint8Array, delimiter: number, firstLine: number): Omit<Csv
     } else if (contentEnd === recordStart) {
       blankLines.push([recordStart, Math.min(end + 1, bytes.length)]);
     } else if (fields !== expected) {
-      throw unreadable(
-        `line ${recordLine} has ${fields} field${fields === 1 ? '' : 's'} but the header has ${expected} ` +
-          `(${delimiterName}-delimited); quote values that contain the delimiter`,
-      );
+      throw ragged(recordLine, fields, expected, delimiter);
     }
   };
 
@@ -143,14 +195,7 @@ function scan(bytes: Uint8Array, delimiter: number, firstLine: number): Omit<Csv
     if (b === delimiter) {
       if (header === undefined) {
         headerFields.push([fieldStart, i]);
-        // A long line of delimiters (or a binary-ish file) would be millions of columns: the header's names
-        // alone would exhaust the parser's heap, which takes the whole process down.
-        if (headerFields.length >= MAX_COLUMNS) {
-          throw unreadable(
-            `line ${firstLine} (the header) has more than ${MAX_COLUMNS} ${delimiterName}-separated fields; ` +
-              `at most ${MAX_COLUMNS} columns are supported (as in Excel) — check the delimiter, or split the file`,
-          );
-        }
+        if (headerFields.length >= MAX_COLUMNS) throw tooWide(firstLine, delimiter);
       }
       fields++;
       fieldStart = i + 1;

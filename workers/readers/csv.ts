@@ -33,7 +33,10 @@ export function readCsv(raw: Uint8Array, options: ReadOptions = {}): CsvRead {
       hasHeader,
       inferSchemaLength: 0, // everything as text; inferTypes decides from all values
       quoteChar: '"',
-      rechunk: true,
+      // Empty fields, quoted (`""`) or not, are null: CSV writers differ in how they write a missing value.
+      nullValues: [''],
+      // No rechunk: it copies every column once more (~0.1 s for 127 MB); the typed columns come from one
+      // select over the chunks, and the Parquet and Arrow writers take chunked columns as they are.
     });
   } catch (err) {
     throw unreadable(`the CSV could not be parsed: ${firstLine(err)}`);
