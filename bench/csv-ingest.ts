@@ -17,9 +17,9 @@ import { log, MB, median, round, sleep } from './util.js';
 
 const REPS = Number(process.env.REPS ?? 3);
 
-function timed(f: () => unknown): number {
+async function timed(f: () => unknown): Promise<number> {
   const t = performance.now();
-  f();
+  await f();
   return performance.now() - t;
 }
 
@@ -30,8 +30,8 @@ async function main(): Promise<void> {
   const engine: number[] = [];
   const reader: number[] = [];
   for (let r = 0; r < REPS; r++) {
-    engine.push(timed(() => pl.readCSV(bytes)));
-    reader.push(timed(() => readCsv(bytes)));
+    engine.push(await timed(() => pl.readCSV(bytes)));
+    reader.push(await timed(() => readCsv(bytes)));
   }
   const out: Record<string, unknown> = {
     file_mb: round(csv.bytes / MB, 1),
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       const server = await startService({ backend, workers: 2 });
       const runs: { engine_ms: number; readable_ms: number; ratio: number; peak_above_mb: number }[] = [];
       for (let r = 0; r < REPS; r++) {
-        const engineMs = timed(() => pl.readCSV(bytes));
+        const engineMs = await timed(() => pl.readCSV(bytes));
         await waitIdle([server.pid]);
         await sleep(300);
         const sampler = new RssSampler(server.pid, 20).start();

@@ -64,7 +64,7 @@ async function readSheets(task: ParseTask): Promise<{
 }> {
   const { options } = task;
   if (task.fileType === 'csv') {
-    const csv = readCsv(bytesOf(task.source), options);
+    const csv = await readCsv(bytesOf(task.source), options);
     return { sheets: [csv.sheet], decided: { format: 'csv', ...csv.report }, why: (name) => csv.decisions.get(name)! };
   }
   const read =

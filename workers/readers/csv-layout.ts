@@ -17,6 +17,12 @@ export interface CsvLayout {
   header: string[];
   /** Bytes Polars should parse: the input, or a copy without blank lines (and the `sep=` line). */
   body: Uint8Array;
+  /**
+   * Set when the records are still to be checked (a file with no quote and no blank line, whose body is the
+   * input as it is, so Polars may read it meanwhile): one pass that throws the 422 csvLayout would have. The
+   * caller runs it before it keeps anything.
+   */
+  checkRecords?: () => void;
 }
 
 /**
@@ -38,6 +44,11 @@ export function csvLayout(input: Uint8Array, given: { delimiter?: string; firstL
   const delimiter = given.delimiter?.charCodeAt(0) ?? hint?.delimiter ?? detectDelimiter(bytes.subarray(0, 1 << 16));
   const firstLine = (given.firstLine ?? 1) + (hint ? 1 : 0);
   const delimiterFrom = given.delimiter !== undefined ? 'form' : hint ? 'sep_line' : 'detected';
+  if (bytes.indexOf(QUOTE) < 0 && !hasBlankLine(bytes)) {
+    const { header } = unquotedHeader(bytes, delimiter, firstLine);
+    const checkRecords = () => void scanUnquoted(bytes, delimiter, firstLine);
+    return { delimiter: String.fromCharCode(delimiter), header, body: bytes, delimiterFrom, quoteEscape: 'doubled', checkRecords };
+  }
   try {
     return { ...scan(bytes, delimiter, firstLine), delimiterFrom, quoteEscape: 'doubled' };
   } catch (err) {
@@ -127,11 +138,8 @@ function scanUnquoted(bytes: Uint8Array, delimiter: number, firstLine: number): 
     return lf < 0 ? bytes.length : lf;
   };
   const contentEnd = (start: number, end: number) => (end > start && bytes[end - 1] === CR ? end - 1 : end);
-  const headerEnd = lineEnd(0);
-  let expected = 1;
-  for (let i = 0; i < headerEnd; i++) if (bytes[i] === delimiter && ++expected > MAX_COLUMNS) throw tooWide(firstLine, delimiter);
-  const header = Buffer.from(bytes.buffer, bytes.byteOffset, contentEnd(0, headerEnd)).toString('utf8').split(String.fromCharCode(delimiter));
-  if (header.every((h) => h === '')) throw unreadable(`the header line (line ${firstLine}) is empty`);
+  const { header, end: headerEnd } = unquotedHeader(bytes, delimiter, firstLine);
+  const expected = header.length;
   const blankLines: [number, number][] = [];
   let line = firstLine + 1;
   for (let start = headerEnd + 1; start < bytes.length; line++) {
@@ -143,6 +151,24 @@ function scanUnquoted(bytes: Uint8Array, delimiter: number, firstLine: number): 
     start = end + 1;
   }
   return { delimiter: String.fromCharCode(delimiter), header, body: withoutRanges(bytes, blankLines) };
+}
+
+/** The first line's fields of a file without quotes, and where that line ends (its LF, or the length). */
+function unquotedHeader(bytes: Uint8Array, delimiter: number, firstLine: number): { header: string[]; end: number } {
+  let end = bytes.indexOf(LF);
+  if (end < 0) end = bytes.length;
+  let fields = 1;
+  for (let i = 0; i < end; i++) if (bytes[i] === delimiter && ++fields > MAX_COLUMNS) throw tooWide(firstLine, delimiter);
+  const content = end > 0 && bytes[end - 1] === CR ? end - 1 : end;
+  const header = Buffer.from(bytes.buffer, bytes.byteOffset, content).toString('utf8').split(String.fromCharCode(delimiter));
+  if (header.every((h) => h === '')) throw unreadable(`the header line (line ${firstLine}) is empty`);
+  return { header, end };
+}
+
+/** Whether some line is empty (or a lone CR): native searches only. A file ending in CR counts, to be safe. */
+function hasBlankLine(bytes: Uint8Array): boolean {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return b[0] === LF || b[0] === CR || b[b.length - 1] === CR || b.indexOf('\n\n') >= 0 || b.indexOf('\n\r\n') >= 0;
 }
 
 function scanQuoted(bytes: Uint8Array, delimiter: number, firstLine: number): Scanned {

@@ -20,8 +20,9 @@ export interface CsvRead {
  * delimiter), quoted fields with delimiters and newlines, types from the whole file (or the client's
  * `column_types`). `options.skipRows` lines are dropped first, then the lines above `options.headerRow`.
  * Errors: 422 TaskError naming the line (layout), the data row and column (forced types), or the byte (encoding).
+ * Resolves once every record has been checked: nothing it returns comes from a file it refuses.
  */
-export function readCsv(raw: Uint8Array, options: ReadOptions = {}): CsvRead {
+export async function readCsv(raw: Uint8Array, options: ReadOptions = {}): Promise<CsvRead> {
   const { text, encoding, encoding_from } = decode(raw, options.encoding);
   const skipped = (options.skipRows ?? 0) + Math.max(0, (options.headerRow ?? 1) - 1);
   const layout = csvLayout(dropLines(withLineFeeds(text), skipped), { delimiter: options.delimiter, firstLine: skipped + 1 });
@@ -39,13 +40,20 @@ export function readCsv(raw: Uint8Array, options: ReadOptions = {}): CsvRead {
       // select over the chunks, and the Parquet and Arrow writers take chunked columns as they are.
     });
   } catch (err) {
+    layout.checkRecords?.(); // a ragged line is the better message
     throw unreadable(`the CSV could not be parsed: ${firstLine(err)}`);
   }
   // once: per column it is quadratic in a wide header
   const names = uniqueHeader(hasHeader ? layout.header : layout.header.map(() => null));
   frame = frame.rename(Object.fromEntries(frame.columns.map((c, i) => [c, names[i]])));
-  checkForcedNames(options.columnTypes, names, 'the file does not have');
-  const typed = inferTypes(frame, options.columnTypes);
+  try {
+    checkForcedNames(options.columnTypes, names, 'the file does not have');
+  } catch (err) {
+    layout.checkRecords?.(); // a file refused is refused for its layout first, as when the check came first
+    throw err;
+  }
+  // The records' shape is checked while Polars types the columns (when csvLayout left it to do).
+  const typed = await inferTypes(frame, options.columnTypes, layout.checkRecords);
   return {
     sheet: { name: 'Sheet1', frame: typed.frame },
     decisions: typed.decisions,

@@ -149,12 +149,16 @@ export interface TypedColumns {
  * Throws a 422 TaskError naming the data row (1-based) and column of the first value a forced type cannot hold.
  *
  * Cost: each column's first candidate (from the sample) is checked and converted in one `select` over the
- * whole frame, which Polars runs on all cores, column beside column; only a column that fails its candidate
- * (it turns to text late, or needs a decimal) is tried again, type by type.
+ * whole frame, which Polars runs off this thread, column beside column; `alongside` (the reader's row-shape
+ * check) runs on this thread meanwhile, and what it throws is thrown. Only a column that fails its candidate
+ * (it turns to text late, or needs a decimal) is then tried again, type by type.
  */
-export function inferTypes(frame: pl.DataFrame, forced: Readonly<Record<string, ForcibleType>> = {}): TypedColumns {
+export async function inferTypes(frame: pl.DataFrame, forced: Readonly<Record<string, ForcibleType>> = {}, alongside?: () => void): Promise<TypedColumns> {
   const decisions: TypedColumns['decisions'] = new Map();
-  if (frame.width === 0) return { frame, decisions };
+  if (frame.width === 0) {
+    alongside?.();
+    return { frame, decisions };
+  }
   const sample = frame.head(SAMPLE_ROWS);
   const firstTry = new Map<string, number>(); // column → index of its candidate rule
   for (const name of frame.columns) {
@@ -165,7 +169,19 @@ export function inferTypes(frame: pl.DataFrame, forced: Readonly<Record<string, 
   }
   // One plan for every candidate: a value that fails its rule's check becomes null, so a column passes when
   // its typed form has no more nulls than its text.
-  const tried = firstTry.size ? frame.select(...[...firstTry].map(([name, at]) => checked(RULES[at], pl.col(name), frame.getColumn(name)).alias(name))) : undefined;
+  const pending = firstTry.size
+    ? frame
+        .lazy()
+        .select(...[...firstTry].map(([name, at]) => checked(RULES[at], pl.col(name), frame.getColumn(name)).alias(name)))
+        .collect()
+    : undefined;
+  try {
+    alongside?.();
+  } catch (err) {
+    await pending?.catch(() => undefined);
+    throw err;
+  }
+  const tried = await pending;
   const columns = frame.columns.map((name) => {
     const type = forced[name];
     if (type !== undefined) {
