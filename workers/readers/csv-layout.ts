@@ -18,9 +18,9 @@ export interface CsvLayout {
   /** Bytes Polars should parse: the input, or a copy without blank lines (and the `sep=` line). */
   body: Uint8Array;
   /**
-   * Set when the records are still to be checked (a file with no quote and no blank line, whose body is the
-   * input as it is, so Polars may read it meanwhile): one pass that throws the 422 csvLayout would have. The
-   * caller runs it before it keeps anything.
+   * Set when the records are still to be checked (a file with no quote, whose body is then the input as it
+   * is, so Polars may read it meanwhile): one pass that throws the 422 csvLayout would have, or BlankLines.
+   * The caller runs it before it keeps anything.
    */
   checkRecords?: () => void;
 }
@@ -37,16 +37,18 @@ export interface CsvLayout {
  * `given` by the client wins over it and over detection. `firstLine`: the file's line number of input's
  * first line (lines skipped before it still count in error messages).
  */
-export function csvLayout(input: Uint8Array, given: { delimiter?: string; firstLine?: number } = {}): CsvLayout {
+export function csvLayout(input: Uint8Array, given: { delimiter?: string; firstLine?: number; scanFirst?: boolean } = {}): CsvLayout {
   if (input.length === 0) throw unreadable('the file is empty: a CSV needs at least a header line');
   const hint = sepLine(input);
   const bytes = hint ? input.subarray(hint.length) : input;
   const delimiter = given.delimiter?.charCodeAt(0) ?? hint?.delimiter ?? detectDelimiter(bytes.subarray(0, 1 << 16));
   const firstLine = (given.firstLine ?? 1) + (hint ? 1 : 0);
   const delimiterFrom = given.delimiter !== undefined ? 'form' : hint ? 'sep_line' : 'detected';
-  if (bytes.indexOf(QUOTE) < 0 && !hasBlankLine(bytes)) {
+  if (!given.scanFirst && bytes.indexOf(QUOTE) < 0) {
     const { header } = unquotedHeader(bytes, delimiter, firstLine);
-    const checkRecords = () => void scanUnquoted(bytes, delimiter, firstLine);
+    const checkRecords = () => {
+      if (scanUnquoted(bytes, delimiter, firstLine).body !== bytes) throw new BlankLines();
+    };
     return { delimiter: String.fromCharCode(delimiter), header, body: bytes, delimiterFrom, quoteEscape: 'doubled', checkRecords };
   }
   try {
@@ -56,6 +58,13 @@ export function csvLayout(input: Uint8Array, given: { delimiter?: string; firstL
     return { ...scan(fromBackslashEscapes(bytes), delimiter, firstLine), delimiterFrom, quoteEscape: 'backslash' };
   }
 }
+
+/**
+ * Thrown by checkRecords when a line is blank: the body read meanwhile holds rows that are no records, so
+ * the caller lays the file out again with `scanFirst` (blank lines are rare; searching for them up front
+ * cost more than this).
+ */
+export class BlankLines extends Error {}
 
 /** Raised by scan on a closing quote right after a backslash with more of the field after it: `"a \"b\""`. */
 class BackslashEscapes extends Error {}
@@ -165,12 +174,6 @@ function unquotedHeader(bytes: Uint8Array, delimiter: number, firstLine: number)
   return { header, end };
 }
 
-/** Whether some line is empty (or a lone CR): native searches only. A file ending in CR counts, to be safe. */
-function hasBlankLine(bytes: Uint8Array): boolean {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return b[0] === LF || b[0] === CR || b[b.length - 1] === CR || b.indexOf('\n\n') >= 0 || b.indexOf('\n\r\n') >= 0;
-}
-
 function scanQuoted(bytes: Uint8Array, delimiter: number, firstLine: number): Scanned {
   const delimiterName = nameOf(delimiter);
   const blankLines: [number, number][] = [];
@@ -192,6 +195,8 @@ function scanQuoted(bytes: Uint8Array, delimiter: number, firstLine: number): Sc
       headerFields.push([fieldStart, contentEnd]);
       header = headerFields.map(([a, b]) => fieldText(bytes, a, b));
       expected = header.length;
+      // Said before any record is blamed for differing from it (as scanUnquoted says it).
+      if (header.every((h) => h === '')) throw unreadable(`the header line (line ${firstLine}) is empty`);
     } else if (contentEnd === recordStart) {
       blankLines.push([recordStart, Math.min(end + 1, bytes.length)]);
     } else if (fields !== expected) {

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import iconv from 'iconv-lite';
 import pl from 'nodejs-polars';
 import { unreadable } from '../task-error.js';
-import { csvLayout } from './csv-layout.js';
+import { BlankLines, csvLayout, type CsvLayout } from './csv-layout.js';
 import { checkForcedNames, inferTypes } from './infer-types.js';
 import { uniqueHeader } from './header-names.js';
 import type { ColumnDecision, ParsedSheet, ReadOptions, ReaderReport } from './types.js';
@@ -25,7 +25,33 @@ export interface CsvRead {
 export async function readCsv(raw: Uint8Array, options: ReadOptions = {}): Promise<CsvRead> {
   const { text, encoding, encoding_from } = decode(raw, options.encoding);
   const skipped = (options.skipRows ?? 0) + Math.max(0, (options.headerRow ?? 1) - 1);
-  const layout = csvLayout(dropLines(withLineFeeds(text), skipped), { delimiter: options.delimiter, firstLine: skipped + 1 });
+  const input = dropLines(withLineFeeds(text), skipped);
+  const given = { delimiter: options.delimiter, firstLine: skipped + 1 };
+  let read: Omit<CsvRead, 'report'> & { layout: CsvLayout };
+  try {
+    read = await readLaidOut(csvLayout(input, given), options);
+  } catch (err) {
+    if (!(err instanceof BlankLines)) throw err;
+    read = await readLaidOut(csvLayout(input, { ...given, scanFirst: true }), options);
+  }
+  const { layout, sheet, decisions } = read;
+  return {
+    sheet,
+    decisions,
+    report: {
+      delimiter: layout.delimiter,
+      delimiter_from: layout.delimiterFrom,
+      encoding,
+      encoding_from,
+      quote_escape: layout.quoteEscape,
+      header_row: options.headerRow !== null ? skipped + 1 + (layout.delimiterFrom === 'sep_line' ? 1 : 0) : null,
+      skip_rows: options.skipRows ?? 0,
+    },
+  };
+}
+
+/** The sheet of a laid-out file: its body read as text by Polars, then typed (see readCsv). */
+async function readLaidOut(layout: CsvLayout, options: ReadOptions): Promise<Omit<CsvRead, 'report'> & { layout: CsvLayout }> {
   const hasHeader = options.headerRow !== null;
   let frame: pl.DataFrame;
   try {
@@ -54,19 +80,7 @@ export async function readCsv(raw: Uint8Array, options: ReadOptions = {}): Promi
   }
   // The records' shape is checked while Polars types the columns (when csvLayout left it to do).
   const typed = await inferTypes(frame, options.columnTypes, layout.checkRecords);
-  return {
-    sheet: { name: 'Sheet1', frame: typed.frame },
-    decisions: typed.decisions,
-    report: {
-      delimiter: layout.delimiter,
-      delimiter_from: layout.delimiterFrom,
-      encoding,
-      encoding_from,
-      quote_escape: layout.quoteEscape,
-      header_row: hasHeader ? skipped + 1 + (layout.delimiterFrom === 'sep_line' ? 1 : 0) : null,
-      skip_rows: options.skipRows ?? 0,
-    },
-  };
+  return { layout, sheet: { name: 'Sheet1', frame: typed.frame }, decisions: typed.decisions };
 }
 
 /**
