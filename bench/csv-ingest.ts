@@ -5,7 +5,7 @@
  * the first page is served) to a real server per backend, each upload beside a `pl.readCSV` of the same bytes,
  * with the server's peak RSS above its RSS before the upload. Prints JSON with medians and ratios
  * (reader MB/s ÷ pl.readCSV MB/s); the targets are ≥ 0.35× (memory) and ≥ 0.25× (local) end to end.
- *   npm run build && npm run build:bench && node dist/bench/bench/csv-ingest.js
+ *   npm run build && npm run build:bench && node dist/bench/csv-ingest.js
  */
 import { readFileSync } from 'node:fs';
 import pl from 'nodejs-polars';
