@@ -89,6 +89,51 @@ for (const backend of BACKENDS) {
       t.equal(ownRows[0].f, 0.30000000000000004);
     });
 
+    t.test('a value past the sample decides the type: every column is checked whole', async (t) => {
+      // 5,000 rows; in each column but the last two, one value far past the first rows breaks the type.
+      const late = { i: [4500, '007'], f: [4600, '12345678901234.5678'], d: [4700, '2024-02-30'], b: [4800, 'yes'] } as const;
+      const lines = ['i,f,d,b,n,t'];
+      for (let r = 1; r <= 5000; r++) {
+        const at = (col: keyof typeof late, normal: string) => (late[col][0] === r ? late[col][1] : normal);
+        lines.push([at('i', String(r)), at('f', `${r}.5`), at('d', '2024-01-31'), at('b', r % 2 ? 'true' : 'False'), String(-r), '2024-05-01T10:00:00'].join(','));
+      }
+      const text = lines.join('\n') + '\n';
+      const res = await upload(server, text, 'late.csv');
+      t.equal(res.status, 201, JSON.stringify(res.body).slice(0, 300));
+      const base = `/api/datasets/${res.body.dataset.id}/versions/${res.body.version.id}`;
+      // The rules (README): 007 is no integer, a value with more digits than a float64 keeps makes the column
+      // a decimal, 2024-02-30 is no date, yes is no boolean.
+      t.same(await typesOf(server, base), { i: 'string', f: 'decimal', d: 'string', b: 'string', n: 'integer', t: 'datetime' });
+      const why = Object.fromEntries(res.body.version.reader.sheets[0].columns.map((c: any) => [c.name, c.text_because]));
+      t.same(why.i, { candidate: 'integer', row: 4500, value: '007' });
+      t.same(why.d, { candidate: 'date', row: 4700, value: '2024-02-30' });
+      const expected = parse(text, { columns: true }) as Record<string, string>[];
+      const window = async (offset: number, limit: number) => (await getJson(server, `${base}/data?offset=${offset}&limit=${limit}`)).body.data as any[];
+      for (const [col, [row]] of Object.entries(late)) {
+        const [got] = await window(row - 1, 1);
+        const want = expected[row - 1][col];
+        t.equal(col === 'f' ? decimalValue(String(got[col])) : got[col], col === 'f' ? decimalValue(want) : want, `${col} row ${row} as written`);
+      }
+      const page = await window(4000, 1000);
+      t.same(page.map((r) => r.i), expected.slice(4000, 5000).map((r) => r.i), 'text column i holds every value as written');
+      t.same(page.map((r) => r.n), expected.slice(4000, 5000).map((r) => Number(r.n)), 'integer column n exact');
+    });
+
+    t.test('a file without quotes: blank lines skipped, a ragged line far down named', async (t) => {
+      const body = Array.from({ length: 3000 }, (_, r) => `${r},x${r}`);
+      const blank = 'a,b\n' + body.slice(0, 1000).join('\n') + '\n\n\r\n' + body.slice(1000).join('\r\n') + '\n';
+      const base = await stored(t, server, blank, 'blank.csv');
+      const total = await getJson(server, `${base}/data?offset=2990&limit=10`);
+      t.equal(total.headers.get('x-total-rows'), '3000', 'the two blank lines are no rows');
+      t.same(total.body.data.map((r: any) => r.b), body.slice(2990).map((l) => l.split(',')[1]));
+      const ragged = [...body];
+      ragged[2500] += ',extra';
+      const res = await upload(server, 'a,b\n' + ragged.join('\n') + '\n', 'ragged.csv');
+      t.match(res, { status: 422, body: { detail: /^line 2502 has 3 fields but the header has 2 \(comma-delimited\)/ } });
+      const short = await upload(server, 'a,b,c\n1,2,3\n4,5\n', 'short.csv');
+      t.match(short, { status: 422, body: { detail: /^line 3 has 2 fields but the header has 3/ } });
+    });
+
     t.test('quotes escaped with a backslash are read as the writer meant', async (t) => {
       const bytes = fieldCase('c05_backslash_quotes.csv');
       const base = await stored(t, server, bytes, 'c05.csv');

@@ -61,7 +61,7 @@ async function readSheets(task: ParseTask): Promise<{
 }> {
   const { options } = task;
   if (task.fileType === 'csv') {
-    const csv = readCsv(bytesOf(task.source), options);
+    const csv = await readCsv(bytesOf(task.source), options);
     return { sheets: [csv.sheet], decided: { format: 'csv', ...csv.report }, why: (name) => csv.decisions.get(name)! };
   }
   // Each reader is loaded with its first file: hyparquet, apache-arrow and SheetJS together add ~50 MB of RSS

@@ -21,7 +21,7 @@ import type { ColumnDecision, ForcibleType } from './types.js';
  *
  * Cost: the first rows pick the candidate types in JavaScript, so a text column costs nothing more; a
  * candidate is then checked against the whole column by one Polars regex pass (and, for floats, one
- * round-trip comparison) and converted by one cast.
+ * round-trip comparison) and converted by one cast, every column's in one select (see inferTypes).
  */
 interface Rule {
   type: string;
@@ -32,6 +32,8 @@ interface Rule {
   exact?: (c: pl.Expr) => pl.Expr;
   /** The typed column, or undefined when the column cannot take the type after all. */
   convert: (c: pl.Expr, text: pl.Series) => pl.Expr | undefined;
+  /** False when convert first needs the whole column (the decimal's scale): not tried in the shared select. */
+  perValue?: false;
 }
 
 /** Significant digits of a number written in text: no sign, exponent, point, leading or trailing zeros. */
@@ -99,6 +101,7 @@ const RULES: Rule[] = [
     js: /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/,
     polars: '^-?(0|[1-9][0-9]*)(\\.[0-9]+)?$',
     convert: toDecimal,
+    perValue: false,
   },
   {
     type: 'date',
@@ -140,41 +143,86 @@ export interface TypedColumns {
 
 /**
  * Types every column of an all-text frame (see the rules above), or as `forced` says (`column_types`): returns
- * a frame of the same shape, whose empty strings are nulls, and why each column got its type.
+ * a frame of the same shape and why each column got its type. Empty fields must already be null (the CSV
+ * reader reads `''` as null: CSV cannot tell an empty string from a missing value across writers, so `""`
+ * reads as an empty field does).
  * Throws a 422 TaskError naming the data row (1-based) and column of the first value a forced type cannot hold.
+ *
+ * Cost: each column's first candidate (from the sample) is checked and converted in one `select` over the
+ * whole frame, which Polars runs off this thread, column beside column; `alongside` (the reader's row-shape
+ * check) runs on this thread meanwhile, and what it throws is thrown. Only a column that fails its candidate
+ * (it turns to text late, or needs a decimal) is then tried again, type by type.
  */
-export function inferTypes(frame: pl.DataFrame, forced: Readonly<Record<string, ForcibleType>> = {}): TypedColumns {
+export async function inferTypes(frame: pl.DataFrame, forced: Readonly<Record<string, ForcibleType>> = {}, alongside?: () => void): Promise<TypedColumns> {
   const decisions: TypedColumns['decisions'] = new Map();
-  if (frame.width === 0) return { frame, decisions };
-  // CSV cannot tell an empty string from a missing value across writers: `""` reads as an empty field does.
-  frame = frame.select(...frame.columns.map((name) => pl.when(pl.col(name).eq(pl.lit(''))).then(pl.lit(null)).otherwise(pl.col(name)).alias(name)));
+  if (frame.width === 0) {
+    alongside?.();
+    return { frame, decisions };
+  }
   const sample = frame.head(SAMPLE_ROWS);
+  const firstTry = new Map<string, number>(); // column → index of its candidate rule
+  for (const name of frame.columns) {
+    if (forced[name] !== undefined) continue;
+    const values = sampleValues(sample, name);
+    const at = values.length ? RULES.findIndex((rule) => values.every((v) => rule.js.test(v))) : -1;
+    if (at >= 0 && RULES[at].perValue !== false) firstTry.set(name, at);
+  }
+  // One plan for every candidate: a value that fails its rule's check becomes null, so a column passes when
+  // its typed form has no more nulls than its text.
+  const pending = firstTry.size
+    ? frame
+        .lazy()
+        .select(...[...firstTry].map(([name, at]) => checked(RULES[at], pl.col(name), frame.getColumn(name)).alias(name)))
+        .collect()
+    : undefined;
+  try {
+    alongside?.();
+  } catch (err) {
+    await pending?.catch(() => undefined);
+    throw err;
+  }
+  const tried = await pending;
   const columns = frame.columns.map((name) => {
     const type = forced[name];
     if (type !== undefined) {
       decisions.set(name, { decided_by: 'column_types' });
       return forcedColumn(frame, name, type);
     }
-    const { series, text_because } = typedColumn(frame, name, sampleValues(sample, name));
+    const at = firstTry.get(name);
+    const text = frame.getColumn(name);
+    if (at !== undefined && tried) {
+      const typed = tried.getColumn(name);
+      if (typed.nullCount() === text.nullCount()) {
+        decisions.set(name, { decided_by: 'inferred' });
+        return typed;
+      }
+    }
+    const { series, text_because } = typedColumn(frame, name, sampleValues(sample, name), at === undefined ? 0 : at + 1);
     decisions.set(name, text_because ? { decided_by: 'inferred', text_because } : { decided_by: 'inferred' });
     return series;
   });
   return { frame: pl.DataFrame(columns), decisions };
 }
 
+/** The column converted by `rule` where the value passes the rule's whole check, null elsewhere. */
+const checked = (rule: Rule, c: pl.Expr, text: pl.Series): pl.Expr => pl.when(valid(rule, c)).then(rule.convert(c, text)!).otherwise(pl.lit(null));
+
+/** True for each value that has the rule's pattern (and is exact in its type, when the rule says how to tell). */
+const valid = (rule: Rule, c: pl.Expr): pl.Expr => (rule.exact ? c.str.contains(rule.polars).and(rule.exact(c)) : c.str.contains(rule.polars));
+
 function sampleValues(sample: pl.DataFrame, name: string): string[] {
   return (sample.getColumn(name).toArray() as (string | null)[]).filter((v): v is string => v !== null);
 }
 
-function typedColumn(frame: pl.DataFrame, name: string, sample: string[]): { series: pl.Series; text_because?: ColumnDecision['text_because'] } {
+/** The column typed by the first rule from `from` on that the sample and then the whole column pass; text otherwise. */
+function typedColumn(frame: pl.DataFrame, name: string, sample: string[], from: number): { series: pl.Series; text_because?: ColumnDecision['text_because'] } {
   const text = frame.getColumn(name);
   const nonNull = text.len() - text.nullCount();
   if (nonNull === 0) return { series: text };
   const c = pl.col(name);
-  const valid = (rule: Rule) => (rule.exact ? c.str.contains(rule.polars).and(rule.exact(c)) : c.str.contains(rule.polars));
-  for (const rule of RULES) {
+  for (const rule of RULES.slice(from)) {
     if (!sample.every((v) => rule.js.test(v))) continue;
-    const matching = Number(frame.select(valid(rule).sum().alias('n')).getColumn('n').get(0) ?? 0);
+    const matching = Number(frame.select(valid(rule, c).sum().alias('n')).getColumn('n').get(0) ?? 0);
     if (matching !== nonNull) continue;
     const converted = rule.convert(c, text);
     if (converted === undefined) continue;
@@ -185,7 +233,9 @@ function typedColumn(frame: pl.DataFrame, name: string, sample: string[]): { ser
   // Text. If its first value looked like a type, say which value made it text (shown with the version).
   const candidate = RULES.find((rule) => rule.js.test(sample[0]));
   if (!candidate) return { series: text };
-  const first = firstRow(frame, name, valid(candidate).not());
+  // The first value the candidate does not hold: off its pattern, or of its shape but no value (2024-02-30).
+  const fails = candidate.perValue === false ? valid(candidate, c).not() : checked(candidate, c, text).isNull();
+  const first = firstRow(frame, name, fails);
   return { series: text, text_because: first && { candidate: portable(candidate), ...first } };
 }
 
