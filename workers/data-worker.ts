@@ -133,7 +133,9 @@ function lazyPlan(table: TableRef): { lazy: pl.LazyDataFrame; schema: Record<str
  */
 async function exportRows(task: ExportTask): Promise<{ total_rows: number } | TaskFailure> {
   try {
-    const sheet = openSheet(task.table);
+    // An export reads the sheet in batches as the client takes them; it does not fill the cache, which would
+    // hold the whole sheet in memory beside a download that may stall for minutes.
+    const sheet = openSheet(task.table, false);
     const sheetRows = sheet.rows;
     const { schema } = sheet;
     const lazy = sheet.lazy();

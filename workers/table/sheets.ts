@@ -44,13 +44,14 @@ const held = new Map<string, DecodedSheet>();
 /**
  * The sheet `table` names. Errors: 404 `version_not_found` for a version deleted since the request found it;
  * 410 `data_lost` for a memory sheet this shard does not hold (it restarted and lost its frames).
+ * `fillCache`: whether a local sheet in no cache is read whole into it once this request is answered.
  */
-export function openSheet(table: TableRef, cache = true): Sheet {
+export function openSheet(table: TableRef, fillCache = true): Sheet {
   if (dropped.has(versionOf(table.key))) throw new TaskError(404, 'version_not_found', 'the version was deleted while this request was being served');
   const decoded = held.get(table.key) ?? (table.kind === 'parquet' ? (workerCache.get(table.key) as DecodedSheet | undefined) : undefined);
   if (decoded) return { decoded, schema: decoded.schema, rows: decoded.frame.height, lazy: () => decoded.frame.lazy() };
   if (table.kind === 'memory') throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');
-  if (cache) fillLater(table.key, table.path);
+  if (fillCache) fillLater(table.key, table.path);
   const { lazy, schema, rows } = scanSheet(table);
   return { schema, rows, lazy: () => lazy };
 }
