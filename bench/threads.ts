@@ -5,6 +5,7 @@
  * hits, misses, evictions } }]`). A server whose /health lists no thread ids (the HTTP floor, or a service
  * before that listing existed) has its threads split into main and "other" only.
  */
+import type { CacheStats } from '../workers/protocol.js';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { health } from './client.js';
@@ -45,14 +46,8 @@ export function threadCpu(pid: number): Map<number, number> {
   return out;
 }
 
-export interface CacheCounters {
-  budget_bytes: number;
-  bytes: number;
-  entries: number;
-  hits: number;
-  misses: number;
-  evictions: number;
-}
+/** A data worker's cache figures as /health lists them (the thread contract's CacheStats). */
+export type CacheCounters = CacheStats;
 
 export interface WorkerThread {
   name: string;

@@ -6,6 +6,7 @@
  * answers 404 and frees the entry; a new version never serves an older version's rows; CACHE_BYTES=0 serves
  * the same pages. /health's `workers.data` and /metrics show each worker's figures.
  */
+import type { CacheStats } from '../workers/protocol.js';
 import { parse } from 'csv-parse/sync';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
@@ -36,14 +37,7 @@ function expected(csv: string): Row[] {
   return (parse(csv, { columns: true }) as Record<string, string>[]).map((r) => ({ id: Number(r.id), value: Number(r.value), label: r.label, flag: r.flag === 'true' }));
 }
 
-interface CacheFigures {
-  budget_bytes: number;
-  bytes: number;
-  entries: number;
-  hits: number;
-  misses: number;
-  evictions: number;
-}
+type CacheFigures = CacheStats;
 
 async function dataWorkers(server: Server): Promise<{ name: string; tid: number; cache: CacheFigures }[]> {
   return (await getJson(server, '/health')).body.workers.data;

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
+import { RecentKeys } from '../../workers/recent-keys.js';
 import type { PoolStats } from './pools.js';
 import type { WorkerReport } from './shards.js';
 import type { SqlAnswers } from './sql-answers.js';
@@ -94,15 +95,4 @@ export function deletedMeanwhile() {
  * Storage keys deleted lately, so a request that found its version just before the delete, and then misses
  * its data, answers 404 (deletedMeanwhile) rather than a failure. Bounded: the oldest are forgotten first.
  */
-export class RecentlyDeleted {
-  private readonly keys = new Set<string>();
-
-  add(key: string): void {
-    if (this.keys.size >= 10_000) this.keys.delete(this.keys.values().next().value!);
-    this.keys.add(key);
-  }
-
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-}
+export class RecentlyDeleted extends RecentKeys {}

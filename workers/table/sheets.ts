@@ -15,6 +15,7 @@ import type { TableRef } from '../protocol.js';
 import { releaseMemory } from '../release-memory.js';
 import { TaskError } from '../task-error.js';
 import { workerCache } from './cache.js';
+import { RecentKeys } from '../recent-keys.js';
 import { dropScans, scanSheet } from './parquet-scan.js';
 
 /** A decoded sheet, with what every request for it would otherwise ask the frame again. */
@@ -79,18 +80,8 @@ export function dropVersion(storageKey: string): number {
 /** `<storage key>` of a sheet key `<storage key>/<sheet index>` (storage keys hold no `/`). */
 const versionOf = (key: string) => key.slice(0, key.indexOf('/'));
 
-/** Versions deleted while this worker ran (storage keys are never reused). Bounded: the oldest are forgotten first. */
-class DroppedVersions {
-  private readonly keys = new Set<string>();
-  add(key: string): void {
-    if (this.keys.size >= 10_000) this.keys.delete(this.keys.values().next().value!);
-    this.keys.add(key);
-  }
-  has(key: string): boolean {
-    return this.keys.has(key);
-  }
-}
-const dropped = new DroppedVersions();
+/** Versions deleted while this worker ran (storage keys are never reused). */
+const dropped = new RecentKeys();
 
 /** Sheets being read whole for the cache, so each is read once however many requests miss it meanwhile. */
 const filling = new Set<string>();
