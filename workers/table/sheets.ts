@@ -49,7 +49,8 @@ const held = new Map<string, DecodedSheet>();
 export function openSheet(table: TableRef, fillCache = true): Sheet {
   if (dropped.has(versionOf(table.key))) throw new TaskError(404, 'version_not_found', 'the version was deleted while this request was being served');
   const decoded = held.get(table.key) ?? (table.kind === 'parquet' ? (workerCache.get(table.key) as DecodedSheet | undefined) : undefined);
-  if (decoded) return { decoded, schema: decoded.schema, rows: decoded.frame.height, lazy: () => decoded.frame.lazy() };
+  // The native frame's height: the wrapper's property access lists every column first (see native-frame.ts).
+  if (decoded) return { decoded, schema: decoded.schema, rows: decoded.native.height, lazy: () => decoded.frame.lazy() };
   if (table.kind === 'memory') throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');
   if (fillCache) fillLater(table.key, table.path);
   const { lazy, schema, rows } = scanSheet(table);
