@@ -92,7 +92,7 @@ function page(task: PageTask): PageResult {
   let layout: JsonLayout | undefined;
   if (sheet && isPlain(task.query)) {
     // The hot path: a zero-copy slice of a decoded frame, whose layout was worked out when it was decoded.
-    total = sheet.native.height;
+    total = rowCount;
     rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = sheet.json;
   } else if (isComputed(task.query)) {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { Catalog } from '../catalog/catalog.js';
 import type { Config } from '../config.js';
@@ -32,10 +32,16 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   app.decorate('config', config);
   app.decorate('catalog', catalog);
   app.decorate('store', store);
-  // A write is answered only once it is on disk (see Catalog.durable); reads never wait.
-  app.addHook('onSend', (req, _reply, payload, done) => {
+  // A write is answered only once it is on disk (see Catalog.durable); reads never wait. The hook goes on the
+  // routes that write only (those declared after this plugin: every API route), so a page's reply skips
+  // Fastify's onSend hook runner altogether.
+  const durableOnSend: onSendHookHandler = (req, _reply, payload, done) => {
     if (req.method === 'GET' || req.method === 'HEAD') return done(null, payload);
     catalog.durable().then(() => done(null, payload), done);
+  };
+  app.addHook('onRoute', (route) => {
+    if ([route.method].flat().every((m) => m === 'GET' || m === 'HEAD')) return;
+    route.onSend = [...[route.onSend ?? []].flat(), durableOnSend];
   });
   app.addHook('onClose', async () => {
     await store.close();

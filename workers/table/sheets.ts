@@ -25,6 +25,8 @@ export interface DecodedSheet {
   native: NativeFrame;
   schema: Record<string, pl.DataType>;
   json: JsonLayout;
+  /** The frame's height, read once: each read of the native frame's is a call into the binding (about 1 µs). */
+  rows: number;
 }
 
 /** A sheet ready to answer a request. */
@@ -50,7 +52,7 @@ const held = new Map<string, DecodedSheet>();
 export function openSheet(table: TableRef, fillCache = true): Sheet {
   if (dropped.has(versionOf(table.key))) throw new TaskError(404, 'version_not_found', 'the version was deleted while this request was being served');
   const decoded = held.get(table.key) ?? (table.kind === 'parquet' ? (workerCache.get(table.key) as DecodedSheet | undefined) : undefined);
-  if (decoded) return { decoded, schema: decoded.schema, rows: decoded.frame.height, lazy: () => decoded.frame.lazy() };
+  if (decoded) return { decoded, schema: decoded.schema, rows: decoded.rows, lazy: () => decoded.frame.lazy() };
   if (table.kind === 'memory') throw new TaskError(410, 'data_lost', 'this version was held by a memory shard that restarted; upload it again');
   if (fillCache) fillLater(table.key, table.path);
   const { lazy, schema, rows } = scanSheet(table);
@@ -123,7 +125,8 @@ async function fill(key: string, path: string): Promise<void> {
 }
 
 function decode(frame: pl.DataFrame): DecodedSheet {
-  return { frame, native: nativeOf(frame), schema: schemaOf(frame), json: jsonLayout(frame.columns, frame.dtypes) };
+  const native = nativeOf(frame);
+  return { frame, native, schema: schemaOf(frame), json: jsonLayout(frame.columns, frame.dtypes), rows: native.height };
 }
 
 /** From columns and dtypes: the binding's `.schema` builds a Series per column, about 5 ms a call. */

@@ -49,10 +49,24 @@ const MEDIA_TYPES: Record<DataFormat, string> = {
 
 export const FORMATS = Object.keys(MEDIA_TYPES) as DataFormat[];
 
+/** Formats chosen for the Accept headers seen: clients send few distinct ones, each parsed once (at most ACCEPT_MEMO kept). */
+const acceptMemo = new Map<string, DataFormat>();
+const ACCEPT_MEMO = 256;
+
 /** `?format=` wins; then the first media type of Accept that we produce; JSON otherwise. */
 export function chooseFormat(format: DataFormat | undefined, accept: string | undefined): DataFormat {
   if (format) return format;
-  for (const part of (accept ?? '').split(',')) {
+  if (accept === undefined) return 'json';
+  let found = acceptMemo.get(accept);
+  if (found === undefined) {
+    found = formatOfAccept(accept);
+    if (acceptMemo.size < ACCEPT_MEMO) acceptMemo.set(accept, found);
+  }
+  return found;
+}
+
+function formatOfAccept(accept: string): DataFormat {
+  for (const part of accept.split(',')) {
     const type = part.split(';')[0].trim().toLowerCase();
     const found = FORMATS.find((f) => MEDIA_TYPES[f] === type);
     if (found) return found;
@@ -60,6 +74,11 @@ export function chooseFormat(format: DataFormat | undefined, accept: string | un
   return 'json';
 }
 
+const CONTENT_TYPES = Object.fromEntries(
+  FORMATS.map((f) => [f, f === 'json' || f === 'csv' ? `${MEDIA_TYPES[f]}; charset=utf-8` : MEDIA_TYPES[f]]),
+) as Record<DataFormat, string>;
+
+/** The Content-Type header of a format's answers. */
 export function contentType(format: DataFormat): string {
-  return format === 'json' || format === 'csv' ? `${MEDIA_TYPES[format]}; charset=utf-8` : MEDIA_TYPES[format];
+  return CONTENT_TYPES[format];
 }

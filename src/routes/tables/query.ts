@@ -24,14 +24,22 @@ export const filterPatternProperties = {
   },
 } as const;
 
+/** The names of a sheet's columns, as a set made once per column list (the catalog keeps a version's sheets). */
+const namesOf = new WeakMap<ColumnInfo[], Set<string>>();
+function columnNames(columns: ColumnInfo[]): Set<string> {
+  let names = namesOf.get(columns);
+  if (!names) namesOf.set(columns, (names = new Set(columns.map((c) => c.name))));
+  return names;
+}
+
 /**
  * Reads projection, filters and sort from the query string and checks every column name and operator
  * against the sheet, so a typo is a 400 that names it. Values are checked against the column's type by
  * the worker, which converts them.
  */
 export function parseTableQuery(raw: Record<string, unknown>, columns: ColumnInfo[]): TableQuery {
-  const names = new Set(columns.map((c) => c.name));
   const known = (name: string, where: string) => {
+    const names = columnNames(columns);
     if (!names.has(name)) {
       // Names are exact (never trimmed); point at the likely one when only spaces differ.
       const near = [...names].find((n) => n.trim() === name.trim());
