@@ -15,7 +15,7 @@ import { TaskError } from './task-error.js';
 import { parserFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
-import { releaseMemory } from './release-memory.js';
+import { releaseMemory, releaseMemoryNow } from './release-memory.js';
 
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
   parserFault(task.fileName);
@@ -36,6 +36,9 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
 /** The sheets' descriptions, with the sheets written as Parquet files (local) or encoded as Arrow IPC (memory). */
 async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; reader: ReaderReport; ipc?: ArrayBuffer[] }> {
   const { sheets, decided, why } = await readSheets(task);
+  // What the reader built on the way (a CSV's all-text frame, the file read from disk) is unreachable now but
+  // still allocated: free it before the Parquet writer or the Arrow encoding allocates as much again.
+  await releaseMemoryNow();
   const infos = sheets.map((s) => describeSheet(s.name, s.frame));
   // The report's per-column types are the catalog's, described once.
   const reader: ReaderReport = {

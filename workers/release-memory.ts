@@ -13,6 +13,15 @@ export function releaseMemory(): void {
   collect();
 }
 
+/**
+ * releaseMemory, then one turn of the event loop: napi runs the finalizers that free Polars' memory from the
+ * event loop, so a synchronous collection alone leaves a dropped frame's buffers allocated until the task ends.
+ */
+export async function releaseMemoryNow(): Promise<void> {
+  collect();
+  await new Promise<void>((done) => setImmediate(done));
+}
+
 /** Detaches `buffer`, so its memory goes with the next collection even while the task message still refers to it. */
 export function discard(buffer: ArrayBuffer): void {
   structuredClone(buffer, { transfer: [buffer] });
