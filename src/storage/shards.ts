@@ -1,7 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ApiError } from '../errors.js';
-import type { DataTask, WorkerStatsResult } from '../../workers/protocol.js';
+import type { DataTask, OpenTask, WorkerStatsResult } from '../../workers/protocol.js';
 import { WorkerPool, type FailureReason, type PoolStats } from './pools.js';
 import { RecentlyDeleted, deletedMeanwhile } from './store.js';
 
@@ -78,6 +78,11 @@ export class ShardPool {
     return answer.catch((err) => {
       throw this.deleted.has(key) ? deletedMeanwhile() : err;
     });
+  }
+
+  /** Has shard `shard` open these sheets' scans in the background (see OpenTask); not waited for, errors ignored. */
+  open(shard: number, tables: OpenTask['tables']): void {
+    this.shards[shard].run({ op: 'open', tables }).catch(() => undefined);
   }
 
   /** Whether `key` was deleted lately (a request that finds no data for it answers 404, not a failure). */

@@ -57,6 +57,26 @@ export function openSheet(table: TableRef, fillCache = true): Sheet {
   return { schema, rows, lazy: () => lazy };
 }
 
+/**
+ * Opens the scans of stored sheets in the background (see OpenTask), one per event-loop turn so requests
+ * interleave: the footer read and parsed, the schema, and one row collected (a scan's first read costs a few ms
+ * more than the next ones). Sheets deleted meanwhile, missing or unreadable are skipped.
+ */
+export function openLater(tables: Extract<TableRef, { kind: 'parquet' }>[]): void {
+  let next = 0;
+  const step = () => {
+    const table = tables[next++];
+    if (!table) return;
+    try {
+      if (!dropped.has(versionOf(table.key))) scanSheet(table).lazy.slice(0, 1).collectSync();
+    } catch {
+      // Only a head start: the request for it answers the error as it would have anyway.
+    }
+    setImmediate(step);
+  };
+  setImmediate(step);
+}
+
 /** Memory backend: this shard takes ownership of a sheet's frame. */
 export function holdSheet(key: string, frame: pl.DataFrame): void {
   held.set(key, decode(frame));
