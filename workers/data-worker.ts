@@ -18,7 +18,7 @@ import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { facetsBody, isComputed, queryResult } from './table/query-results.js';
-import { dropVersion, holdSheet, openSheet } from './table/sheets.js';
+import { dropVersion, holdSheet, openLater, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
 import { serveDirect } from './direct-port.js';
 import { rmSync } from 'node:fs';
@@ -36,6 +36,7 @@ export default function run(
   | TaskFailure
   | { dropped: number }
   | { connected: true }
+  | { opening: number }
   | WorkerStatsResult
   | Promise<{ total_rows: number } | TaskFailure> {
   try {
@@ -73,6 +74,9 @@ export default function run(
       case 'connect':
         serveDirect(task.port, run);
         return { connected: true };
+      case 'open':
+        openLater(task.tables);
+        return { opening: task.tables.length };
     }
   } catch (err) {
     // Anything but a TaskError is a bug, not a lost shard: answered as such, while the shard and its data carry on.

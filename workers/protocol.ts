@@ -214,6 +214,16 @@ export interface DropTask {
   storageKey: string;
 }
 
+/**
+ * Local backend, at start-up: the shard opens these stored sheets' scans (footer, schema, a first row read)
+ * in the background, one per event-loop turn, so the first page of each after a restart does not pay for
+ * that. Answered at once.
+ */
+export interface OpenTask {
+  op: 'open';
+  tables: Extract<TableRef, { kind: 'parquet' }>[];
+}
+
 /** A data worker's own figures, for /health and /metrics. */
 export interface WorkerStatsTask {
   op: 'stats';
@@ -262,7 +272,7 @@ export interface DirectReply {
  */
 export type DirectBatch<T extends DirectRequest | DirectReply> = T[];
 
-export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask | SnapshotTask | WorkerStatsTask | ConnectTask;
+export type DataTask = PageTask | ExportTask | FacetsTask | StatisticsTask | LoadTask | DropTask | SnapshotTask | WorkerStatsTask | ConnectTask | OpenTask;
 
 /** Encoded bytes, ready to send, and the rows the query matched (before paging). */
 export interface PageResult {

@@ -24,6 +24,9 @@ import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, typ
  * *caches* the sheets it reads (decoded frames within its share of CACHE_BYTES), where the memory backend's
  * shards *hold* them.
  */
+/** Sheets a shard opens at start-up (see openRecent); a kept scan of the flights file holds ~0.8 MB. */
+const OPEN_AT_START = 32;
+
 export class LocalStore implements TableStore {
   readonly backend = 'local';
   private readonly parsePool: WorkerPool;
@@ -52,7 +55,26 @@ export class LocalStore implements TableStore {
     for (const key of await readdir(store.versionsDir)) {
       if (!knownKeys.has(key)) await rm(join(store.versionsDir, key), { recursive: true, force: true });
     }
+    void store.openRecent([...knownKeys].reverse()).catch(() => undefined);
     return store;
+  }
+
+  /**
+   * Has each shard open the scans of its most recent sheets in the background (footer, schema, a first row:
+   * ~5-10 ms a sheet that the first page after a restart paid), up to OPEN_AT_START sheets a shard. `keys`:
+   * storage keys, newest first.
+   */
+  private async openRecent(keys: string[]): Promise<void> {
+    const tables: Extract<TableRef, { kind: 'parquet' }>[][] = Array.from({ length: this.shards.count }, () => []);
+    for (const key of keys.slice(0, OPEN_AT_START * this.shards.count)) {
+      const shard = this.shards.hashed(key);
+      if (tables[shard].length >= OPEN_AT_START) continue;
+      const sheets = (await readdir(join(this.versionsDir, key)).catch(() => [] as string[])).flatMap((name) => /^sheet-(\d+)\.parquet$/.exec(name)?.[1] ?? []);
+      for (const index of sheets.map(Number).sort((a, b) => a - b)) {
+        if (tables[shard].length < OPEN_AT_START) tables[shard].push({ kind: 'parquet', key: `${key}/${index}`, path: this.sheetPath(key, index) });
+      }
+    }
+    tables.forEach((list, shard) => list.length > 0 && this.shards.open(shard, list));
   }
 
   async openUpload(): Promise<UploadSink> {

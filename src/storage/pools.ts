@@ -89,6 +89,12 @@ export class WorkerPool {
       // Idle parse workers also end this way, harmlessly; shards never idle out, so for them this is a loss.
       if (!this.closing) options.onWorkerLost?.();
     });
+    // Opened now, not on the first page: connecting costs a Piscina round trip to a worker that may still be
+    // starting, which the first page after a restart paid. A failure here leaves it to the first page to retry.
+    if (options.direct) {
+      this.direct = this.openDirect();
+      this.direct.catch(() => undefined);
+    }
   }
 
   /**

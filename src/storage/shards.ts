@@ -1,7 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import type { ApiError } from '../errors.js';
-import type { DataTask, WorkerStatsResult } from '../../workers/protocol.js';
+import type { DataTask, OpenTask, WorkerStatsResult } from '../../workers/protocol.js';
 import { WorkerPool, type FailureReason, type PoolStats } from './pools.js';
 import { RecentlyDeleted, deletedMeanwhile } from './store.js';
 
@@ -80,6 +80,11 @@ export class ShardPool {
     });
   }
 
+  /** Has shard `shard` open these sheets' scans in the background (see OpenTask); not waited for, errors ignored. */
+  open(shard: number, tables: OpenTask['tables']): void {
+    this.shards[shard].run({ op: 'open', tables }).catch(() => undefined);
+  }
+
   /** Whether `key` was deleted lately (a request that finds no data for it answers 404, not a failure). */
   wasDeleted(key: string): boolean {
     return this.deleted.has(key);
@@ -96,22 +101,22 @@ export class ShardPool {
   }
 
   /**
-   * Each shard's figures. Asked of every shard with the `stats` task, but never waited for longer than
-   * `waitMs` once a shard has answered before: a shard busy with a long task (detailed statistics of a big
-   * table) would otherwise hold up /health. A shard that has not answered within `waitMs` is shown with its
-   * previous figures (the answer updates them for the next call); one that never answered is waited for.
-   * 5 ms by default: /health must stay answerable within a few ms under any load.
+   * Each shard's figures, as last reported. Asking a shard means a `stats` task, which waits behind whatever
+   * the shard runs (detailed statistics of a big table: seconds), so this never waits for a shard that has
+   * reported before: it answers with the figures at hand and asks each shard again in the background (one
+   * question in flight per shard), so the next call sees figures at most one call old. Only a shard that has
+   * never reported (just started) is waited for.
    */
-  async reports(waitMs = 5): Promise<WorkerReport[]> {
-    const asked = this.shards.map((pool, i) => {
+  async reports(): Promise<WorkerReport[]> {
+    const waiting = this.shards.map((pool, i) => {
       this.pendingReports[i] ??= pool
         .run<WorkerStatsResult>({ op: 'stats' })
         .then((r) => void (this.lastReports[i] = { name: pool.name, ...r }))
         .catch(() => undefined) // a full queue or a crash: the previous figures stand
         .finally(() => (this.pendingReports[i] = undefined));
-      return this.lastReports[i] ? Promise.race([this.pendingReports[i], delay(waitMs)]) : this.pendingReports[i];
+      return this.lastReports[i] ? undefined : this.pendingReports[i];
     });
-    await Promise.all(asked);
+    if (waiting.some((w) => w)) await Promise.all(waiting);
     return this.lastReports.flatMap((r) => (r ? [r] : []));
   }
 
@@ -124,4 +129,3 @@ export class ShardPool {
   }
 }
 
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());

@@ -214,3 +214,22 @@ export function footerRowCount(footer: Uint8Array): number {
   if (rows === undefined || rows < 0) throw new RangeError('the footer has no row count');
   return rows;
 }
+
+/**
+ * Rows of each row group (`FileMetaData.row_groups[i].num_rows`), in file order, from the thrift bytes of a
+ * footer as `footerRowCount` takes them. Throws a RangeError when the footer is damaged.
+ */
+export function footerRowGroupRows(footer: Uint8Array): number[] {
+  const c = new Cursor(footer, 0, footer.length);
+  const rows: number[] = [];
+  walkStruct(c, 0, (id, type) => {
+    if (id !== 4 || type !== LIST) return false;
+    eachStruct(c, 1, () => {
+      let n = 0;
+      walkStruct(c, 2, (f, t) => f === 3 && t === I64 && ((n = c.zigzag()), true));
+      rows.push(n);
+    });
+    return true;
+  });
+  return rows;
+}

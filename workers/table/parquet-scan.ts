@@ -10,7 +10,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import pl from 'nodejs-polars';
 import type { TableRef } from '../protocol.js';
 import { ByteBudgetCache } from './cache.js';
-import { footerRowCount } from '../readers/parquet-footer-offsets.js';
+import { footerRowCount, footerRowGroupRows } from '../readers/parquet-footer-offsets.js';
 
 export type Schema = Record<string, pl.DataType>;
 
@@ -24,6 +24,8 @@ export interface ScannedSheet {
   columns: string[];
   /** Rows in the sheet. */
   rows: number;
+  /** Rows of each row group, in file order (they sum to `rows`). */
+  rowGroups: number[];
 }
 
 /**
@@ -51,7 +53,7 @@ export function scanSheet(table: Extract<TableRef, { kind: 'parquet' }>): Scanne
   const empty = lazy.slice(0, 0).collectSync();
   const columns = empty.columns;
   const dtypes = empty.dtypes;
-  const sheet: ScannedSheet = { lazy, columns, schema: Object.fromEntries(columns.map((name, i) => [name, dtypes[i]])), rows: footerRowCount(footer) };
+  const sheet: ScannedSheet = { lazy, columns, schema: Object.fromEntries(columns.map((name, i) => [name, dtypes[i]])), rows: footerRowCount(footer), rowGroups: footerRowGroupRows(footer) };
   scans.set(table.key, sheet, scanCost(footer.length));
   return sheet;
 }
