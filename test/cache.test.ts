@@ -11,6 +11,7 @@ import { parse } from 'csv-parse/sync';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { BACKENDS, getJson, startServer, upload, type Server } from './support/server.js';
+import { settledHealth } from './support/health.js';
 
 /** Small: each worker's 1 MiB holds two of the 20,000-row tables (about 0.46 MB each decoded), not ten. */
 const CACHE_BYTES = 2 * 1024 * 1024;
@@ -52,20 +53,9 @@ async function until(server: Server, ok: (ws: { cache: CacheFigures }[]) => bool
   return ws;
 }
 
-/**
- * The workers' figures once they have caught up with what was done so far: /health answers with the figures at
- * hand and asks the workers again in the background, so a read right after an action may be one read old.
- * Reads until two reads 25 ms apart agree.
- */
+/** The workers' figures once they have caught up with what was done so far (see settledHealth). */
 async function settled(server: Server): Promise<{ name: string; tid: number; cache: CacheFigures }[]> {
-  let ws = await dataWorkers(server);
-  for (let i = 0; i < 200; i++) {
-    await sleep(25);
-    const next = await dataWorkers(server);
-    if (JSON.stringify(next) === JSON.stringify(ws)) return next;
-    ws = next;
-  }
-  throw new Error('the data workers\' figures never settled');
+  return (await settledHealth(server)).workers.data;
 }
 
 const dataPath = (up: { body: any }, query = '') => `/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}/data${query}`;

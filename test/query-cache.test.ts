@@ -15,6 +15,7 @@
 import t, { type Test } from 'tap';
 import { prng } from '../bench/util.js';
 import { BACKENDS, getJson, startServer, upload, type Server } from './support/server.js';
+import { settledHealth } from './support/health.js';
 import {
   CITIES,
   COLUMNS,
@@ -146,7 +147,7 @@ interface CacheFigures {
 
 /** The data workers' cache figures summed, and the SQL answers', from /health. */
 async function caches(server: Server): Promise<{ workers: CacheFigures; sql: CacheFigures }> {
-  const { body } = await getJson(server, '/health');
+  const body = await settledHealth(server);
   const sum = (cs: CacheFigures[]) =>
     cs.reduce((a, c) => ({ entries: a.entries + c.entries, bytes: a.bytes + c.bytes, evictions: a.evictions + c.evictions, hits: a.hits + c.hits }), {
       entries: 0,
