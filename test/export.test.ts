@@ -17,6 +17,7 @@ import { asyncBufferFromFile, parquetMetadata, parquetRead, parquetReadObjects }
 import { compressors } from 'hyparquet-compressors';
 import * as A from 'apache-arrow';
 import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { cacheAtRest } from './support/health.js';
 import { prng } from '../bench/util.js';
 import { promValue, scrapeMetrics } from '../bench/client.js';
 import { EXPORT_CREDITS, ONE_MESSAGE_ROWS } from '../workers/protocol.js';
@@ -241,6 +242,9 @@ for (const backend of BACKENDS) {
         const text = (await scrapeMetrics(server.url))!;
         return { bytes: promValue(text, 'export_buffered_bytes')!, exports: promValue(text, 'export_streams')! };
       };
+      // The pages read above fill the local cache with the whole table in the background: let that finish first,
+      // so what the RSS below measures is this export's.
+      await cacheAtRest(server);
       const before = rssMiB(pid);
       const res = await fetch(`${server.url}${base}/data?format=csv`);
       t.equal(res.status, 200);

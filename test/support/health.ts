@@ -17,3 +17,19 @@ export async function settledHealth(server: Server): Promise<any> {
   }
   throw new Error("the data workers' figures never settled");
 }
+
+/**
+ * Waits until the data workers' caches stop changing (their bytes equal over two settled reads 1 s apart; at
+ * most 30 s): a local page read fills the cache with the whole sheet in the background, and a test measuring
+ * the server's memory must not count that.
+ */
+export async function cacheAtRest(server: Server): Promise<void> {
+  const bytes = (body: any) => JSON.stringify(body.workers?.data?.map((w: any) => w.cache.bytes));
+  let last = bytes(await settledHealth(server));
+  for (let i = 0; i < 30; i++) {
+    await sleep(1000);
+    const now = bytes(await settledHealth(server));
+    if (now === last) return;
+    last = now;
+  }
+}
