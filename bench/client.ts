@@ -18,11 +18,17 @@ async function ok(res: Response, what: string): Promise<Response> {
   return res;
 }
 
-/** Uploads a file (streamed from disk, as a browser would send it) and waits until its data is readable. */
-export async function uploadFile(url: string, path: string, name = basename(path)): Promise<Uploaded> {
+/** The upload form every bench upload sends: `name`, and the file streamed from disk, as a browser sends it. */
+export async function uploadForm(path: string, name = basename(path)): Promise<FormData> {
   const form = new FormData();
   form.set('name', name);
   form.set('file', await openAsBlob(path), basename(path));
+  return form;
+}
+
+/** Uploads a file (streamed from disk, as a browser would send it) and waits until its data is readable. */
+export async function uploadFile(url: string, path: string, name = basename(path)): Promise<Uploaded> {
+  const form = await uploadForm(path, name);
   const start = process.hrtime.bigint();
   const res = await ok(await fetch(`${url}/api/datasets/upload`, { method: 'POST', body: form }), `upload ${basename(path)}`);
   const body = (await res.json()) as { dataset: { id: number }; version: { id: number }; sheets: { row_count: number }[] };

@@ -11,6 +11,7 @@ import { machineInfo } from './machine.js';
 import { summarizeProfiles, type ProfileSummary } from './profile.js';
 import { assemble, writeOutputs, type RssPoint } from './report.js';
 import { engineFloor } from './scenarios/engine.js';
+import { csvCpuBaselines } from './scenarios/csv-cpu.js';
 import { eventLoopScenario, type EventLoopFigures } from './scenarios/event-loop.js';
 import { exportEngineFloor, exportScenario } from './scenarios/exports.js';
 import { filteredEngineFloor, filteredFirstPages, filteredPagesScenario } from './scenarios/filtered.js';
@@ -44,6 +45,7 @@ async function main() {
   const inputs = prepareInputs();
   const engine = engineFloor(inputs, settings.reps, settings.engine_page_ops);
   log(`engine floor: CSV ${engine.csv_read_mb_s} MB/s, Parquet ${engine.parquet_read_mb_s} MB/s, statistics ${engine.statistics_basic_ms} / ${engine.statistics_detailed_ms} ms`);
+  const csvCpu = await csvCpuBaselines(inputs, settings.reps);
 
   // Started together (start-up is mostly loading modules); measured one at a time.
   const started = await Promise.all(
@@ -168,6 +170,7 @@ async function main() {
     machine,
     inputs,
     engine,
+    csvCpu,
     floorPages: pages.floor,
     pages,
     uploads,

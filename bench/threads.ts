@@ -46,6 +46,52 @@ export function threadCpu(pid: number): Map<number, number> {
   return out;
 }
 
+/** CPU seconds by kind of thread: the main thread, Node's other threads (worker threads, V8 helpers), Polars' pool, the rest. */
+export interface CpuByRole {
+  main: number;
+  node_threads: number;
+  polars: number;
+  other: number;
+}
+
+/**
+ * CPU seconds used so far by each kind of thread of a process, told apart by the thread's name in
+ * /proc/<pid>/task/<tid>/stat: the main thread (tid = pid), `node` (worker threads and V8's helpers),
+ * `polars-N` (Polars' compute pool); anything else (tokio, the Parquet writer's executor) is `other`.
+ */
+export function cpuByRole(pid: number): CpuByRole {
+  const out: CpuByRole = { main: 0, node_threads: 0, polars: 0, other: 0 };
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const t of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const role: keyof CpuByRole = Number(t) === pid ? 'main' : name === 'node' ? 'node_threads' : name.startsWith('polars') ? 'polars' : 'other';
+      out[role] += statCpuSeconds(stat);
+    } catch {
+      /* the thread ended between the listing and the read */
+    }
+  }
+  return out;
+}
+
+/** `b − a` per role, in ms (threads that ended in between are lost from `b`, so a role never goes below 0). */
+export function cpuDeltaMs(a: CpuByRole, b: CpuByRole): CpuByRole {
+  const d = (k: keyof CpuByRole) => Math.max(0, Math.round((b[k] - a[k]) * 1000));
+  return { main: d('main'), node_threads: d('node_threads'), polars: d('polars'), other: d('other') };
+}
+
+/** CPU ms this process (the bench itself, every thread) has used so far. */
+export function ownCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /** A data worker's cache figures as /health lists them (the thread contract's CacheStats). */
 export type CacheCounters = CacheStats;
 

@@ -7,6 +7,7 @@
 import { deleteDataset, shardBytes, uploadFile, type Uploaded } from '../client.js';
 import type { Inputs } from '../data.js';
 import { ForeignCpu, RssSampler, waitIdle, type ServerHandle } from '../servers.js';
+import { cpuByRole, cpuDeltaMs, ownCpuMs, type CpuByRole } from '../threads.js';
 import { log, MB, median, medianOrNull, round, roundOrNull, sleep } from '../util.js';
 
 export interface UploadRun {
@@ -17,6 +18,10 @@ export interface UploadRun {
   peak_rss_mb: number;
   peak_above_steady_mb: number;
   foreign_cpu_cores: number;
+  /** CPU ms of the bench's own upload client (this process) during the upload. */
+  client_cpu_ms: number;
+  /** CPU ms of the server's threads during the upload, by kind of thread. */
+  server_cpu_ms: CpuByRole;
 }
 
 export interface UploadFigures {
@@ -61,7 +66,11 @@ async function measuredUpload(server: ServerHandle, path: string, bytes: number)
   const steady = await settledRss(server, 300);
   const sampler = new RssSampler(server.pid, 50).start();
   const foreign = new ForeignCpu().start();
+  const serverCpu = cpuByRole(server.pid);
+  const clientCpu = ownCpuMs();
   const up = await uploadFile(server.url, path, `bench ${path.split('/').pop()}`);
+  const clientCpuMs = ownCpuMs() - clientCpu;
+  const serverCpuMs = cpuDeltaMs(serverCpu, cpuByRole(server.pid));
   const foreignCores = foreign.stop();
   const peak = sampler.stop();
   return {
@@ -74,6 +83,8 @@ async function measuredUpload(server: ServerHandle, path: string, bytes: number)
       peak_rss_mb: round(peak, 1),
       peak_above_steady_mb: round(peak - steady, 1),
       foreign_cpu_cores: round(foreignCores, 2),
+      client_cpu_ms: round(clientCpuMs),
+      server_cpu_ms: serverCpuMs,
     },
   };
 }
