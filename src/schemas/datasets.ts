@@ -13,7 +13,7 @@ export const Dataset = Type.Object(
     id: Id('dataset id'),
     name: Type.String(),
     description: Nullable(Type.String()),
-    tags: Type.Array(Type.String(), { description: 'labels (not version tags)' }),
+    tags: Type.Array(Type.String(), { description: 'labels for finding datasets (`?tags=`), not version tags' }),
     created_at: Timestamp,
     updated_at: Timestamp,
     current_version: Nullable(Type.Integer({ minimum: 1, description: 'the highest remaining version_number' })),

@@ -23,6 +23,11 @@ export const TagBody = Type.Object(
 );
 export type TagBody = Static<typeof TagBody>;
 
+/**
+ * A version tag: a name (such as `production`) that points at one version of a dataset (not the dataset's
+ * `tags`, which are labels). Unique per dataset, movable to another version of the same dataset; removed with
+ * the version it points at.
+ */
 export const VersionTag = Type.Object(
   {
     name: Type.String(),
@@ -35,4 +40,5 @@ export const VersionTag = Type.Object(
   },
   { additionalProperties: false },
 );
+export type VersionTag = Static<typeof VersionTag>;
 export const VersionTagList = Type.Array(VersionTag, { description: 'by name' });
