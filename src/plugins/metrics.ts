@@ -156,7 +156,7 @@ export default fp(async function metrics(app: FastifyInstance) {
   app.get('/metrics', {
     schema: {
       tags: ['service'],
-      summary: 'Prometheus metrics',
+      operationId: 'getMetrics', summary: 'Prometheus metrics',
       response: {
         200: { description: 'the Prometheus text exposition format', content: { 'text/plain': { schema: Type.String({ description: 'text/plain; version=0.0.4' }) } } },
         ...errorResponses(500),

@@ -25,9 +25,12 @@ for (const backend of BACKENDS) {
 
     t.test('every operation has a success response with a schema, and its errors as ErrorBody', async (t) => {
       let operations = 0;
+      const ids = new Set<string>();
       for (const [path, methods] of Object.entries<any>(doc.paths)) {
         for (const [method, o] of Object.entries<any>(methods)) {
           operations++;
+          t.ok(o.operationId && !ids.has(o.operationId), `${method} ${path} has its own operationId (${o.operationId})`);
+          ids.add(o.operationId);
           const success = Object.entries<any>(o.responses).filter(([code]) => code.startsWith('2'));
           t.ok(success.length > 0, `${method} ${path} declares a success`);
           for (const [code, r] of success) {

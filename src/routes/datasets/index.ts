@@ -22,7 +22,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.post('/api/datasets/upload', {
     schema: {
       tags: ['datasets'],
-      summary: 'Upload a file as a new dataset, or as a new version with dataset_id',
+      operationId: 'uploadDataset', summary: 'Upload a file as a new dataset, or as a new version with dataset_id',
       description:
         'multipart/form-data. A new dataset: `file` and `name` (with `description`, `tags`); a new version: `file` and ' +
         '`dataset_id` (name, description and tags are then a 400: change them with PATCH). Reader fields: `delimiter`, ' +
@@ -71,7 +71,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets', {
     schema: {
       tags: ['datasets'],
-      summary: 'List datasets (total in X-Total-Count)',
+      operationId: 'listDatasets', summary: 'List datasets (total in X-Total-Count)',
       querystring: ListQuery,
       response: { 200: { ...DatasetList, description: 'one page of datasets', headers: Headers.totalCount }, ...errorResponses(400, ...API_ERRORS) },
     },
@@ -91,7 +91,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/tags', {
     schema: {
       tags: ['datasets'],
-      summary: 'Labels with the number of datasets carrying each',
+      operationId: 'listDatasetLabels', summary: 'Labels with the number of datasets carrying each',
       response: { 200: TagCounts, ...errorResponses(...API_ERRORS) },
     },
   }, async () => catalog.tagCounts());
@@ -99,7 +99,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/:id', {
     schema: {
       tags: ['datasets'],
-      summary: 'A dataset with its versions',
+      operationId: 'getDataset', summary: 'A dataset with its versions',
       params: DatasetParams,
       response: { 200: DatasetWithVersions, ...errorResponses(400, 404, ...API_ERRORS) },
     },
@@ -111,7 +111,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.patch('/api/datasets/:id', {
     schema: {
       tags: ['datasets'],
-      summary: 'Change name, description or tags',
+      operationId: 'updateDataset', summary: 'Change name, description or tags',
       description: 'A JSON object with any of name, description (null clears it), tags (replaces the labels). Types are checked as sent: a wrong type or an unknown field is a 400 and nothing changes.',
       params: DatasetParams,
       body: DatasetPatch,
@@ -131,7 +131,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   app.delete('/api/datasets/:id', {
     schema: {
       tags: ['datasets'],
-      summary: 'Delete a dataset, its versions and their data',
+      operationId: 'deleteDataset', summary: 'Delete a dataset, its versions and their data',
       params: DatasetParams,
       response: { 204: NoContent('deleted'), ...errorResponses(400, 404, ...API_ERRORS) },
     },

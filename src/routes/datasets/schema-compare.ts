@@ -14,7 +14,7 @@ export default async function schemaCompareRoutes(fastify: FastifyInstance) {
   app.post('/api/datasets/:id/schema/compare', {
     schema: {
       tags: ['versions'],
-      summary: 'Compare the schemas of two versions of a dataset',
+      operationId: 'compareSchemas', summary: 'Compare the schemas of two versions of a dataset',
       description:
         'Columns are matched by name, from version_id_1 to version_id_2: added, removed, type_changed (portable type or ' +
         'exact dtype differs, e.g. Int32 → Int64), nullability_changed. A change of column order alone is not a change. ' +

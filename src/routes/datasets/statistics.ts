@@ -10,6 +10,6 @@ export default async function datasetStatisticsRoutes(fastify: FastifyInstance) 
   const { catalog, store } = app;
 
   app.get('/api/datasets/:id/statistics', {
-    schema: { tags: ['tables'], summary: 'Per-column statistics of the latest version (cached)', params: DatasetParams, querystring: SheetQuery, response: statisticsResponses },
+    schema: { tags: ['tables'], operationId: 'getLatestStatistics', summary: 'Per-column statistics of the latest version (cached)', params: DatasetParams, querystring: SheetQuery, response: statisticsResponses },
   }, async (req, reply) => sendStatistics({ catalog, store }, req, reply, findLatestVersion(catalog, req.params.id), req.query.sheet, false));
 }

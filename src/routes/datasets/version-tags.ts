@@ -19,7 +19,7 @@ export default async function versionTagRoutes(fastify: FastifyInstance) {
   app.post('/api/datasets/:id/tags/:tag_name', {
     schema: {
       tags: ['versions'],
-      summary: 'Create a version tag, or move it to another version (201 created, 200 moved)',
+      operationId: 'setVersionTag', summary: 'Create a version tag, or move it to another version (201 created, 200 moved)',
       description:
         'Points the tag at `version_id`, which must be a version of this dataset (404 version_not_found otherwise). ' +
         'A dataset has at most one tag of a name; sending an existing name moves it. `description` absent keeps ' +
@@ -42,13 +42,13 @@ export default async function versionTagRoutes(fastify: FastifyInstance) {
   });
 
   app.get('/api/datasets/:id/tags/:tag_name', {
-    schema: { tags: ['versions'], summary: 'A version tag', params: TagParams, response: { 200: VersionTag, ...errorResponses(400, 404, ...API_ERRORS) } },
+    schema: { tags: ['versions'], operationId: 'getVersionTag', summary: 'A version tag', params: TagParams, response: { 200: VersionTag, ...errorResponses(400, 404, ...API_ERRORS) } },
   }, async (req) => findVersionTag(catalog, req.params.id, req.params.tag_name));
 
   app.delete('/api/datasets/:id/tags/:tag_name', {
     schema: {
       tags: ['versions'],
-      summary: 'Delete a version tag (the version stays)',
+      operationId: 'deleteVersionTag', summary: 'Delete a version tag (the version stays)',
       params: TagParams,
       response: { 204: NoContent('deleted'), ...errorResponses(400, 404, ...API_ERRORS) },
     },
@@ -62,7 +62,7 @@ export default async function versionTagRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/:id/tags', {
     schema: {
       tags: ['versions'],
-      summary: "A dataset's version tags, by name",
+      operationId: 'listVersionTags', summary: "A dataset's version tags, by name",
       params: DatasetParams,
       response: { 200: VersionTagList, ...errorResponses(400, 404, ...API_ERRORS) },
     },

@@ -12,7 +12,7 @@ export default async function healthRoutes(fastify: FastifyInstance) {
   const { catalog, store, config } = app;
 
   app.get('/health', {
-    schema: { tags: ['service'], summary: 'Status, storage backend, worker pools, data workers and their caches, shards', response: { 200: Health, ...errorResponses(500) } },
+    schema: { tags: ['service'], operationId: 'getHealth', summary: 'Status, storage backend, worker pools, data workers and their caches, shards', response: { 200: Health, ...errorResponses(500) } },
   }, async () => {
     const stats = store.stats();
     return {

@@ -20,7 +20,7 @@ export default async function dataRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/:id/versions/:vid/data', {
     schema: {
       tags: ['tables'],
-      summary: 'Rows of a sheet, filtered, sorted and projected: JSON pages, or a streamed export (Arrow, CSV, NDJSON, Parquet, xlsx)',
+      operationId: 'getData', summary: 'Rows of a sheet, filtered, sorted and projected: JSON pages, or a streamed export (Arrow, CSV, NDJSON, Parquet, xlsx)',
       description:
         'The format comes from `?format=` or else the first media type of Accept this route produces; JSON otherwise. ' +
         'JSON pages hold at most 1000 rows; the other formats have no cap and, without paging parameters, stream every row. ' +

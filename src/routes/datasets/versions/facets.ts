@@ -16,7 +16,7 @@ export default async function facetRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/:id/versions/:vid/facets', {
     schema: {
       tags: ['tables'],
-      summary: 'Most frequent values and distinct counts of columns, over the filtered rows',
+      operationId: 'getFacets', summary: 'Most frequent values and distinct counts of columns, over the filtered rows',
       params: VersionParams,
       querystring: FacetsQuery,
       response: { 200: Facets, ...errorResponses(400, 404, 410, ...API_ERRORS) },

@@ -31,35 +31,35 @@ export default async function versionRoutes(fastify: FastifyInstance) {
   const { catalog, store } = app;
 
   app.get('/api/datasets/:id/versions', {
-    schema: { tags: ['versions'], summary: 'Versions of a dataset, newest first', params: DatasetParams, response: { 200: VersionList, ...errorResponses(400, 404, ...API_ERRORS) } },
+    schema: { tags: ['versions'], operationId: 'listVersions', summary: 'Versions of a dataset, newest first', params: DatasetParams, response: { 200: VersionList, ...errorResponses(400, 404, ...API_ERRORS) } },
   }, async (req) => {
     findDataset(catalog, req.params.id);
     return catalog.versions(req.params.id).map(publicVersion);
   });
 
   app.get('/api/datasets/:id/versions/latest', {
-    schema: { tags: ['versions'], summary: 'The newest version', params: DatasetParams, response: oneVersion },
+    schema: { tags: ['versions'], operationId: 'getLatestVersion', summary: 'The newest version', params: DatasetParams, response: oneVersion },
   }, async (req) => versionDetail(catalog, findLatestVersion(catalog, req.params.id)));
 
   app.get('/api/datasets/:id/versions/tag/:tag_name', {
-    schema: { tags: ['versions'], summary: 'The version a version tag points at', params: TagParams, response: oneVersion },
+    schema: { tags: ['versions'], operationId: 'getVersionByTag', summary: 'The version a version tag points at', params: TagParams, response: oneVersion },
   }, async (req) => {
     const tag = findVersionTag(catalog, req.params.id, req.params.tag_name);
     return versionDetail(catalog, findVersion(catalog, req.params.id, tag.version_id));
   });
 
   app.get('/api/datasets/:id/versions/number/:n', {
-    schema: { tags: ['versions'], summary: 'The version with this version_number', params: NumberParams, response: oneVersion },
+    schema: { tags: ['versions'], operationId: 'getVersionByNumber', summary: 'The version with this version_number', params: NumberParams, response: oneVersion },
   }, async (req) => versionDetail(catalog, findVersionByNumber(catalog, req.params.id, req.params.n)));
 
   app.get('/api/datasets/:id/versions/:vid', {
-    schema: { tags: ['versions'], summary: 'A version with its sheets', params: VersionParams, response: oneVersion },
+    schema: { tags: ['versions'], operationId: 'getVersion', summary: 'A version with its sheets', params: VersionParams, response: oneVersion },
   }, async (req) => versionDetail(catalog, findVersion(catalog, req.params.id, req.params.vid)));
 
   app.delete('/api/datasets/:id/versions/:vid', {
     schema: {
       tags: ['versions'],
-      summary: 'Delete a version and its data (its version tags go with it)',
+      operationId: 'deleteVersion', summary: 'Delete a version and its data (its version tags go with it)',
       params: VersionParams,
       response: { 204: NoContent('deleted'), ...errorResponses(400, 404, ...API_ERRORS) },
     },
@@ -74,7 +74,7 @@ export default async function versionRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/:id/versions/:vid/download', {
     schema: {
       tags: ['versions'],
-      summary: 'The uploaded file, byte for byte',
+      operationId: 'downloadVersion', summary: 'The uploaded file, byte for byte',
       params: VersionParams,
       response: {
         200: {
@@ -97,6 +97,6 @@ export default async function versionRoutes(fastify: FastifyInstance) {
   });
 
   app.get('/api/datasets/:id/versions/:vid/sheets', {
-    schema: { tags: ['versions'], summary: 'Sheets of a version with their columns', params: VersionParams, response: { 200: SheetList, ...errorResponses(400, 404, ...API_ERRORS) } },
+    schema: { tags: ['versions'], operationId: 'listSheets', summary: 'Sheets of a version with their columns', params: VersionParams, response: { 200: SheetList, ...errorResponses(400, 404, ...API_ERRORS) } },
   }, async (req) => catalog.sheets(findVersion(catalog, req.params.id, req.params.vid).id) as SheetInfo[]);
 }

@@ -13,7 +13,7 @@ export default async function schemaRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/:id/versions/:vid/schema', {
     schema: {
       tags: ['tables'],
-      summary: "A sheet's columns: portable type, exact dtype, nullable",
+      operationId: 'getSchema', summary: "A sheet's columns: portable type, exact dtype, nullable",
       params: VersionParams,
       querystring: SheetQuery,
       response: { 200: SheetSchema, ...errorResponses(400, 404, ...API_ERRORS) },

@@ -18,7 +18,7 @@ export default async function sqlRoutes(fastify: FastifyInstance) {
   app.post('/api/datasets/:id/versions/:vid/query', {
     schema: {
       tags: ['tables'],
-      summary: 'Read-only SQL over the version\'s sheets (each a table by its name; the first also as "data")',
+      operationId: 'querySql', summary: 'Read-only SQL over the version\'s sheets (each a table by its name; the first also as "data")',
       description:
         'One SELECT; no other statements, no table functions or file-reading functions, only this version\'s tables. ' +
         'Answered like /data: a JSON page (page/page_size or offset/limit in the body) or Arrow by Accept. ' +

@@ -20,13 +20,13 @@ export default async function statisticsRoutes(fastify: FastifyInstance) {
   const { catalog, store } = app;
 
   app.get('/api/datasets/:id/versions/:vid/statistics', {
-    schema: { tags: ['tables'], summary: 'Per-column statistics of a sheet (cached)', params: VersionParams, querystring: SheetQuery, response: statisticsResponses },
+    schema: { tags: ['tables'], operationId: 'getStatistics', summary: 'Per-column statistics of a sheet (cached)', params: VersionParams, querystring: SheetQuery, response: statisticsResponses },
   }, async (req, reply) => sendStatistics({ catalog, store }, req, reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, false));
 
   app.post('/api/datasets/:id/versions/:vid/statistics/refresh', {
     schema: {
       tags: ['tables'],
-      summary: 'Recompute the statistics (detailed=true adds quantiles, histograms and top values) and cache them',
+      operationId: 'refreshStatistics', summary: 'Recompute the statistics (detailed=true adds quantiles, histograms and top values) and cache them',
       params: VersionParams,
       querystring: StatisticsRefreshQuery,
       response: statisticsResponses,
