@@ -40,7 +40,7 @@ export const Bytes = (description: string) => Type.String({ format: 'binary', de
 export const NoContent = (description: string) => Type.Null({ description });
 
 /** Response headers (OpenAPI 3 response `headers`), each an integer or a string with its meaning. */
-export const Headers = {
+export const ResponseHeaders = {
   totalCount: { 'X-Total-Count': Type.Integer({ minimum: 0, description: 'how many datasets match, over all pages' }) },
   totalRows: { 'X-Total-Rows': Type.Integer({ minimum: 0, description: 'rows of the (filtered) result, over all pages' }) },
   contentDisposition: (what: string) => ({ 'Content-Disposition': Type.String({ description: `attachment; filename="…"; filename*=UTF-8''… — ${what}` }) }),

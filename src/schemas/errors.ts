@@ -1,7 +1,7 @@
 /** The error body every 4xx/5xx answer has, and the per-status entries routes declare from it. */
 import { Type, type Static } from 'typebox';
 import { ERROR_CODES, errorCodesOf, type ErrorCode } from '../errors.js';
-import { Headers } from './common.js';
+import { ResponseHeaders } from './common.js';
 
 /** `{detail, error_code, timestamp}`: added once to the app (app.addSchema) and referenced by every route. */
 export const ErrorBody = Type.Object(
@@ -48,7 +48,7 @@ export function errorResponses(...statuses: number[]): Record<number, object> {
     const description = `${WHEN[status] ?? 'error'}. error_code: ${errorCodesOf(status).join(', ')}`;
     out[status] = {
       description,
-      ...(status === 429 || status === 503 ? { headers: Headers.retryAfter } : {}),
+      ...(status === 429 || status === 503 ? { headers: ResponseHeaders.retryAfter } : {}),
       content: { 'application/json': { schema: Type.Ref('ErrorBody') } },
     };
   }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, notFound } from '../../errors.js';
 import type { DocumentedSchema } from '../../plugins/openapi.js';
-import { DatasetParams, Headers, NoContent } from '../../schemas/common.js';
+import { DatasetParams, ResponseHeaders, NoContent } from '../../schemas/common.js';
 import { DatasetList, DatasetPatch, DatasetWithVersions, Dataset, ListQuery, TagCounts, UploadForm, UploadResult } from '../../schemas/datasets.js';
 import { API_ERRORS, errorResponses } from '../../schemas/errors.js';
 import { receiveUpload } from '../../upload/receive.js';
@@ -73,7 +73,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       tags: ['datasets'],
       operationId: 'listDatasets', summary: 'List datasets (total in X-Total-Count)',
       querystring: ListQuery,
-      response: { 200: { ...DatasetList, description: 'one page of datasets', headers: Headers.totalCount }, ...errorResponses(400, ...API_ERRORS) },
+      response: { 200: { ...DatasetList, description: 'one page of datasets', headers: ResponseHeaders.totalCount }, ...errorResponses(400, ...API_ERRORS) },
     },
   }, async (req, reply) => {
     const q = req.query;

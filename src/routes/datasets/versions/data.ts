@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { ONE_MESSAGE_ROWS, type ExportFormat, type PageResult } from '../../../../workers/protocol.js';
-import { Headers, VersionParams } from '../../../schemas/common.js';
+import { ResponseHeaders, VersionParams } from '../../../schemas/common.js';
 import { DataQuery, dataContent } from '../../../schemas/data.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { contentDisposition } from '../../content-disposition.js';
@@ -30,7 +30,7 @@ export default async function dataRoutes(fastify: FastifyInstance) {
       response: {
         200: {
           description: 'the rows; X-Total-Rows counts the whole (filtered) result; xlsx comes as an attachment (Content-Disposition)',
-          headers: { ...Headers.totalRows, ...Headers.contentDisposition('xlsx only: the upload’s name with .xlsx') },
+          headers: { ...ResponseHeaders.totalRows, ...ResponseHeaders.contentDisposition('xlsx only: the upload’s name with .xlsx') },
           content: dataContent(),
         },
         ...errorResponses(400, 404, 410, ...API_ERRORS),

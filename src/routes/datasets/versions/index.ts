@@ -2,7 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SheetInfo } from '../../../catalog/types.js';
 import { notFound } from '../../../errors.js';
-import { Bytes, DatasetParams, Headers, NoContent, VersionParams } from '../../../schemas/common.js';
+import { Bytes, DatasetParams, ResponseHeaders, NoContent, VersionParams } from '../../../schemas/common.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { TagParams } from '../../../schemas/version-tags.js';
 import { NumberParams, SheetList, VersionDetail, VersionList } from '../../../schemas/versions.js';
@@ -79,7 +79,7 @@ export default async function versionRoutes(fastify: FastifyInstance) {
       response: {
         200: {
           description: 'the original file; its media type by its type (text/csv, Parquet, Excel), else application/octet-stream',
-          headers: { ...Headers.contentDisposition('the uploaded file name') },
+          headers: { ...ResponseHeaders.contentDisposition('the uploaded file name') },
           content: Object.fromEntries(
             [...new Set([...Object.values(DOWNLOAD_TYPES), 'application/octet-stream'])].map((t) => [t, { schema: Bytes('the uploaded file') }]),
           ),

@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '../../../errors.js';
-import { Headers, VersionParams } from '../../../schemas/common.js';
+import { ResponseHeaders, VersionParams } from '../../../schemas/common.js';
 import { dataContent } from '../../../schemas/data.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { SqlBody } from '../../../schemas/sql.js';
@@ -26,7 +26,7 @@ export default async function sqlRoutes(fastify: FastifyInstance) {
       params: VersionParams,
       body: SqlBody,
       response: {
-        200: { description: 'the result page (JSON) or the result as Arrow', headers: Headers.totalRows, content: dataContent(['json', 'arrow-stream', 'arrow-file']) },
+        200: { description: 'the result page (JSON) or the result as Arrow', headers: ResponseHeaders.totalRows, content: dataContent(['json', 'arrow-stream', 'arrow-file']) },
         ...errorResponses(400, 404, 410, 413, 415, ...API_ERRORS),
       },
     },
