@@ -6,7 +6,7 @@ import { DataQuery, dataContent } from '../../../schemas/data.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { contentDisposition } from '../../content-disposition.js';
 import { findSheet, findVersion } from '../../lookup.js';
-import { sendEncoded } from '../../send-bytes.js';
+import { sendEncoded } from '../../send-encoded.js';
 import { startExport } from './export.js';
 import { parseFilters } from './filters.js';
 import { chooseFormat, contentType, requestedWindow } from './paging.js';

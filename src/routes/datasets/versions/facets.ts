@@ -5,7 +5,7 @@ import { VersionParams } from '../../../schemas/common.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { Facets, FacetsQuery } from '../../../schemas/facets.js';
 import { findSheet, findVersion } from '../../lookup.js';
-import { sendEncoded } from '../../send-bytes.js';
+import { sendEncoded } from '../../send-encoded.js';
 import { parseFilters } from './filters.js';
 
 /** `GET …/versions/{vid}/facets`: most frequent values and distinct counts of columns, over the filtered rows. */

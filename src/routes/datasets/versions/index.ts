@@ -7,7 +7,7 @@ import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { TagParams } from '../../../schemas/version-tags.js';
 import { NumberParams, SheetList, VersionDetail, VersionList } from '../../../schemas/versions.js';
 import { contentDisposition } from '../../content-disposition.js';
-import { sendEncoded } from '../../send-bytes.js';
+import { sendEncoded } from '../../send-encoded.js';
 import { findDataset, findLatestVersion, findVersion, findVersionByNumber, findVersionTag, publicVersion, versionDetail } from '../../lookup.js';
 
 /** Media types of downloads, by the uploaded file's type (anything else is application/octet-stream). */

@@ -6,7 +6,7 @@ import { dataContent } from '../../../schemas/data.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { SqlBody } from '../../../schemas/sql.js';
 import { findVersion } from '../../lookup.js';
-import { sendEncoded } from '../../send-bytes.js';
+import { sendEncoded } from '../../send-encoded.js';
 import { chooseFormat, contentType, requestedWindow } from './paging.js';
 import { checkSql } from './sql-guard.js';
 

@@ -9,7 +9,7 @@ import { SheetQuery, VersionParams } from '../../../schemas/common.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { Statistics, StatisticsRefreshQuery } from '../../../schemas/statistics.js';
 import { findSheet, findVersion } from '../../lookup.js';
-import { sendEncoded } from '../../send-bytes.js';
+import { sendEncoded } from '../../send-encoded.js';
 
 /** Statistics responses: the JSON shape, and the errors (a sheet held by a lost memory shard is 410). */
 export const statisticsResponses = { 200: Statistics, ...errorResponses(400, 404, 410, ...API_ERRORS) };
