@@ -8,13 +8,19 @@ import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import requestLog, { logsEveryRequest } from './plugins/request-log.js';
 import storage from './plugins/storage.js';
+import validation from './plugins/validation.js';
 import datasetRoutes from './routes/datasets/index.js';
+import schemaCompareRoutes from './routes/datasets/schema-compare.js';
+import datasetStatisticsRoutes from './routes/datasets/statistics.js';
+import versionTagRoutes from './routes/datasets/version-tags.js';
+import dataRoutes from './routes/datasets/versions/data.js';
+import facetRoutes from './routes/datasets/versions/facets.js';
+import versionRoutes from './routes/datasets/versions/index.js';
+import schemaRoutes from './routes/datasets/versions/schema.js';
+import sqlRoutes from './routes/datasets/versions/sql.js';
+import statisticsRoutes from './routes/datasets/versions/statistics.js';
 import healthRoutes from './routes/health/index.js';
-import queryRoutes from './routes/query/index.js';
-import schemaCompareRoutes from './routes/schema-compare/index.js';
-import tableRoutes from './routes/tables/index.js';
-import versionTagRoutes from './routes/version-tags/index.js';
-import versionRoutes from './routes/versions/index.js';
+import { ErrorBody } from './schemas/errors.js';
 
 /** The HTTP side only: routing, validation, streaming uploads in and encoded bytes out. */
 export async function buildApp(config: Config): Promise<FastifyInstance> {
@@ -28,9 +34,10 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     // A client that trickles a request (slowloris) is cut off: headers within 30 s, the whole request
     // (an upload included) within REQUEST_TIMEOUT_S.
     requestTimeout: config.requestTimeoutMs,
-    // Unknown fields and parameters are a 400 that names them, not silently dropped.
-    ajv: { customOptions: { removeAdditional: false } },
   });
+  // Referenced by every route's error responses (and a component of the OpenAPI document).
+  app.addSchema(ErrorBody);
+  await app.register(validation);
   await app.register(errorHandler, { maxUploadBytes: config.maxUploadBytes });
   await app.register(requestLog, { everyRequest: logsEveryRequest(config.logLevel) });
   await app.register(multipart, {
@@ -41,12 +48,21 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(access, { keys: config.apiKeys, ratePerMinute: config.ratePerMinute });
   await app.register(loadShedding, { maxEventLoopDelayMs: config.shedEventLoopDelayMs });
   await app.register(metrics);
-  await app.register(datasetRoutes);
-  await app.register(versionRoutes);
-  await app.register(versionTagRoutes);
-  await app.register(schemaCompareRoutes);
-  await app.register(tableRoutes);
-  await app.register(queryRoutes);
-  await app.register(healthRoutes);
+  // Route modules live in folders named by their URL (routes/datasets/versions/… is /api/datasets/{id}/versions/…).
+  for (const routes of [
+    datasetRoutes,
+    datasetStatisticsRoutes,
+    schemaCompareRoutes,
+    versionTagRoutes,
+    versionRoutes,
+    dataRoutes,
+    facetRoutes,
+    schemaRoutes,
+    statisticsRoutes,
+    sqlRoutes,
+    healthRoutes,
+  ]) {
+    await app.register(routes);
+  }
   return app;
 }

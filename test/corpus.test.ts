@@ -422,11 +422,12 @@ for (const backend of BACKENDS) {
         isRefusal(t, `dataset_id "${bad}"`, await withId(bad), { status: 400, code: 'invalid_request', detail: /dataset_id must be a positive integer/ });
       }
       const [a, b] = [good[0].up.body.dataset.id, good[1].up.body.dataset.id];
-      const intoB = await withId(String(b), { name: 'ignored name' });
+      isRefusal(t, 'name sent with dataset_id', await withId(String(b), { name: 'a new name' }), { status: 400, code: 'invalid_request', detail: new RegExp(`name cannot be sent with dataset_id.*PATCH /api/datasets/${b}`) });
+      const intoB = await withId(String(b));
       t.equal(intoB.status, 201, "a version into another dataset (by its id)");
       t.equal(intoB.body.dataset.id, b, 'lands in that dataset');
       t.equal(intoB.body.version.version_number, 2);
-      t.equal(intoB.body.dataset.name, good[1].up.body.dataset.name, 'name sent with dataset_id is ignored');
+      t.equal(intoB.body.dataset.name, good[1].up.body.dataset.name, 'the dataset keeps its name');
       t.same((await getJson(server, `/api/datasets/${a}`)).body.versions.map((v: any) => v.version_number), [1], 'the other dataset is untouched');
       t.equal((await fetch(`${server.url}/api/datasets/${b}/versions/${intoB.body.version.id}`, { method: 'DELETE' })).status, 204, 'and removed again');
 

@@ -1,9 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, errorBody } from '../errors.js';
+import { ApiError, errorBody, type ErrorCode } from '../errors.js';
+import { TAG_NAME_RULE } from '../schemas/version-tags.js';
 
 /** Fastify and plugin errors that clients cause, in the contract's words. */
-const KNOWN: Record<string, { status: number; code: string; detail?: (e: FastifyError, maxUpload: number) => string }> = {
+const KNOWN: Record<string, { status: number; code: ErrorCode; detail?: (e: FastifyError, maxUpload: number) => string }> = {
   FST_REQ_FILE_TOO_LARGE: {
     status: 413,
     code: 'file_too_large',
@@ -37,10 +38,9 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { maxU
       return reply.code(err.statusCode).headers(err.headers).send(errorBody(err.code, err.message));
     }
     if (err.validation) {
-      const where = err.validationContext ?? 'request';
+      const where = (err.validationContext ?? 'request') as Where;
       const schema = (req.routeOptions.schema as Record<string, SchemaPart | undefined> | undefined)?.[where];
-      const detail = err.validation.map((v) => describeViolation(where, v, schema)).join('; ');
-      return reply.code(400).send(errorBody('invalid_request', detail));
+      return reply.code(400).send(errorBody('invalid_request', describeViolations(where, err.validation, schema)));
     }
     const known = err.code ? KNOWN[err.code] : undefined;
     if (known) {
@@ -57,9 +57,11 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { maxU
   });
 });
 
+type Where = 'body' | 'querystring' | 'params' | 'headers';
+
 interface SchemaPart {
   properties?: Record<string, unknown>;
-  patternProperties?: Record<string, { description?: string }>;
+  patternProperties?: Record<string, unknown>;
 }
 
 interface Violation {
@@ -69,14 +71,29 @@ interface Violation {
   params: Record<string, unknown>;
 }
 
-/** One schema violation in words a client can act on: which parameter, and what is allowed instead. */
-function describeViolation(where: string, v: Violation, schema: SchemaPart | undefined): string {
-  const path = `${where}${v.instancePath ? v.instancePath.replace(/^\//, '.') : ''}`;
+/**
+ * Schema violations in words a client can act on: which field or parameter (`body.tags must be array`,
+ * `querystring.limit must be <= 100`), and what is allowed instead (an unknown field is named with the
+ * allowed ones; a bad version tag name gets the naming rule rather than the regular expression).
+ */
+export function describeViolations(where: Where, violations: Violation[], schema: SchemaPart | undefined): string {
+  if (where === 'params' && violations.some((v) => v.instancePath === '/tag_name')) return TAG_NAME_RULE;
+  return violations.map((v) => describeViolation(where, v, schema)).join('; ');
+}
+
+function describeViolation(where: Where, v: Violation, schema: SchemaPart | undefined): string {
+  const path = `${where}${v.instancePath.replaceAll('/', '.')}`;
   if (v.keyword === 'additionalProperties') {
     const allowed = Object.keys(schema?.properties ?? {});
-    if (schema?.patternProperties && Object.keys(schema.patternProperties).some((p) => p.startsWith('^filter'))) allowed.push('filter[column]op');
-    const noun = where === 'querystring' ? 'query parameter' : where === 'body' ? 'field' : 'property';
-    return `unknown ${noun} "${v.params.additionalProperty}"${allowed.length ? `; allowed: ${allowed.join(', ')}` : ''}`;
+    if (Object.keys(schema?.patternProperties ?? {}).some((p) => p.startsWith('^filter'))) allowed.push('filter[column]op');
+    const list = allowed.length ? `; allowed: ${allowed.join(', ')}` : '';
+    const name = JSON.stringify(v.params.additionalProperty);
+    if (where === 'querystring') return `unknown query parameter ${name}${list}`;
+    if (where === 'body') return `${path} has an unknown field ${name}${list}`;
+    return `${path} has an unknown property ${name}${list}`;
+  }
+  if (where === 'body' && v.instancePath === '' && v.keyword === 'type') {
+    return `the body must be a JSON object (Content-Type: application/json) with ${Object.keys(schema?.properties ?? {}).join(', ')}`;
   }
   if (v.keyword === 'enum' && Array.isArray(v.params.allowedValues)) return `${path} must be one of: ${v.params.allowedValues.join(', ')}`;
   return `${path} ${v.message}`;

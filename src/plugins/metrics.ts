@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
+import { Type } from 'typebox';
+import { errorResponses } from '../schemas/errors.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { shardReport } from '../storage/shard-report.js';
-import { exportsInFlight } from '../routes/tables/export.js';
+import { exportsInFlight } from '../routes/datasets/versions/export.js';
 import type { CacheStats } from '../../workers/protocol.js';
 import { RequestMetrics } from './request-metrics.js';
 
@@ -151,7 +153,16 @@ export default fp(async function metrics(app: FastifyInstance) {
     done();
   });
 
-  app.get('/metrics', { schema: { tags: ['service'], summary: 'Prometheus metrics' } }, async (_req, reply) =>
+  app.get('/metrics', {
+    schema: {
+      tags: ['service'],
+      operationId: 'getMetrics', summary: 'Prometheus metrics',
+      response: {
+        200: { description: 'the Prometheus text exposition format', content: { 'text/plain': { schema: Type.String({ description: 'text/plain; version=0.0.4' }) } } },
+        ...errorResponses(500),
+      },
+    },
+  }, async (_req, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
 });

@@ -1,25 +1,47 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
 import fp from 'fastify-plugin';
 
-/** The OpenAPI document, generated from the route schemas, at /docs/json with a browsable UI at /docs. */
+/**
+ * A route's multipart form, documented as its request body (`schema.multipartForm`). It cannot be the route's
+ * `body` schema: @fastify/multipart streams the parts to the handler, so there is no parsed body to validate;
+ * the handler checks the fields (upload/form-fields.ts).
+ */
+export interface DocumentedSchema extends FastifySchema {
+  multipartForm?: object;
+}
+
+/**
+ * The OpenAPI 3.1 document, generated from the route schemas (src/schemas/), at /docs/json with a browsable UI
+ * at /docs. Shared schemas (added with app.addSchema, e.g. ErrorBody) become components named by their $id.
+ */
 export default fp(async function openapi(app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {
+      openapi: '3.1.0',
       info: {
         title: 'Dataset service',
         version: '1',
         description:
           'Versioned CSV, Excel and Parquet datasets served from worker threads. Contract: shared/spec/api.md. ' +
-          'Errors are `{detail, error_code, timestamp}`.',
+          'Errors are `{detail, error_code, timestamp}` (ErrorBody).',
       },
       tags: [
         { name: 'datasets', description: 'Upload, list, update and delete datasets' },
-        { name: 'versions', description: 'Versions of a dataset and their files' },
-        { name: 'tables', description: 'Rows, schema and statistics of a version' },
+        { name: 'versions', description: 'Versions of a dataset, their files and version tags' },
+        { name: 'tables', description: 'Rows, schema, statistics and SQL over a version' },
         { name: 'service', description: 'Health and metrics' },
       ],
+    },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
+    },
+    transform: ({ schema, url }) => {
+      const form = (schema as DocumentedSchema | undefined)?.multipartForm;
+      if (!form) return { schema, url };
+      const { multipartForm: _, ...rest } = schema as DocumentedSchema;
+      return { schema: { ...rest, body: form, consumes: ['multipart/form-data'] } as FastifySchema, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

@@ -1,7 +1,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { FastifyBaseLogger } from 'fastify';
 import { Piscina } from 'piscina';
-import { ApiError } from '../errors.js';
+import { ApiError, workerError } from '../errors.js';
 import { isFailure, type DataTask, type DirectRequest, type ParseTask, type SqlTask } from '../../workers/protocol.js';
 import { DirectChannel } from './direct-channel.js';
 import type { XlsxLimits } from '../../workers/xlsx-limits.js';
@@ -119,7 +119,7 @@ export class WorkerPool {
       throw this.options.failure('crash', message);
     }
     log?.debug({ pool: this.name, op: task.op, worker_ms: Math.round((performance.now() - started) * 10) / 10 }, 'worker task');
-    if (isFailure(result)) throw new ApiError(result.error.status, result.error.code, result.error.detail);
+    if (isFailure(result)) throw workerError(result.error);
     return result as T;
   }
 
@@ -135,7 +135,7 @@ export class WorkerPool {
     const started = log && (log.level === 'debug' || log.level === 'trace') ? performance.now() : 0;
     const result = await channel.send(task, transferList);
     if (started) log!.debug({ pool: this.name, op: task.op, worker_ms: Math.round((performance.now() - started) * 10) / 10, direct: true }, 'worker task');
-    if (isFailure(result)) throw new ApiError(result.error.status, result.error.code, result.error.detail);
+    if (isFailure(result)) throw workerError(result.error);
     return result as T;
   }
 

@@ -1,23 +1,19 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { ApiError, notFound } from '../../errors.js';
+import type { DocumentedSchema } from '../../plugins/openapi.js';
+import { DatasetParams, ResponseHeaders, NoContent } from '../../schemas/common.js';
+import { DatasetList, DatasetPatch, DatasetWithVersions, Dataset, ListQuery, TagCounts, UploadForm, UploadResult } from '../../schemas/datasets.js';
+import { API_ERRORS, errorResponses } from '../../schemas/errors.js';
 import { receiveUpload } from '../../upload/receive.js';
 import { readOptions } from '../../upload/read-options.js';
 import { findDataset, publicVersion, versionDetail } from '../lookup.js';
-import { datasetParams, type DatasetParams } from '../schemas.js';
-import { checkDescription, checkName, parseTags, uploadTarget } from './fields.js';
+import { checkDescription, checkName, normalizeTags, parseTagText } from './fields.js';
+import { uploadTarget } from './upload-form.js';
 
-const SORT_KEYS = ['name', 'created_at', 'updated_at', 'file_size', 'current_version'] as const;
-
-interface ListQuery {
-  limit: number;
-  offset: number;
-  name?: string;
-  tags?: string[];
-  sort_by: (typeof SORT_KEYS)[number];
-  sort_order: 'asc' | 'desc';
-}
-
-export default async function datasetRoutes(app: FastifyInstance) {
+/** `/api/datasets`: upload, list, labels, one dataset, PATCH, DELETE. */
+export default async function datasetRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { catalog, store } = app;
 
   // Form fields and multipart framing beyond the file itself.
@@ -26,15 +22,18 @@ export default async function datasetRoutes(app: FastifyInstance) {
   app.post('/api/datasets/upload', {
     schema: {
       tags: ['datasets'],
-      summary: 'Upload a file as a new dataset, or as a new version with dataset_id',
+      operationId: 'uploadDataset', summary: 'Upload a file as a new dataset, or as a new version with dataset_id',
       description:
-        'multipart/form-data: `file` (required; .csv .tsv .txt .parquet .xlsx .xlsm .xls), `name` (required for a new dataset), ' +
-        '`description`, `tags` (JSON array or comma-separated), `dataset_id`; reader fields: `delimiter`, `encoding`, `header_row` ' +
-        '(or none), `skip_rows` (CSV), `sheets` (Excel), `column_types` (JSON {column: type}). ' +
-        '201 → {dataset, version (with `reader`: what the reader decided), sheets}. ' +
-        '413 past MAX_UPLOAD_BYTES, 415 for a type we do not read, 422 for a file that cannot be read faithfully.',
-      consumes: ['multipart/form-data'],
-    },
+        'multipart/form-data. A new dataset: `file` and `name` (with `description`, `tags`); a new version: `file` and ' +
+        '`dataset_id` (name, description and tags are then a 400: change them with PATCH). Reader fields: `delimiter`, ' +
+        '`encoding`, `header_row` (or none), `skip_rows` (CSV), `sheets` (Excel), `column_types` (JSON {column: type}). ' +
+        'An unknown field is a 400. The version in the answer has `reader`: what the reader decided.',
+      multipartForm: UploadForm,
+      response: {
+        201: { ...UploadResult, description: 'stored: the dataset, the new version, its sheets' },
+        ...errorResponses(400, 404, 408, 413, 415, 422, 507, ...API_ERRORS),
+      },
+    } satisfies DocumentedSchema,
     // A declared length already over the limit is refused before a byte of the body is read.
     onRequest: async (req) => {
       const declared = Number(req.headers['content-length']);
@@ -42,20 +41,22 @@ export default async function datasetRoutes(app: FastifyInstance) {
         throw new ApiError(413, 'file_too_large', `the upload is ${declared} bytes; the limit is ${app.config.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`, { connection: 'close' });
       }
     },
-  }, async (req: FastifyRequest, reply) => {
+  }, async (req, reply) => {
     const upload = await receiveUpload(req, store);
     try {
       const target = uploadTarget(upload.fields);
-      if (target.datasetId !== undefined) findDataset(catalog, target.datasetId);
+      if ('datasetId' in target) findDataset(catalog, target.datasetId);
       const options = readOptions(upload.fields, upload.fileType);
       const { sheets, reader } = await upload.sink.ingest(upload.fileType, upload.fileName, options, req.log);
-      const committed = catalog.commitVersion(
-        target.datasetId !== undefined
-          ? { datasetId: target.datasetId }
-          : { name: target.name!, description: target.description, tags: target.tags },
-        { storageKey: upload.sink.key, fileName: upload.fileName, fileType: upload.fileType, fileSize: upload.fileSize, sheets, reader },
-      );
-      if (!committed) throw notFound('dataset', `dataset ${target.datasetId} was deleted during the upload`);
+      const committed = catalog.commitVersion(target, {
+        storageKey: upload.sink.key,
+        fileName: upload.fileName,
+        fileType: upload.fileType,
+        fileSize: upload.fileSize,
+        sheets,
+        reader,
+      });
+      if (!committed) throw notFound('dataset', `dataset ${'datasetId' in target ? target.datasetId : ''} was deleted during the upload`);
       return reply.code(201).send({
         dataset: committed.dataset,
         version: versionDetail(catalog, { ...committed.version, storage_key: upload.sink.key }),
@@ -67,83 +68,77 @@ export default async function datasetRoutes(app: FastifyInstance) {
     }
   });
 
-  app.get<{ Querystring: ListQuery }>(
-    '/api/datasets',
-    {
-      schema: {
-        tags: ['datasets'],
-        summary: 'List datasets (total in X-Total-Count)',
-        querystring: {
-          type: 'object',
-          properties: {
-            limit: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-            offset: { type: 'integer', minimum: 0, default: 0 },
-            name: { type: 'string' },
-            tags: { type: 'array', items: { type: 'string' } },
-            sort_by: { type: 'string', enum: SORT_KEYS, default: 'created_at' },
-            sort_order: { type: 'string', enum: ['asc', 'desc'], default: 'desc' },
-          },
-          additionalProperties: false,
-        },
-      },
+  app.get('/api/datasets', {
+    schema: {
+      tags: ['datasets'],
+      operationId: 'listDatasets', summary: 'List datasets (total in X-Total-Count)',
+      querystring: ListQuery,
+      response: { 200: { ...DatasetList, description: 'one page of datasets', headers: ResponseHeaders.totalCount }, ...errorResponses(400, ...API_ERRORS) },
     },
-    async (req, reply) => {
-      const q = req.query;
-      const { items, total } = catalog.listDatasets({
-        limit: q.limit,
-        offset: q.offset,
-        name: q.name,
-        tags: (q.tags ?? []).flatMap((t) => parseTags(t)),
-        sortBy: q.sort_by,
-        sortOrder: q.sort_order,
-      });
-      return reply.header('X-Total-Count', String(total)).send(items);
+  }, async (req, reply) => {
+    const q = req.query;
+    const { items, total } = catalog.listDatasets({
+      limit: q.limit,
+      offset: q.offset,
+      name: q.name,
+      tags: (q.tags ?? []).flatMap((t) => parseTagText(t)),
+      sortBy: q.sort_by,
+      sortOrder: q.sort_order,
+    });
+    return reply.header('X-Total-Count', String(total)).send(items);
+  });
+
+  app.get('/api/datasets/tags', {
+    schema: {
+      tags: ['datasets'],
+      operationId: 'listDatasetLabels', summary: 'Labels with the number of datasets carrying each',
+      response: { 200: TagCounts, ...errorResponses(...API_ERRORS) },
     },
-  );
+  }, async () => catalog.tagCounts());
 
-  app.get('/api/datasets/tags', { schema: { tags: ['datasets'], summary: 'Tags with the number of datasets carrying each' } }, async () =>
-    catalog.tagCounts(),
-  );
-
-  app.get<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { tags: ['datasets'], summary: 'A dataset with its versions', params: datasetParams } }, async (req) => {
+  app.get('/api/datasets/:id', {
+    schema: {
+      tags: ['datasets'],
+      operationId: 'getDataset', summary: 'A dataset with its versions',
+      params: DatasetParams,
+      response: { 200: DatasetWithVersions, ...errorResponses(400, 404, ...API_ERRORS) },
+    },
+  }, async (req) => {
     const dataset = findDataset(catalog, req.params.id);
     return { ...dataset, versions: catalog.versions(dataset.id).map(publicVersion) };
   });
 
-  app.patch<{ Params: DatasetParams; Body: { name?: string; description?: string | null; tags?: unknown } }>(
-    '/api/datasets/:id',
-    {
-      schema: {
-        tags: ['datasets'],
-        summary: 'Change name, description or tags',
-        params: datasetParams,
-        body: {
-          type: 'object',
-          properties: {
-            name: { type: 'string' },
-            description: { type: ['string', 'null'] },
-            tags: { anyOf: [{ type: 'array', items: { type: 'string' } }, { type: 'string' }] },
-          },
-          additionalProperties: false,
-        },
-      },
+  app.patch('/api/datasets/:id', {
+    schema: {
+      tags: ['datasets'],
+      operationId: 'updateDataset', summary: 'Change name, description or tags',
+      description: 'A JSON object with any of name, description (null clears it), tags (replaces the labels). Types are checked as sent: a wrong type or an unknown field is a 400 and nothing changes.',
+      params: DatasetParams,
+      body: DatasetPatch,
+      response: { 200: Dataset, ...errorResponses(400, 404, 413, 415, ...API_ERRORS) },
     },
-    async (req) => {
-      const body = req.body ?? {};
-      const updated = catalog.updateDataset(req.params.id, {
-        name: body.name === undefined ? undefined : checkName(body.name),
-        description: body.description === undefined || body.description === null ? body.description : checkDescription(body.description),
-        tags: body.tags === undefined ? undefined : parseTags(body.tags),
-      });
-      if (!updated) throw notFound('dataset', `dataset ${req.params.id} does not exist`);
-      return updated;
-    },
-  );
+  }, async (req) => {
+    const { name, description, tags } = req.body;
+    const updated = catalog.updateDataset(req.params.id, {
+      name: name === undefined ? undefined : checkName(name),
+      description: description === undefined || description === null ? description : checkDescription(description),
+      tags: tags === undefined ? undefined : normalizeTags(tags),
+    });
+    if (!updated) throw notFound('dataset', `dataset ${req.params.id} does not exist`);
+    return updated;
+  });
 
-  app.delete<{ Params: DatasetParams }>('/api/datasets/:id', { schema: { tags: ['datasets'], summary: 'Delete a dataset, its versions and their data', params: datasetParams } }, async (req, reply) => {
+  app.delete('/api/datasets/:id', {
+    schema: {
+      tags: ['datasets'],
+      operationId: 'deleteDataset', summary: 'Delete a dataset, its versions and their data',
+      params: DatasetParams,
+      response: { 204: NoContent('deleted'), ...errorResponses(400, 404, ...API_ERRORS) },
+    },
+  }, async (req, reply) => {
     const keys = catalog.deleteDataset(req.params.id);
     if (!keys) throw notFound('dataset', `dataset ${req.params.id} does not exist`);
     await store.drop(keys);
-    return reply.code(204).send();
+    return reply.code(204).send(null);
   });
 }

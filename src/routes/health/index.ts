@@ -1,30 +1,32 @@
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
+import { errorResponses } from '../../schemas/errors.js';
+import { Health } from '../../schemas/health.js';
 import { shardReport } from '../../storage/shard-report.js';
-import { healthResponse } from './schemas.js';
 
 const started = Date.now();
 
-export default async function healthRoutes(app: FastifyInstance) {
+/** `GET /health`: open (no API key), never shed, serialized from its schema. */
+export default async function healthRoutes(fastify: FastifyInstance) {
+  const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { catalog, store, config } = app;
 
-  app.get(
-    '/health',
-    { schema: { tags: ['service'], summary: 'Status, storage backend, worker pools, data workers and their caches, shards', response: { 200: healthResponse } } },
-    async () => {
-      const stats = store.stats();
-      return {
-        status: app.overloaded() ? 'overloaded' : 'ok',
-        storage_backend: store.backend,
-        workers: {
-          count: config.workers,
-          pools: stats.pools,
-          data: await store.workerReports(),
-          ...(stats.shards && { shards: shardReport(store, catalog), source_bytes: stats.source_bytes }),
-        },
-        sql_answers: store.sqlAnswers.stats(),
-        datasets: catalog.datasetCount(),
-        uptime_s: Math.round((Date.now() - started) / 1000),
-      };
-    },
-  );
+  app.get('/health', {
+    schema: { tags: ['service'], operationId: 'getHealth', summary: 'Status, storage backend, worker pools, data workers and their caches, shards', response: { 200: Health, ...errorResponses(500) } },
+  }, async () => {
+    const stats = store.stats();
+    return {
+      status: app.overloaded() ? ('overloaded' as const) : ('ok' as const),
+      storage_backend: store.backend,
+      workers: {
+        count: config.workers,
+        pools: stats.pools,
+        data: await store.workerReports(),
+        ...(stats.shards && { shards: shardReport(store, catalog), source_bytes: stats.source_bytes }),
+      },
+      sql_answers: store.sqlAnswers.stats(),
+      datasets: catalog.datasetCount(),
+      uptime_s: Math.round((Date.now() - started) / 1000),
+    };
+  });
 }

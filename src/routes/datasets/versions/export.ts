@@ -1,8 +1,8 @@
 import { MessageChannel } from 'node:worker_threads';
 import { Readable, type Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
-import type { TableStore } from '../../storage/store.js';
-import type { ExportFormat, ExportTask, TableQuery } from '../../../workers/protocol.js';
+import type { TableStore } from '../../../storage/store.js';
+import type { ExportFormat, ExportTask, TableQuery } from '../../../../workers/protocol.js';
 
 export interface ExportRequest {
   key: string;

@@ -1,5 +1,5 @@
 import sqlParser from 'node-sql-parser';
-import { badRequest } from '../../errors.js';
+import { badRequest } from '../../../errors.js';
 
 const parser = new sqlParser.Parser();
 const DIALECT = { database: 'postgresql' };

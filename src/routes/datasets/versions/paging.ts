@@ -1,22 +1,9 @@
-import { badRequest } from '../../errors.js';
-import type { DataFormat } from '../../../workers/protocol.js';
+import { badRequest } from '../../../errors.js';
+import { DATA_MEDIA_TYPES, FORMATS, type PagingQuery } from '../../../schemas/data.js';
+import type { DataFormat } from '../../../../workers/protocol.js';
 
 export const MAX_JSON_PAGE = 1000;
 export const DEFAULT_PAGE_SIZE = 100;
-
-export interface PagingQuery {
-  page?: number;
-  page_size?: number;
-  offset?: number;
-  limit?: number;
-}
-
-export const pagingProperties = {
-  page: { type: 'integer', minimum: 1 },
-  page_size: { type: 'integer', minimum: 1 },
-  offset: { type: 'integer', minimum: 0 },
-  limit: { type: 'integer', minimum: 1 },
-} as const;
 
 /**
  * The rows asked for, from `page`/`page_size` or `offset`/`limit` (not both): the worker clips them to the
@@ -37,18 +24,6 @@ export function requestedWindow(q: PagingQuery, format: DataFormat): { offset: n
   return { offset: byOffset ? (q.offset ?? 0) : ((q.page ?? 1) - 1) * size, size };
 }
 
-const MEDIA_TYPES: Record<DataFormat, string> = {
-  json: 'application/json',
-  csv: 'text/csv',
-  ndjson: 'application/x-ndjson',
-  parquet: 'application/vnd.apache.parquet',
-  'arrow-stream': 'application/vnd.apache.arrow.stream',
-  'arrow-file': 'application/vnd.apache.arrow.file',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-};
-
-export const FORMATS = Object.keys(MEDIA_TYPES) as DataFormat[];
-
 /** Formats chosen for the Accept headers seen: clients send few distinct ones, each parsed once (at most ACCEPT_MEMO kept). */
 const acceptMemo = new Map<string, DataFormat>();
 const ACCEPT_MEMO = 256;
@@ -68,14 +43,14 @@ export function chooseFormat(format: DataFormat | undefined, accept: string | un
 function formatOfAccept(accept: string): DataFormat {
   for (const part of accept.split(',')) {
     const type = part.split(';')[0].trim().toLowerCase();
-    const found = FORMATS.find((f) => MEDIA_TYPES[f] === type);
+    const found = FORMATS.find((f) => DATA_MEDIA_TYPES[f] === type);
     if (found) return found;
   }
   return 'json';
 }
 
 const CONTENT_TYPES = Object.fromEntries(
-  FORMATS.map((f) => [f, f === 'json' || f === 'csv' ? `${MEDIA_TYPES[f]}; charset=utf-8` : MEDIA_TYPES[f]]),
+  FORMATS.map((f) => [f, f === 'json' || f === 'csv' ? `${DATA_MEDIA_TYPES[f]}; charset=utf-8` : DATA_MEDIA_TYPES[f]]),
 ) as Record<DataFormat, string>;
 
 /** The Content-Type header of a format's answers. */

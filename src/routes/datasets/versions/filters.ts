@@ -1,28 +1,10 @@
-import type { ColumnInfo } from '../../catalog/types.js';
-import { badRequest } from '../../errors.js';
-import type { Filter, FilterOp, TableQuery } from '../../../workers/protocol.js';
+import type { ColumnInfo } from '../../../catalog/types.js';
+import { badRequest } from '../../../errors.js';
+import { FILTER_OPS as OPS } from '../../../schemas/data.js';
+import type { Filter, FilterOp, TableQuery } from '../../../../workers/protocol.js';
 
-const OPS: FilterOp[] = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains', 'startswith', 'is_null', 'not_null'];
 /** `filter[column]op`: the column may itself contain `]`; the operator is checked against OPS. */
 const FILTER_KEY = /^filter\[(.+)\]([^\]]*)$/;
-
-/** Querystring properties shared by /data and /facets: projection, filters and sort. */
-export const queryProperties = {
-  columns: { type: 'string', description: 'comma-separated columns to return (projection), exactly as named; quote a name holding a comma: "a,b"' },
-  sort: { type: 'string', description: 'comma-separated columns; a leading - sorts descending, e.g. sort=a,-b or sort=-"a,b"' },
-} as const;
-
-/**
- * `filter[col]op=value` keys, allowed next to the declared parameters. Every key starting with `filter[` is
- * let through to parseTableQuery, so a misspelt one (`filter[a]EQ`, `filter[a]`) is a 400 that names it
- * rather than the schema's anonymous "must NOT have additional properties".
- */
-export const filterPatternProperties = {
-  '^filter\\[': {
-    anyOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-    description: 'filter[col]op=value, op one of ' + OPS.join(', '),
-  },
-} as const;
 
 /** The names of a sheet's columns, as a set made once per column list (the catalog keeps a version's sheets). */
 const namesOf = new WeakMap<ColumnInfo[], Set<string>>();
@@ -37,7 +19,7 @@ function columnNames(columns: ColumnInfo[]): Set<string> {
  * against the sheet, so a typo is a 400 that names it. Values are checked against the column's type by
  * the worker, which converts them.
  */
-export function parseTableQuery(raw: Record<string, unknown>, columns: ColumnInfo[]): TableQuery {
+export function parseFilters(raw: Record<string, unknown>, columns: ColumnInfo[]): TableQuery {
   const known = (name: string, where: string) => {
     const names = columnNames(columns);
     if (!names.has(name)) {

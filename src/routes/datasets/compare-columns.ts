@@ -1,9 +1,5 @@
 import type { ColumnInfo } from '../../catalog/types.js';
-
-export type SchemaChange =
-  | { column: string; change_type: 'added' | 'removed'; type: string; dtype: string; nullable: boolean }
-  | { column: string; change_type: 'type_changed'; from_type: string; to_type: string; from_dtype: string; to_dtype: string }
-  | { column: string; change_type: 'nullability_changed'; from_nullable: boolean; to_nullable: boolean };
+import type { SchemaChange } from '../../schemas/schema-compare.js';
 
 /**
  * What changed from the columns `before` to the columns `after`, matched by name (names are unique within a
