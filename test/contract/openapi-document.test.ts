@@ -104,10 +104,17 @@ t.test('every operation declares its answers', async (t) => {
       const schema = r?.content?.['application/json']?.schema;
       if (!isErrorShape(doc, schema)) fail(key, `${code} is not the error shape {detail, error_code, timestamp} as application/json`);
     }
-    // The errors every such operation can give: bad input (400) where it takes input, 404 where the path names something.
-    const takesInput = (op.parameters ?? []).some((p: any) => resolve(doc, p)?.in === 'query') || op.requestBody;
-    if (takesInput && !('400' in (op.responses ?? {}))) fail(key, 'takes query parameters or a body but declares no 400');
+    // The errors every such operation can give: bad input (400) where it takes input (a path id that is not a
+    // number, a query parameter, a body), 404 where the path names something, and under /api the 503 of load
+    // shedding with its Retry-After.
+    const takesInput = (op.parameters ?? []).some((p: any) => ['query', 'path'].includes(resolve(doc, p)?.in)) || op.requestBody;
+    if (takesInput && !('400' in (op.responses ?? {}))) fail(key, 'takes parameters or a body but declares no 400');
     if (/\{[^}]+\}/.test(path) && !('404' in (op.responses ?? {}))) fail(key, 'names a resource in its path but declares no 404');
+    if (path.startsWith('/api/')) {
+      const overloaded = declaredResponse(doc, op, 503);
+      if (!overloaded) fail(key, 'declares no 503 (overloaded: every /api request can be shed)');
+      else if (!Object.keys(overloaded.headers ?? {}).some((h) => h.toLowerCase() === 'retry-after')) fail(key, '503 does not declare Retry-After');
+    }
   }
   for (const { key } of ops) t.same(failing.get(key) ?? [], [], key);
   if (failing.size) t.comment(`operations with an incomplete declaration: ${failing.size} of ${ops.length}`);

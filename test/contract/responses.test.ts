@@ -261,6 +261,7 @@ for (const backend of BACKENDS) {
     await call('POST /api/datasets/upload', { as: 'a ZIP named .csv', form: { file: { bytes: XLSX, name: 'data.csv' }, fields: { name: 'Zip' } }, expect: 415 });
     await call('POST /api/datasets/upload', { as: 'unknown form field', form: { file: { bytes: CSV, name: 'w.csv' }, fields: { name: 'W', colour: 'red' } }, expect: 400 });
     await call('POST /api/datasets/upload', { as: 'no name for a new dataset', form: { file: { bytes: CSV, name: 'w.csv' } }, expect: 400 });
+    await call('POST /api/datasets/upload', { as: 'name with dataset_id (use PATCH)', form: { file: { bytes: CSV, name: 'w.csv' }, fields: { dataset_id: String(ds), name: 'Renamed' } }, expect: 400 });
     await call('POST /api/datasets/upload', { as: 'unknown dataset_id', form: { file: { bytes: CSV, name: 'w.csv' }, fields: { dataset_id: String(missing) } }, expect: 404 });
 
     // Deletes.
