@@ -119,6 +119,19 @@ t.test('every operation declares its answers', async (t) => {
   for (const { key } of ops) t.same(failing.get(key) ?? [], [], key);
   if (failing.size) t.comment(`operations with an incomplete declaration: ${failing.size} of ${ops.length}`);
 
+  // One error shape in the document: every error response refers to the same component, none spells it inline.
+  const errorRefs = new Map<string, string[]>();
+  for (const { key, op } of ops) {
+    for (const code of errorCodes(op)) {
+      const response = op.responses[code];
+      const ref = response.$ref ?? resolve(doc, response)?.content?.['application/json']?.schema?.$ref ?? '(inline)';
+      errorRefs.set(ref, [...(errorRefs.get(ref) ?? []), `${key} ${code}`]);
+    }
+  }
+  t.ok(errorRefs.size === 1 && !errorRefs.has('(inline)'), 'every error response refers to one shared error schema', {
+    byReference: Object.fromEntries([...errorRefs].map(([ref, where]) => [ref, where.length > 5 ? [...where.slice(0, 5), `… ${where.length - 5} more`] : where])),
+  });
+
   // Binary answers: the media types a client can ask for are declared.
   const data = doc.paths?.['/api/datasets/{id}/versions/{vid}/data']?.get;
   const dataMedia = Object.keys(resolve(doc, data?.responses?.['200'])?.content ?? {}).map(mediaType);

@@ -88,6 +88,15 @@ t.test('the checker itself: a wrong body, an undeclared status and an undeclared
     [/header x-total-rows is sent but not declared/],
     'a contract header sent but not declared',
   );
+
+  // The same document as OpenAPI 3.1 (JSON Schema 2020-12: null as a type, not `nullable`).
+  const doc31 = structuredClone(doc) as any;
+  doc31.openapi = '3.1.0';
+  doc31.components.schemas.Thing.properties.note = { type: ['string', 'null'] };
+  const v31 = new ContractValidator(doc31);
+  const op31 = operations(doc31)[0]!;
+  t.same(checkAnswer(v31, op31, answer(200, 'application/json', { id: 1, note: null })), [], '3.1: a conforming answer passes');
+  t.match(checkAnswer(v31, op31, answer(200, 'application/json', { id: 1, note: 5 })), [/body: \/note must be string,null/], '3.1: a wrong type');
 });
 
 for (const backend of BACKENDS) {
