@@ -15,7 +15,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-/** Where the committed contract lives. */
+/** Where the committed contract lives: the repository root, beside package.json, where readers and tools look
+ * first (the repository has no docs/ folder; one file would not justify one). */
 export const CONTRACT_PATH = join(ROOT, 'openapi.json');
 
 /**
