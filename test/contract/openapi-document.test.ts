@@ -110,6 +110,13 @@ t.test('every operation declares its answers', async (t) => {
     const takesInput = (op.parameters ?? []).some((p: any) => ['query', 'path'].includes(resolve(doc, p)?.in)) || op.requestBody;
     if (takesInput && !('400' in (op.responses ?? {}))) fail(key, 'takes parameters or a body but declares no 400');
     if (/\{[^}]+\}/.test(path) && !('404' in (op.responses ?? {}))) fail(key, 'names a resource in its path but declares no 404');
+    // A parameter the server defaults is optional for the client: declared required, generated clients must send it.
+    for (const param of (op.parameters ?? []).map((p: any) => resolve(doc, p))) {
+      const schema = resolve(doc, param?.schema);
+      if (param?.in === 'query' && param.required && schema && 'default' in schema) {
+        fail(key, `query parameter ${param.name} has a default (${JSON.stringify(schema.default)}) but is declared required`);
+      }
+    }
     if (path.startsWith('/api/')) {
       const overloaded = declaredResponse(doc, op, 503);
       if (!overloaded) fail(key, 'declares no 503 (overloaded: every /api request can be shed)');
