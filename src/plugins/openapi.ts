@@ -6,10 +6,21 @@ import fp from 'fastify-plugin';
 /**
  * A route's multipart form, documented as its request body (`schema.multipartForm`). It cannot be the route's
  * `body` schema: @fastify/multipart streams the parts to the handler, so there is no parsed body to validate;
- * the handler checks the fields (upload/form-fields.ts).
+ * the handler checks the fields (routes/datasets/upload-form.ts).
  */
 export interface DocumentedSchema extends FastifySchema {
   multipartForm?: object;
+}
+
+/**
+ * A query string schema as a client sees it: a parameter with a default need not be sent. The route's own
+ * schema lists it as required, so that Ajv fills the default in and the handler's type has no `undefined`.
+ */
+function optionalDefaults(querystring: unknown): unknown {
+  const q = querystring as { properties?: Record<string, { default?: unknown }>; required?: string[] } | undefined;
+  if (!q?.properties || !q.required) return querystring;
+  const required = q.required.filter((name) => q.properties![name]?.default === undefined);
+  return { ...q, required };
 }
 
 /**
@@ -38,10 +49,11 @@ export default fp(async function openapi(app: FastifyInstance) {
       buildLocalReference: (json, _baseUri, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`),
     },
     transform: ({ schema, url }) => {
-      const form = (schema as DocumentedSchema | undefined)?.multipartForm;
-      if (!form) return { schema, url };
-      const { multipartForm: _, ...rest } = schema as DocumentedSchema;
-      return { schema: { ...rest, body: form, consumes: ['multipart/form-data'] } as FastifySchema, url };
+      if (!schema) return { schema, url };
+      const { multipartForm, ...rest } = schema as DocumentedSchema;
+      const documented: FastifySchema = { ...rest, querystring: optionalDefaults(rest.querystring) };
+      if (multipartForm) Object.assign(documented, { body: multipartForm, consumes: ['multipart/form-data'] });
+      return { schema: documented, url };
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
