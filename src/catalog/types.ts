@@ -7,6 +7,7 @@ export interface Dataset {
   id: number;
   name: string;
   description: string | null;
+  /** Dataset tags: free labels for finding datasets (`?tags=`), not version tags (see VersionTag). */
   tags: string[];
   created_at: string;
   updated_at: string;
@@ -33,8 +34,9 @@ export interface StoredVersion extends Version {
 }
 
 /**
- * A version tag: a name (such as `production`) that points at one version of a dataset. Unique per dataset,
- * movable to another version of the same dataset; removed with the version it points at.
+ * A version tag: a name (such as `production`) that points at one version of a dataset (not the dataset's
+ * `tags`, which are labels). Unique per dataset, movable to another version of the same dataset; removed with
+ * the version it points at.
  */
 export interface VersionTag {
   name: string;

@@ -1,17 +1,18 @@
 /**
- * Query-pool entry: read-only SQL over one version's sheets. It holds no stored data (the memory backend
- * sends snapshots), so a query that runs past SQL_TIMEOUT_S can be stopped by terminating this worker.
+ * SQL-pool entry (`POST …/query`): read-only SQL over one version's sheets. It holds no stored data (the
+ * memory backend sends snapshots), so a query that runs past SQL_TIMEOUT_S can be stopped by terminating
+ * this worker.
  * The server has already refused anything but a single SELECT over these tables.
  */
 import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
 import { encodeJsonPage, jsonLayout } from './encoders/json.js';
-import type { QueryTable, SqlTask, TaskFailure } from './protocol.js';
+import type { SqlTable, SqlTask, TaskFailure } from './protocol.js';
 import { TaskError } from './task-error.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
 
-export default function query(task: SqlTask): { body: ArrayBuffer; total_rows: number } | TaskFailure {
+export default function runSql(task: SqlTask): { body: ArrayBuffer; total_rows: number } | TaskFailure {
   try {
     const ctx = pl.SQLContext(Object.fromEntries(tablesOf(task.tables)));
     let plan: pl.LazyDataFrame;
@@ -52,7 +53,7 @@ export default function query(task: SqlTask): { body: ArrayBuffer; total_rows: n
 }
 
 /** Each sheet under its name, and the first also as `data` (unless a sheet already has that name). */
-function tablesOf(tables: QueryTable[]): [string, pl.LazyDataFrame][] {
+function tablesOf(tables: SqlTable[]): [string, pl.LazyDataFrame][] {
   const frames: [string, pl.LazyDataFrame][] = tables.map((t) => [
     t.name,
     t.source.kind === 'parquet' ? pl.scanParquet(t.source.path) : pl.readIPC(Buffer.from(t.source.ipc)).lazy(),

@@ -1,3 +1,7 @@
+/**
+ * The worker side of a table query (`/data`, `/facets`: filters, sort, projection, parsed by the server from
+ * the query string): one lazy Polars plan over a sheet. Not SQL (that is sql-worker.ts).
+ */
 import pl from 'nodejs-polars';
 import type { Filter, TableQuery } from '../protocol.js';
 import { TaskError } from '../task-error.js';
@@ -9,7 +13,7 @@ type Schema = Record<string, pl.DataType>;
  * Filters (AND), then sort, then projection, as one lazy plan: on the local backend Polars pushes the
  * filters and the projection into the Parquet scan, skipping row groups by their statistics.
  */
-export function applyQuery(lazy: pl.LazyDataFrame, schema: Schema, query: TableQuery): pl.LazyDataFrame {
+export function filterSortProject(lazy: pl.LazyDataFrame, schema: Schema, query: TableQuery): pl.LazyDataFrame {
   let plan = lazy;
   if (query.filters.length) plan = plan.filter(query.filters.map((f) => filterExpr(f, schema[f.column])).reduce((a, b) => a.and(b)));
   if (query.sort.length) {
@@ -20,6 +24,7 @@ export function applyQuery(lazy: pl.LazyDataFrame, schema: Schema, query: TableQ
   return plan;
 }
 
+/** The number of rows `plan` yields, counted by Polars without collecting them. */
 export function countRows(plan: pl.LazyDataFrame): number {
   return Number(plan.select(pl.len().alias('n')).collectSync().getColumn('n').get(0));
 }
@@ -52,7 +57,7 @@ function filterExpr(f: Filter, dtype: pl.DataType): pl.Expr {
           ? pl.lit(f.values[0])
           : pl.lit(literal(f, f.values[0], dtype)).cast(dtype);
       // Only the one comparison asked for: every expression this binding builds costs about a millisecond of
-      // JavaScript (its wrapper), more than the query itself on a first page (see query-results.ts).
+      // JavaScript (its wrapper), more than the query itself on a first page (see result-cache.ts).
       switch (f.op) {
         case 'eq':
           return c.eq(v);

@@ -1,6 +1,7 @@
 /**
- * Query results kept in the worker's cache (workers/table/cache.ts), so the pages after the first of a
- * filtered or sorted view are slices, not the query again.
+ * Results of table queries (filters, sort, projection: plan.ts) and facets, kept in the worker's cache
+ * (workers/table/cache.ts), so the pages after the first of a filtered or sorted view are slices, not the
+ * query again. (SQL answers are cached by the main thread: src/storage/sql-answers.ts.)
  *
  * What is kept is the result frame itself (filtered, sorted, projected), not its row selection: measured on the
  * 3M-row flights table, a 100-row slice of the result costs ~16 µs, a gather of the same rows by index from the
@@ -13,13 +14,13 @@ import { nativeOf, type NativeFrame } from '../native-frame.js';
 import type { Filter, TableQuery, TableRef } from '../protocol.js';
 import { workerCache } from './cache.js';
 import { computeFacets } from './facets.js';
-import { applyQuery } from './query.js';
+import { filterSortProject } from './plan.js';
 
 /** What an entry costs besides its data (key, objects, an empty frame's own bytes): no entry is free. */
 const ENTRY_BYTES = 1024;
 
-/** A computed query: the rows, the same frame without the binding's wrapper, and its JSON layout. */
-export interface QueryResult {
+/** A computed table query: the rows, the same frame without the binding's wrapper, and its JSON layout. */
+export interface CachedRows {
   frame: pl.DataFrame;
   native: NativeFrame;
   json: JsonLayout;
@@ -49,12 +50,12 @@ export const resultKey = (table: TableRef, query: TableQuery): string => `${tabl
  * The rows of `query` over the sheet, computed in one plan on a miss and kept within the worker's budget
  * (a result larger than the budget is returned, not kept). Throws the filter's TaskError for a bad value.
  */
-export function queryResult(table: TableRef, query: TableQuery, open: OpenSheet): QueryResult {
+export function cachedRows(table: TableRef, query: TableQuery, open: OpenSheet): CachedRows {
   const key = resultKey(table, query);
-  const cached = workerCache.get(key) as QueryResult | undefined;
+  const cached = workerCache.get(key) as CachedRows | undefined;
   if (cached) return cached;
   const { lazy, schema } = open();
-  const frame = applyQuery(lazy, schema, query).collectSync();
+  const frame = filterSortProject(lazy, schema, query).collectSync();
   const native = nativeOf(frame);
   const result = { frame, native, json: jsonLayout(frame.columns, frame.dtypes) };
   workerCache.set(key, result, native.estimatedSize() + ENTRY_BYTES);
@@ -65,12 +66,12 @@ export function queryResult(table: TableRef, query: TableQuery, open: OpenSheet)
  * The facets body (see computeFacets) of `columns` over the rows `query` keeps, cached as its text under
  * `<storage key>/<sheet index>?facets:<normalized query, columns, limit>` with its UTF-8 byte length.
  */
-export function facetsBody(table: TableRef, query: TableQuery, columns: string[], limit: number, open: OpenSheet): string {
+export function cachedFacets(table: TableRef, query: TableQuery, columns: string[], limit: number, open: OpenSheet): string {
   const key = `${table.key}?facets:${normalizeQuery(query)}${JSON.stringify([columns, limit])}`;
   const cached = workerCache.get(key) as string | undefined;
   if (cached !== undefined) return cached;
   const { lazy, schema } = open();
-  const body = computeFacets(applyQuery(lazy, schema, query), columns, limit);
+  const body = computeFacets(filterSortProject(lazy, schema, query), columns, limit);
   workerCache.set(key, body, Buffer.byteLength(body) + ENTRY_BYTES);
   return body;
 }
