@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t, { type Test } from 'tap';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
-import { FIELD_CASES } from './support/field-cases.js';
+import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
+import { FIELD_CASES } from '../support/field-cases.js';
 
 
 async function stored(t: Test, server: Server, bytes: Uint8Array | string, name: string, fields: Record<string, string> = {}) {

@@ -15,8 +15,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import t from 'tap';
-import { BACKENDS, getJson, startServer, upload, type Server } from './support/server.js';
-import { limitBombs, simpleWorkbook } from './corpus/xlsx.js';
+import { BACKENDS, getJson, startServer, upload, type Server } from '../support/server.js';
+import { limitBombs, simpleWorkbook } from '../support/corpus/xlsx.js';
 
 const MIB = 1024 ** 2;
 const MAX_BYTES = 64 * MIB;

@@ -18,7 +18,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import * as A from 'apache-arrow';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
 import {
   CITIES,
   COLUMNS,
@@ -35,7 +35,7 @@ import {
   type Filter,
   type Row,
   type Value,
-} from './support/reference-query.js';
+} from '../support/reference-query.js';
 
 const N = 4000;
 const SQL_MAX_ROWS = 500;

@@ -28,8 +28,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
-import { requestsSettled } from './support/logs.js';
-import { getJson, startServer, tmpDir, upload, type Server } from './support/server.js';
+import { requestsSettled } from '../support/logs.js';
+import { getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
 
 /**

@@ -4,7 +4,7 @@
  * an array in recency order replayed over a seeded random sequence of operations.
  */
 import t from 'tap';
-import { ByteBudgetCache } from '../../workers/table/cache.js';
+import { ByteBudgetCache } from '../../../workers/table/cache.js';
 
 t.test('follows a model LRU over random operations and never passes its budget', async (t) => {
   let seed = 42;

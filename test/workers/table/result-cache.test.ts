@@ -13,9 +13,9 @@
  *   answers).
  */
 import t, { type Test } from 'tap';
-import { prng } from '../bench/util.js';
-import { BACKENDS, getJson, startServer, upload, type Server } from './support/server.js';
-import { settledHealth } from './support/health.js';
+import { prng } from '../../support/prng.js';
+import { BACKENDS, getJson, startServer, upload, type Server } from '../../support/server.js';
+import { settledHealth } from '../../support/health.js';
 import {
   CITIES,
   COLUMNS,
@@ -30,7 +30,7 @@ import {
   sameRows,
   type Filter,
   type Row,
-} from './support/reference-query.js';
+} from '../../support/reference-query.js';
 
 const N = 3000;
 const CSV = generateCsv(N, 20261130);

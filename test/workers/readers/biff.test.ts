@@ -1,13 +1,13 @@
 /**
  * Bare BIFF worksheet streams (no OLE2 container) uploaded as .xls, on both backends: recognised as Excel by
- * the upload check and read by the .xls reader, every value as written (see corpus/biff.ts). A BIFF2 file
- * written record by record here is the independent reference; SheetJS's BIFF2–4 files and the BIFF5/8
- * streams of its OLE2 files are the other writers. A bare stream named .xlsx is a 415 that says what it is,
- * and BIFF5 inside its OLE2 container keeps working (test/excel.test.ts reads test/fixtures/legacy.xls).
+ * the upload check and read by the .xls reader, every value as written (see test/support/corpus/biff.ts). A
+ * BIFF2 file written record by record here is the independent reference; SheetJS's BIFF2–4 files and the
+ * BIFF5/8 streams of its OLE2 files are the other writers. A bare stream named .xlsx is a 415 that says what it
+ * is, and BIFF5 inside its OLE2 container keeps working (excel.test.ts reads test/fixtures/legacy.xls).
  */
 import t from 'tap';
-import { BACKENDS, getJson, startServer, upload } from './support/server.js';
-import { type BiffCell, biff2Worksheet, sheetjsBiff } from './corpus/biff.js';
+import { BACKENDS, getJson, startServer, upload } from '../../support/server.js';
+import { type BiffCell, biff2Worksheet, sheetjsBiff } from '../../support/corpus/biff.js';
 import * as XLSX from '@e965/xlsx';
 
 const HEADER = ['id', 'name', 'score', 'when', 'ok'];

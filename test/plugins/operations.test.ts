@@ -2,16 +2,8 @@
  * The operator's view: /metrics, the OpenAPI document at /docs, and load shedding when a pool is saturated.
  */
 import t from 'tap';
-import { BACKENDS, getJson, startServer, upload } from './support/server.js';
-
-function metricValue(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
-    if (want.every((l) => line.includes(l))) return Number(line.split(' ').at(-1));
-  }
-  return undefined;
-}
+import { metricValue } from '../support/metrics.js';
+import { BACKENDS, getJson, startServer, upload } from '../support/server.js';
 
 for (const backend of BACKENDS) {
   t.test(`${backend}: /metrics and /docs`, async (t) => {

@@ -6,12 +6,12 @@
  * answers 404 and frees the entry; a new version never serves an older version's rows; CACHE_BYTES=0 serves
  * the same pages. /health's `workers.data` and /metrics show each worker's figures.
  */
-import type { CacheStats } from '../workers/protocol.js';
+import type { CacheStats } from '../../../workers/protocol.js';
 import { parse } from 'csv-parse/sync';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { BACKENDS, getJson, startServer, upload, type Server } from './support/server.js';
-import { settledHealth } from './support/health.js';
+import { BACKENDS, getJson, startServer, upload, type Server } from '../../support/server.js';
+import { settledHealth } from '../../support/health.js';
 
 /** Small: each worker's 1 MiB holds two of the 20,000-row tables (about 0.46 MB each decoded), not ten. */
 const CACHE_BYTES = 2 * 1024 * 1024;

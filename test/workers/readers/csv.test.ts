@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import t, { type Test } from 'tap';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
-import { fieldCase } from './support/field-cases.js';
+import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../../support/server.js';
+import { fieldCase } from '../../support/field-cases.js';
 
 
 /** Uploads `bytes` and returns the version's base path, failing the test unless the upload is a 201. */

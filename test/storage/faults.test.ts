@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
 
 const GOOD = 'id,name\n1,alpha\n2,beta\n3,gamma\n';
 

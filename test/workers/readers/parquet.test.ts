@@ -10,9 +10,9 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { parquetReadObjects } from 'hyparquet';
 import * as A from 'apache-arrow';
 import pl from 'nodejs-polars';
-import { writeParquet } from './support/parquet-writer.js';
-import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
-import { FIELD_CASES } from './support/field-cases.js';
+import { writeParquet } from '../../support/parquet-writer.js';
+import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from '../../support/server.js';
+import { FIELD_CASES } from '../../support/field-cases.js';
 
 const CASES = FIELD_CASES;
 const fieldCase = (name: string) => new Uint8Array(readFileSync(join(CASES, name)));

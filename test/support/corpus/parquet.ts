@@ -4,7 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import pl from 'nodejs-polars';
-import { prng as rng } from '../../bench/util.js';
+import { prng as rng } from '../prng.js';
 
 
 export const BASE_ROWS = 3_000;

@@ -12,7 +12,7 @@ import * as A from 'apache-arrow';
 import pl from 'nodejs-polars';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { BACKENDS, parseExact, startServer, upload, type Server } from './support/server.js';
+import { BACKENDS, parseExact, startServer, upload, type Server } from '../../support/server.js';
 
 /** The row-group size the parse worker writes (workers/parse-worker.ts). */
 const STORED_ROW_GROUP = 32_767;

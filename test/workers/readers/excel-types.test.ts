@@ -14,9 +14,9 @@ import { join } from 'node:path';
 import * as XLSX from '@e965/xlsx';
 import * as A from 'apache-arrow';
 import t, { type Test } from 'tap';
-import { xlsxPackage } from './corpus/xlsx.js';
-import { BACKENDS, ROOT, type Server, getJson, startServer, upload } from './support/server.js';
-import { FIELD_CASES } from './support/field-cases.js';
+import { xlsxPackage } from '../../support/corpus/xlsx.js';
+import { BACKENDS, ROOT, type Server, getJson, startServer, upload } from '../../support/server.js';
+import { FIELD_CASES } from '../../support/field-cases.js';
 
 const FIELD = FIELD_CASES;
 const ARROW = 'application/vnd.apache.arrow.stream';

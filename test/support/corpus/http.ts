@@ -3,7 +3,7 @@
  * characters, exactly as a hostile client sends them), bodies streamed without a length, and bodies that trickle.
  */
 import { request, type IncomingMessage } from 'node:http';
-import type { Server } from '../support/server.js';
+import type { Server } from '../server.js';
 
 export interface RawResponse {
   status: number;

@@ -23,7 +23,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { startServer, tmpDir, type Backend, type Server } from './support/server.js';
+import { ROOT, startServer, tmpDir, type Backend, type Server } from '../support/server.js';
 
 /** Verbatim from the seed document's "API Usage" section (checked against the document when it is present). */
 const SEED_CLIENT = `# Upload a dataset
@@ -44,7 +44,7 @@ data = requests.get(
  */
 const NO_SHEDDING = { SHED_EVENT_LOOP_DELAY_MS: '0' };
 
-const SEED_DOC = join(import.meta.dirname, '../../shared/seed/in-memory-storage-backend.md');
+const SEED_DOC = join(ROOT, '../shared/seed/in-memory-storage-backend.md');
 const SEED_BASE = 'http://localhost:8000';
 
 const DATA_CSV = 'id,name,score,active,joined\n1,Ada,9.5,true,1843-12-10\n2,Grace,8.25,false,1906-12-09\n3,Linus,,true,1969-12-28\n';

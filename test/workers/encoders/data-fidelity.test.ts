@@ -11,8 +11,8 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { asyncBufferFromFile, parquetMetadata, parquetRead, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import * as A from 'apache-arrow';
-import { writeParquet } from './support/parquet-writer.js';
-import { BACKENDS, ROOT, getJson, parseExact, startServer, tmpDir, upload, type Server } from './support/server.js';
+import { writeParquet } from '../../support/parquet-writer.js';
+import { BACKENDS, ROOT, getJson, parseExact, startServer, tmpDir, upload, type Server } from '../../support/server.js';
 
 const VEGA = join(ROOT, 'node_modules/vega-datasets/data');
 const FLIGHTS = join(VEGA, 'flights-3m.parquet');

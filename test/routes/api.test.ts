@@ -3,7 +3,7 @@
  * schema, data paging, statistics, download, PATCH/DELETE, tags, health and the error shape.
  */
 import t from 'tap';
-import { BACKENDS, getJson, startServer, upload } from './support/server.js';
+import { BACKENDS, getJson, startServer, upload } from '../support/server.js';
 
 const CSV_V1 = 'city,population,founded,coastal\nLyon,522250,-43-01-01,false\nNice,342669,,true\nBrest,139602,1593-01-01,true\n';
 const CSV_V2 = 'city;population\nLyon;522969\nNice;348085\nBrest;139926\nParis;2102650\n';

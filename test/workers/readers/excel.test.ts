@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BACKENDS, ROOT, getJson, startServer, upload } from './support/server.js';
+import { BACKENDS, ROOT, getJson, startServer, upload } from '../../support/server.js';
 
 interface ExpectedSheet {
   name: string;

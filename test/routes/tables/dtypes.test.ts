@@ -14,9 +14,9 @@ import pl from 'nodejs-polars';
 import * as A from 'apache-arrow';
 import { parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
-import { writeParquet } from './support/parquet-writer.js';
-import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
-import { fieldCase } from './support/field-cases.js';
+import { writeParquet } from '../../support/parquet-writer.js';
+import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from '../../support/server.js';
+import { fieldCase } from '../../support/field-cases.js';
 
 const FORMATS = ['csv', 'ndjson', 'parquet', 'arrow-stream', 'arrow-file', 'xlsx'] as const;
 type Format = (typeof FORMATS)[number];

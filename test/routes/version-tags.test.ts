@@ -7,8 +7,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import t from 'tap';
-import { writeParquet } from './support/parquet-writer.js';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
+import { writeParquet } from '../support/parquet-writer.js';
+import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const NAME_RULE = /1 to 64 characters of letters \(A-Z, a-z\), digits, '\.', '_' and '-'/;

@@ -5,7 +5,7 @@
  * stored before the corpus read back identical after it, the process is alive and /health is ok, and (local)
  * DATA_DIR holds nothing outside its layout.
  *
- * Inputs are generated here (test/corpus/*), big ones once and shared. Two cases run on the local backend
+ * Inputs are generated here (test/support/corpus/*), big ones once and shared. Two cases run on the local backend
  * only, since the reader and the parse worker are shared by both backends and only the way bytes reach the
  * parser differs: the 1,048,576-row sheet (~20 s) and the peak-memory measurement around it.
  */
@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import * as XLSX from '@e965/xlsx';
 import pl from 'nodejs-polars';
 import t, { type Test } from 'tap';
-import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
-import { LATE_ROWS, LONG_LINE_BYTES, csvCases, longLine, wideLine, type Accepted, type Refusal } from './corpus/csv.js';
-import { send, streamUpload, uploadParts } from './corpus/http.js';
-import { BASE_ROWS, WIDE_COLUMNS, baseFrame, flipBits, randomBytes, toParquet, wideParquet, zeroRowFrame } from './corpus/parquet.js';
-import * as X from './corpus/xlsx.js';
-import { zip } from './corpus/zip.js';
+import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from '../support/server.js';
+import { LATE_ROWS, LONG_LINE_BYTES, csvCases, longLine, wideLine, type Accepted, type Refusal } from '../support/corpus/csv.js';
+import { send, streamUpload, uploadParts } from '../support/corpus/http.js';
+import { BASE_ROWS, WIDE_COLUMNS, baseFrame, flipBits, randomBytes, toParquet, wideParquet, zeroRowFrame } from '../support/corpus/parquet.js';
+import * as X from '../support/corpus/xlsx.js';
+import { zip } from '../support/corpus/zip.js';
 
 // ---- helpers -------------------------------------------------------------------------------------------
 
@@ -149,7 +149,7 @@ for (const backend of BACKENDS) {
     };
 
     await t.test('Excel zip bombs whose headers say their size are refused before inflating (default budgets)', async (t) => {
-      // Bombs that lie about their size, and the memory a refusal costs: test/xlsx-limits.test.ts.
+      // Bombs that lie about their size, and the memory a refusal costs: test/workers/xlsx-limits.test.ts.
       const bombs = inputs.bombs();
       const before = memory(server);
       const cases = [

@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
-import { MAIN, ROOT, getJson, startServer, tmpDir, upload } from './support/server.js';
+import { MAIN, ROOT, getJson, startServer, tmpDir, upload } from '../support/server.js';
 
 function makeKey(name: string, scopes: string): { key: string; entry: string } {
   const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli/api-key.js'), name, scopes], { encoding: 'utf8' });

@@ -13,9 +13,9 @@ import t, { type Test } from 'tap';
 import * as XLSX from '@e965/xlsx';
 import pl from 'nodejs-polars';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from './support/server.js';
-import { fieldCase } from './support/field-cases.js';
-import { excelSheetName, xlsxFileName } from '../src/routes/tables/xlsx-names.js';
+import { BACKENDS, ROOT, getJson, parseExact, startServer, upload, type Server } from '../../support/server.js';
+import { fieldCase } from '../../support/field-cases.js';
+import { excelSheetName, xlsxFileName } from '../../../src/routes/tables/xlsx-names.js';
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 const FIELD = fieldCase;

@@ -16,11 +16,11 @@ import { parse as parseCsv } from 'csv-parse/sync';
 import { asyncBufferFromFile, parquetMetadata, parquetRead, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import * as A from 'apache-arrow';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from './support/server.js';
-import { cacheAtRest } from './support/health.js';
-import { prng } from '../bench/util.js';
-import { promValue, scrapeMetrics } from '../bench/client.js';
-import { EXPORT_CREDITS, ONE_MESSAGE_ROWS } from '../workers/protocol.js';
+import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../../support/server.js';
+import { cacheAtRest } from '../../support/health.js';
+import { metricValue, scrapeMetrics } from '../../support/metrics.js';
+import { prng } from '../../support/prng.js';
+import { EXPORT_CREDITS, ONE_MESSAGE_ROWS } from '../../../workers/protocol.js';
 
 const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet');
 const ROWS = 3_000_000;
@@ -239,8 +239,8 @@ for (const backend of BACKENDS) {
       // largest batches (measured from the CSV's lines) + 1 MiB for HTTP framing and the stream's high-water
       // mark, less than one batch more. Pacing uses timers; no assertion depends on how long anything took.
       const held = async () => {
-        const text = (await scrapeMetrics(server.url))!;
-        return { bytes: promValue(text, 'export_buffered_bytes')!, exports: promValue(text, 'export_streams')! };
+        const text = await scrapeMetrics(server);
+        return { bytes: metricValue(text, 'export_buffered_bytes')!, exports: metricValue(text, 'export_streams')! };
       };
       // The pages read above fill the local cache with the whole table in the background: let that finish first,
       // so what the RSS below measures is this export's.
