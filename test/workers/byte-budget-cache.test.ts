@@ -1,10 +1,11 @@
 /**
- * The data worker's byte-budget LRU (workers/table/cache.ts): least recently used out first, never past its
- * budget, a version's entries dropped together, and counters that add up. Checked against a plain model:
- * an array in recency order replayed over a seeded random sequence of operations.
+ * The byte-budget LRU (workers/byte-budget-cache.ts: the data workers' caches, the SQL answers): least
+ * recently used out first, never past its budget, a version's entries dropped together, and counters that
+ * add up. Checked against a plain model: an array in recency order replayed over a seeded random sequence of
+ * operations.
  */
 import t from 'tap';
-import { ByteBudgetCache } from '../../../workers/table/cache.js';
+import { ByteBudgetCache } from '../../workers/byte-budget-cache.js';
 
 t.test('follows a model LRU over random operations and never passes its budget', async (t) => {
   let seed = 42;
