@@ -3,7 +3,7 @@
  * Prints a JSON report per backend; the short form runs in the test suite (test/soak.test.ts).
  */
 import { installCleanup, startService, stopAll, type Backend } from './servers.js';
-import { runSoak } from './soak-load.js';
+import { runSoak } from '../test/support/soak-load.js';
 
 async function main() {
   const args = process.argv.slice(2);

@@ -45,17 +45,8 @@ export function elapsedMs(start: bigint): number {
   return Number(process.hrtime.bigint() - start) / 1e6;
 }
 
-/** Deterministic PRNG (mulberry32), so every server of a cell sees the same sequence of offsets. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32), so every server of a cell sees the same sequence of offsets; shared with the tests. */
+export { prng } from '../test/support/prng.js';
 
 export function log(msg: string): void {
   const t = new Date().toISOString().slice(11, 19);

@@ -6,7 +6,7 @@
  * The long form is `npm run soak`.
  */
 import t from 'tap';
-import { runSoak } from '../bench/soak-load.js';
+import { runSoak } from './support/soak-load.js';
 import { BACKENDS, startServer } from './support/server.js';
 
 for (const backend of BACKENDS) {

@@ -9,7 +9,7 @@ import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import { checkXlsxLimits } from './encoders/xlsx.js';
 import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
-import { applyQuery, countRows } from './table/query.js';
+import { filterSortProject, countRows } from './table/plan.js';
 import { computeStatistics } from './table/statistics.js';
 import { failureOf } from './task-error.js';
 import { shardFault } from './test-faults.js';
@@ -17,7 +17,7 @@ import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
-import { facetsBody, isComputed, queryResult } from './table/query-results.js';
+import { cachedFacets, isComputed, cachedRows } from './table/result-cache.js';
 import { dropVersion, holdSheet, openLater, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
 import { serveDirect } from './direct-port.js';
@@ -48,7 +48,7 @@ export default function run(
         // like the others', not as a crashed task.
         return exportRows(task).catch(failureOf);
       case 'facets':
-        return { body: facetsBody(task.table, task.query, task.columns, task.limit, () => lazyPlan(task.table)) };
+        return { body: cachedFacets(task.table, task.query, task.columns, task.limit, () => lazyPlan(task.table)) };
       case 'statistics': {
         const { lazy, schema } = openSheet(task.table);
         shardFault(Object.keys(schema)[0]);
@@ -86,7 +86,7 @@ export default function run(
 
 /**
  * One JSON page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is a zero-copy
- * slice; a filtered or sorted one a slice of the query's result (computed once, then cached: query-results.ts);
+ * slice; a filtered or sorted one a slice of the query's result (computed once, then cached: table/result-cache.ts);
  * a projection alone one lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
@@ -100,12 +100,12 @@ function page(task: PageTask): PageResult {
     rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = sheet.json;
   } else if (isComputed(task.query)) {
-    const result = queryResult(task.table, task.query, () => ({ lazy: lazy(), schema }));
+    const result = cachedRows(task.table, task.query, () => ({ lazy: lazy(), schema }));
     total = result.native.height;
     rows = result.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
     layout = result.json;
   } else {
-    const plan = applyQuery(lazy(), schema, task.query);
+    const plan = filterSortProject(lazy(), schema, task.query);
     total = task.query.filters.length === 0 ? rowCount : countRows(plan);
     const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset))).collectSync();
     rows = nativeOf(frame);
@@ -154,7 +154,7 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
       // a scan of just the row groups it needs — so a whole-table export starts at once and holds one batch.
       total = sheetRows;
       const from = task.offset;
-      const projected = columns ? applyQuery(lazy, schema, task.query) : lazy;
+      const projected = columns ? filterSortProject(lazy, schema, task.query) : lazy;
       rows = {
         height: Math.max(0, Math.min(task.size ?? total, total - from)),
         slice: (offset, length) => (held && !columns ? held.slice(from + offset, length) : projected.slice(from + offset, length).collectSync()),
@@ -163,7 +163,7 @@ async function exportRows(task: ExportTask): Promise<{ total_rows: number } | Ta
       view = () => projected.slice(from, height);
     } else {
       // A filtered or sorted result is computed once (or taken from the cache, as pages are), then sent in batches.
-      const result = queryResult(task.table, task.query, () => ({ lazy, schema }));
+      const result = cachedRows(task.table, task.query, () => ({ lazy, schema }));
       total = result.native.height;
       const frame = result.frame.slice(task.offset, Math.max(0, Math.min(task.size ?? total, total - task.offset)));
       rows = frameRows(frame);

@@ -105,7 +105,10 @@ export interface Filter {
   values: string[];
 }
 
-/** What to keep and in which order, before paging: filters (AND), sort keys, projected columns. */
+/**
+ * A table query (`/data`, `/facets`; not SQL): what to keep and in which order, before paging: filters (AND),
+ * sort keys, projected columns. Parsed by the server, planned by the data worker (workers/table/plan.ts).
+ */
 export interface TableQuery {
   filters: Filter[];
   sort: { column: string; descending: boolean }[];
@@ -154,7 +157,7 @@ export interface ExportTask {
   port: import('node:worker_threads').MessagePort;
 }
 
-/** Memory backend: a copy of a held sheet as Arrow IPC, for a query worker that holds no data. */
+/** Memory backend: a copy of a held sheet as Arrow IPC, for the SQL worker, which holds no data. */
 export interface SnapshotTask {
   op: 'snapshot';
   table: TableRef;
@@ -165,7 +168,7 @@ export interface SnapshotResult {
 }
 
 /** A table a SQL query may read: a sheet's Parquet file, or a snapshot of a held frame. */
-export interface QueryTable {
+export interface SqlTable {
   name: string;
   source: { kind: 'parquet'; path: string } | { kind: 'ipc'; ipc: ArrayBuffer };
 }
@@ -174,7 +177,7 @@ export interface QueryTable {
 export interface SqlTask {
   op: 'sql';
   sql: string;
-  tables: QueryTable[];
+  tables: SqlTable[];
   /** A result with more rows is refused (400). */
   maxRows: number;
   offset: number;

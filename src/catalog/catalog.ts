@@ -13,10 +13,12 @@ export interface NewVersion {
   reader: ReaderReport;
 }
 
-export interface DatasetQuery {
+/** Which datasets `listDatasets` returns, in which order: `GET /api/datasets`'s parameters. */
+export interface DatasetListing {
   limit: number;
   offset: number;
   name?: string;
+  /** Dataset tags (labels) a dataset must all carry; not version tags. */
   tags: string[];
   sortBy: 'name' | 'created_at' | 'updated_at' | 'file_size' | 'current_version';
   sortOrder: 'asc' | 'desc';
@@ -86,7 +88,7 @@ LEFT JOIN versions cur ON cur.id = (
 /** Versions the catalog keeps in memory with their sheets (the one read longest ago goes first). */
 const CACHED_VERSIONS = 10_000;
 
-const TAG_SELECT = `
+const VERSION_TAG_SELECT = `
 SELECT t.name, t.dataset_id, t.version_id, v.version_number, t.description, t.created_at, t.updated_at
 FROM version_tags t JOIN versions v ON v.id = t.version_id`;
 
@@ -229,16 +231,16 @@ export class Catalog {
     return row && toDataset(row);
   }
 
-  listDatasets(q: DatasetQuery): { items: Dataset[]; total: number } {
+  listDatasets(q: DatasetListing): { items: Dataset[]; total: number } {
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.name) {
       where.push('instr(casefold(name), casefold(?)) > 0');
       params.push(q.name);
     }
-    for (const tag of q.tags) {
+    for (const label of q.tags) {
       where.push('EXISTS (SELECT 1 FROM json_each(dataset_view.tags) WHERE value = ?)');
-      params.push(tag);
+      params.push(label);
     }
     const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
     const order = q.sortOrder === 'desc' ? 'DESC' : 'ASC';
@@ -251,6 +253,7 @@ export class Catalog {
     return { items: rows.map(toDataset), total };
   }
 
+  /** Each dataset tag (label) in use and how many datasets carry it, most used first (`GET /api/datasets/tags`). */
   tagCounts(): { name: string; count: number }[] {
     return this.statement(
         'SELECT t.value AS name, COUNT(*) AS count FROM datasets d, json_each(d.tags) t GROUP BY t.value ORDER BY count DESC, name',
@@ -362,9 +365,10 @@ export class Catalog {
   }
 
   /**
-   * Creates the tag `name` on a dataset, or moves it to `versionId`. `description` undefined keeps the current
-   * one (null when created); null clears it. Returns undefined when the version is not one of the dataset's.
-   * One transaction: the ownership check, the created-or-moved decision and the write see the same state.
+   * Creates the version tag `name` on a dataset, or moves it to `versionId`. `description` undefined keeps the
+   * current one (null when created); null clears it. Returns undefined when the version is not one of the
+   * dataset's. One transaction: the ownership check, the created-or-moved decision and the write see the same
+   * state.
    */
   setVersionTag(
     datasetId: number,
@@ -392,15 +396,15 @@ export class Catalog {
   }
 
   versionTag(datasetId: number, name: string): VersionTag | undefined {
-    return this.statement(`${TAG_SELECT} WHERE t.dataset_id = ? AND t.name = ?`).get(datasetId, name) as VersionTag | undefined;
+    return this.statement(`${VERSION_TAG_SELECT} WHERE t.dataset_id = ? AND t.name = ?`).get(datasetId, name) as VersionTag | undefined;
   }
 
   /** A dataset's version tags, by name. */
   versionTags(datasetId: number): VersionTag[] {
-    return this.statement(`${TAG_SELECT} WHERE t.dataset_id = ? ORDER BY t.name`).all(datasetId) as VersionTag[];
+    return this.statement(`${VERSION_TAG_SELECT} WHERE t.dataset_id = ? ORDER BY t.name`).all(datasetId) as VersionTag[];
   }
 
-  /** True when the tag existed. */
+  /** True when the version tag existed. */
   deleteVersionTag(datasetId: number, name: string): boolean {
     return this.wrote(this.statement('DELETE FROM version_tags WHERE dataset_id = ? AND name = ?').run(datasetId, name).changes > 0);
   }

@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DataTask, FileType, ParseResult, ReadOptions, QueryTable, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, ParseResult, ReadOptions, SqlTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
-import { WorkerPool, createParsePool, createQueryPool, retryableFailure } from './pools.js';
+import { WorkerPool, createParsePool, createSqlPool, retryableFailure } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
@@ -31,7 +31,7 @@ export class LocalStore implements TableStore {
   readonly backend = 'local';
   private readonly parsePool: WorkerPool;
   private readonly shards: ShardPool;
-  private readonly queryPool: WorkerPool;
+  private readonly sqlPool: WorkerPool;
   private readonly stagingDir: string;
   private readonly versionsDir: string;
   readonly sqlAnswers: SqlAnswers;
@@ -44,7 +44,7 @@ export class LocalStore implements TableStore {
     this.parsePool = createParsePool(limits);
     // A shard that dies loses only its cache: the Parquet files are intact, so a retry works.
     this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: retryableFailure });
-    this.queryPool = createQueryPool(limits);
+    this.sqlPool = createSqlPool(limits);
   }
 
   static async open(dataDir: string, limits: StoreLimits, knownKeys: Set<string>): Promise<LocalStore> {
@@ -120,9 +120,9 @@ export class LocalStore implements TableStore {
     return this.unlessDeleted(key, this.shards.run<T>(this.shards.hashed(key), key, task(table), transfer, log));
   }
 
-  sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
+  sql<T>(key: string, sheets: string[], task: (tables: SqlTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
     const tables = sheets.map((name, i) => ({ name, source: { kind: 'parquet' as const, path: this.sheetPath(key, i) } }));
-    return this.unlessDeleted(key, this.queryPool.run<T>(task(tables), [], log));
+    return this.unlessDeleted(key, this.sqlPool.run<T>(task(tables), [], log));
   }
 
   /** A delete that removed the files while a worker read them: the version is gone, not the worker. */
@@ -151,7 +151,7 @@ export class LocalStore implements TableStore {
   }
 
   stats() {
-    return { pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.queryPool.stats()] };
+    return { pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.sqlPool.stats()] };
   }
 
   workerReports(): Promise<WorkerReport[]> {
@@ -159,7 +159,7 @@ export class LocalStore implements TableStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), this.shards.destroy(), this.queryPool.destroy()]);
+    await Promise.all([this.parsePool.destroy(), this.shards.destroy(), this.sqlPool.destroy()]);
   }
 }
 

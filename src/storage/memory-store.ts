@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError } from '../errors.js';
-import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, QueryTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
-import { WorkerPool, createParsePool, createQueryPool } from './pools.js';
+import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, SqlTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
+import { WorkerPool, createParsePool, createSqlPool } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { deletedMeanwhile, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
@@ -25,7 +25,7 @@ export class MemoryStore implements TableStore {
   readonly backend = 'memory';
   private readonly parsePool: WorkerPool;
   private readonly shards: ShardPool;
-  private readonly queryPool: WorkerPool;
+  private readonly sqlPool: WorkerPool;
   private readonly shardBytes: number[];
   private readonly placements = new Map<string, Placement>();
   private readonly sources = new Map<string, Buffer>();
@@ -42,7 +42,7 @@ export class MemoryStore implements TableStore {
     this.parsePool = createParsePool(limits);
     this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: () => dataLost(), onWorkerLost: (shard) => this.forgetShard(shard) });
     this.shardBytes = Array.from({ length: this.shards.count }, () => 0);
-    this.queryPool = createQueryPool(limits);
+    this.sqlPool = createSqlPool(limits);
   }
 
   async openUpload(expectedBytes = 0): Promise<UploadSink> {
@@ -139,13 +139,13 @@ export class MemoryStore implements TableStore {
   }
 
   /** The shard sends a copy of each sheet; the query runs in a disposable worker that can be stopped. */
-  async sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
-    const tables: QueryTable[] = [];
+  async sql<T>(key: string, sheets: string[], task: (tables: SqlTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
+    const tables: SqlTable[] = [];
     for (const [i, name] of sheets.entries()) {
       const { ipc } = await this.run<SnapshotResult>(key, i, (table) => ({ op: 'snapshot', table }), log);
       tables.push({ name, source: { kind: 'ipc', ipc } });
     }
-    return this.queryPool.run<T>(task(tables), tables.map((t) => (t.source as { ipc: ArrayBuffer }).ipc), log);
+    return this.sqlPool.run<T>(task(tables), tables.map((t) => (t.source as { ipc: ArrayBuffer }).ipc), log);
   }
 
   download(key: string): Buffer {
@@ -172,7 +172,7 @@ export class MemoryStore implements TableStore {
     const shards = this.shardBytes.map((bytes, shard) => ({ shard, versions: 0, bytes }));
     for (const p of this.placements.values()) shards[p.shard].versions++;
     return {
-      pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.queryPool.stats()],
+      pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.sqlPool.stats()],
       shards,
       source_bytes: this.sourceBytes,
       memory_limit_bytes: this.memoryLimit,
@@ -190,7 +190,7 @@ export class MemoryStore implements TableStore {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.parsePool.destroy(), this.queryPool.destroy(), this.shards.destroy()]);
+    await Promise.all([this.parsePool.destroy(), this.sqlPool.destroy(), this.shards.destroy()]);
   }
 
   private leastLoadedShard(): number {

@@ -8,7 +8,7 @@ import type { XlsxLimits } from '../../workers/xlsx-limits.js';
 
 const WORKERS_DIR = new URL('../../workers/', import.meta.url);
 
-export type WorkerEntry = 'parse-worker' | 'data-worker' | 'query-worker';
+export type WorkerEntry = 'parse-worker' | 'data-worker' | 'sql-worker';
 
 export type FailureReason = 'crash' | 'timeout' | 'heap';
 
@@ -234,22 +234,23 @@ export function retryableFailure(_reason: FailureReason, detail: string): ApiErr
   return new ApiError(503, 'worker_failed', `the worker answering this request failed (${detail}); retry shortly`, { 'retry-after': '1' });
 }
 
-/** Query pool: a SQL query past SQL_TIMEOUT_S is stopped with its worker, which holds no data. */
-export function queryFailure(reason: FailureReason, detail: string): ApiError {
+/** SQL pool: a query past SQL_TIMEOUT_S is stopped with its worker, which holds no data. */
+export function sqlFailure(reason: FailureReason, detail: string): ApiError {
   if (reason === 'timeout') return new ApiError(400, 'query_timeout', `the query ran longer than SQL_TIMEOUT_S allows (${detail}); narrow it with WHERE or LIMIT`);
   if (reason === 'heap') return new ApiError(400, 'query_too_large', `the query needed more JavaScript heap than WORKER_HEAP_MB allows (${detail}); narrow it`);
   return new ApiError(400, 'invalid_query', `the query made its worker fail (${detail})`);
 }
 
 /** The disposable pool that runs SQL, the same for both backends. */
-export function createQueryPool(limits: { workers: number; maxQueue: number; sqlTimeoutMs: number; workerHeapMb: number }): WorkerPool {
-  return new WorkerPool('query', 'query-worker', {
+export function createSqlPool(limits: { workers: number; maxQueue: number; sqlTimeoutMs: number; workerHeapMb: number }): WorkerPool {
+  // Named `query` where operators see it (/health `pools`, the `pool` label in /metrics), as before.
+  return new WorkerPool('query', 'sql-worker', {
     minThreads: 0,
     maxThreads: limits.workers,
     maxQueue: limits.maxQueue,
     idleTimeout: 30_000,
     taskTimeoutMs: limits.sqlTimeoutMs,
     heapLimitMb: limits.workerHeapMb,
-    failure: queryFailure,
+    failure: sqlFailure,
   });
 }

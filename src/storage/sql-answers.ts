@@ -1,7 +1,7 @@
 /**
  * Answers of `POST …/query` (SQL), kept on the main thread within a byte budget, least recently used out first.
  *
- * Here rather than in a worker: SQL runs in the disposable query pool, whose workers are stopped on a timeout and
+ * Here rather than in a worker: SQL runs in the disposable SQL pool, whose workers are stopped on a timeout and
  * idle out, so they cannot keep anything; and a hit here costs no task at all (on the memory backend not even the
  * snapshots of the version's sheets). What is kept is the answer's encoded bytes, sent as they are. The budget is a
  * share of CACHE_BYTES (cacheShares), shown in /health and /metrics; a delete drops a version's answers with its

@@ -2,7 +2,7 @@ import type { TransferListItem } from 'node:worker_threads';
 import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
-import type { DataTask, FileType, QueryTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
+import type { DataTask, FileType, SqlTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
 import { notFound } from '../errors.js';
 import { RecentKeys } from '../../workers/recent-keys.js';
 import type { PoolStats } from './pools.js';
@@ -40,8 +40,8 @@ export interface TableStore {
   openUpload(expectedBytes?: number): Promise<UploadSink>;
   /** Runs a page or statistics task for sheet `sheetIndex` of a stored version on the worker that can answer it. */
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer?: TransferListItem[]): Promise<T>;
-  /** Runs read-only SQL over a version's sheets (named in order) in the disposable query pool. */
-  sql<T>(key: string, sheets: string[], task: (tables: QueryTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T>;
+  /** Runs read-only SQL over a version's sheets (named in order) in the disposable SQL pool (workers/sql-worker.ts). */
+  sql<T>(key: string, sheets: string[], task: (tables: SqlTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T>;
   /** Answers of SQL queries, kept on the main thread; drop() removes a version's. */
   readonly sqlAnswers: SqlAnswers;
   download(key: string): Readable | Buffer;
@@ -57,7 +57,7 @@ export interface StoreLimits {
   maxQueue: number;
   parseTimeoutMs: number;
   sqlTimeoutMs: number;
-  /** Parse and query workers' JavaScript heap (V8 old generation), in MB. */
+  /** Parse and SQL workers' JavaScript heap (V8 old generation), in MB. */
   workerHeapMb: number;
   /** Zip-bomb budgets of one .xlsx workbook (XLSX_MAX_BYTES, XLSX_MAX_CELLS). */
   xlsxLimits: XlsxLimits;

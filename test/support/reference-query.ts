@@ -2,11 +2,11 @@
  * The query tests' file and their independent computation of its queries: a generated CSV (deterministic
  * pseudo-random rows with nulls, dates, datetimes and non-ASCII text), csv-parse's reading of it, and filters,
  * stable sort, projection and facets in plain JavaScript over that reading, never from the service's output.
- * Semantics: see test/query.test.ts.
+ * Semantics: see test/routes/filters-facets-sql.test.ts.
  */
 import type { Test } from 'tap';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { prng } from '../../bench/util.js';
+import { prng } from './prng.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The generated file

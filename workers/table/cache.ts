@@ -1,7 +1,7 @@
 /**
- * One data worker's cache: decoded sheets (the local backend's frames read from Parquet) and query results
- * (both backends), kept within a byte budget, least recently used out first. The server gives each data
- * worker an equal share of CACHE_BYTES.
+ * One data worker's cache: decoded sheets (the local backend's frames read from Parquet) and table query
+ * results and facets (both backends, result-cache.ts), kept within a byte budget, least recently used out
+ * first. The server gives each data worker an equal share of CACHE_BYTES.
  *
  * Keys start with the version's storage key (`<storage key>/<sheet index>…`), so everything a version owns
  * is dropped with one call to `dropVersion`, whether a delete here or, later, a shared catalog asks.
@@ -9,8 +9,6 @@
 
 import { workerData } from 'node:worker_threads';
 import { ByteBudgetCache } from '../byte-budget-cache.js';
-
-export { ByteBudgetCache };
 
 /** This worker's cache; the server sets its budget in bytes as `workerData.cacheBytes` (its share of CACHE_BYTES). */
 export const workerCache = new ByteBudgetCache((workerData as { cacheBytes?: number } | null)?.cacheBytes ?? 0);

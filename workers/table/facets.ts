@@ -1,6 +1,6 @@
 import pl from 'nodejs-polars';
 import { jsonRows } from '../encoders/json.js';
-import { countRows } from './query.js';
+import { countRows } from './plan.js';
 
 /**
  * For each column: its most frequent values with their counts (ties by value) and how many distinct

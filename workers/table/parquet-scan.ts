@@ -9,7 +9,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import pl from 'nodejs-polars';
 import type { TableRef } from '../protocol.js';
-import { ByteBudgetCache } from './cache.js';
+import { ByteBudgetCache } from '../byte-budget-cache.js';
 import { footerRowCount, footerRowGroupRows } from '../readers/parquet-footer-offsets.js';
 
 export type Schema = Record<string, pl.DataType>;
