@@ -28,7 +28,7 @@ export interface Config {
   requestTimeoutMs: number;
   /** A parse running longer is stopped and the upload refused. */
   parseTimeoutMs: number;
-  /** JavaScript heap of each parse and query worker; a file or query needing more is refused, not the process killed. */
+  /** JavaScript heap of each parse and SQL worker; a file or SQL query needing more is refused, not the process killed. */
   workerHeapMb: number;
   /** An .xlsx workbook's budgets of uncompressed XML bytes and cells held, counted while reading it. */
   xlsxLimits: XlsxLimits;

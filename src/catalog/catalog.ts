@@ -254,7 +254,7 @@ export class Catalog {
   }
 
   /** Each dataset tag (label) in use and how many datasets carry it, most used first (`GET /api/datasets/tags`). */
-  tagCounts(): { name: string; count: number }[] {
+  datasetTagCounts(): { name: string; count: number }[] {
     return this.statement(
         'SELECT t.value AS name, COUNT(*) AS count FROM datasets d, json_each(d.tags) t GROUP BY t.value ORDER BY count DESC, name',
       )

@@ -51,7 +51,7 @@ export const Health = Type.Object(
     storage_backend: Type.Unsafe<'local' | 'memory'>({ type: 'string', enum: ['local', 'memory'] }),
     workers: Type.Object(
       {
-        count: Count('WORKERS: data workers (shards), and the most parse and query workers'),
+        count: Count('WORKERS: data workers (shards), and the most parse and SQL workers'),
         pools: Type.Array(Pool),
         data: Type.Array(DataWorker, { description: 'the data workers, both backends' }),
         shards: Type.Optional(Type.Array(Shard, { description: 'memory backend: what each shard holds' })),

@@ -94,7 +94,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       operationId: 'listDatasetLabels', summary: 'Labels with the number of datasets carrying each',
       response: { 200: TagCounts, ...errorResponses(...API_ERRORS) },
     },
-  }, async () => catalog.tagCounts());
+  }, async () => catalog.datasetTagCounts());
 
   app.get('/api/datasets/:id', {
     schema: {
