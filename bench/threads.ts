@@ -27,23 +27,28 @@ export function statCpuSeconds(stat: string): number {
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** CPU seconds used so far by each live thread of a process: tid → seconds. Empty if the process is gone. */
-export function threadCpu(pid: number): Map<number, number> {
-  const out = new Map<number, number>();
+/** Each live thread of a process with its /proc stat line; empty if the process is gone. */
+function threadStats(pid: number): { tid: number; stat: string }[] {
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return out;
+    return [];
   }
+  const out: { tid: number; stat: string }[] = [];
   for (const t of tids) {
     try {
-      out.set(Number(t), statCpuSeconds(readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8')));
+      out.push({ tid: Number(t), stat: readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8') });
     } catch {
       /* the thread ended between the listing and the read */
     }
   }
   return out;
+}
+
+/** CPU seconds used so far by each live thread of a process: tid → seconds. Empty if the process is gone. */
+export function threadCpu(pid: number): Map<number, number> {
+  return new Map(threadStats(pid).map(({ tid, stat }) => [tid, statCpuSeconds(stat)]));
 }
 
 /** CPU seconds by kind of thread: the main thread, Node's other threads (worker threads, V8 helpers), Polars' pool, the rest. */
@@ -61,21 +66,10 @@ export interface CpuByRole {
  */
 export function cpuByRole(pid: number): CpuByRole {
   const out: CpuByRole = { main: 0, node_threads: 0, polars: 0, other: 0 };
-  let tids: string[];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const t of tids) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${t}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const role: keyof CpuByRole = Number(t) === pid ? 'main' : name === 'node' ? 'node_threads' : name.startsWith('polars') ? 'polars' : 'other';
-      out[role] += statCpuSeconds(stat);
-    } catch {
-      /* the thread ended between the listing and the read */
-    }
+  for (const { tid, stat } of threadStats(pid)) {
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const role: keyof CpuByRole = tid === pid ? 'main' : name === 'node' ? 'node_threads' : name.startsWith('polars') ? 'polars' : 'other';
+    out[role] += statCpuSeconds(stat);
   }
   return out;
 }

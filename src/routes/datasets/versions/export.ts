@@ -4,17 +4,8 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { TableStore } from '../../../storage/store.js';
 import type { ExportFormat, ExportTask, TableQuery } from '../../../../workers/protocol.js';
 
-export interface ExportRequest {
-  key: string;
-  sheetIndex: number;
-  query: TableQuery;
-  offset: number;
-  size: number | null;
-  format: ExportFormat;
-  neutralizeFormulas: boolean;
-  /** xlsx only: the worksheet's name, valid for Excel. */
-  sheetName?: string;
-}
+/** An export as the route asks for it: the worker's task without what the store fills in (table, port). */
+export type ExportRequest = Omit<ExportTask, 'op' | 'table' | 'port'> & { key: string; sheetIndex: number };
 
 /** Export bodies being sent, each with the response it is written to. */
 const sending = new Map<Readable, Writable>();
