@@ -2,7 +2,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Readable, type Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { TableStore } from '../../../storage/store.js';
-import type { ExportFormat, ExportTask, TableQuery } from '../../../../workers/protocol.js';
+import type { ExportTask } from '../../../../workers/protocol.js';
 
 /** An export as the route asks for it: the worker's task without what the store fills in (table, port). */
 export type ExportRequest = Omit<ExportTask, 'op' | 'table' | 'port'> & { key: string; sheetIndex: number };
