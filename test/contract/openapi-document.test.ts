@@ -13,7 +13,7 @@ import { hostname } from 'node:os';
 import t from 'tap';
 import { CONTRACT_PATH, canonicalJson } from '../../scripts/openapi.mjs';
 import { BACKENDS, startServer, type Server } from '../support/server.js';
-import { declaredResponse, fetchDocument, isErrorShape, isJsonMedia, mediaType, operations, resolve, type Doc } from './support/contract.js';
+import { ContractValidator, declaredResponse, fetchDocument, isErrorShape, isJsonMedia, mediaType, operations, resolve, type Doc } from './support/contract.js';
 
 /** Operations a new user reaches for first: their success answer must show an example. */
 const MAIN_OPERATIONS = [
@@ -175,6 +175,25 @@ t.test('the main operations carry examples', async (t) => {
     const ok = op && successCodes(op).map((c) => resolve(doc, op.responses[c]));
     t.ok(ok && ok.some((r: any) => hasExample(r?.content) || hasExample(resolve(doc, r?.content?.['application/json']?.schema))), `${key}: an example of its answer`);
   }
+});
+
+t.test('every example of an answer is valid against that answer\'s own schema', async (t) => {
+  const doc = docs.get('local')!.doc;
+  const v = new ContractValidator(doc);
+  let checked = 0;
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    for (const [method, op] of Object.entries(item as Record<string, any>)) {
+      for (const [status, answer] of Object.entries((op?.responses ?? {}) as Record<string, any>)) {
+        for (const [media, content] of Object.entries((resolve(doc, answer)?.content ?? {}) as Record<string, any>)) {
+          if (content?.example === undefined || !content.schema) continue;
+          checked++;
+          const problems = v.validateAt(['paths', path, method, 'responses', status, 'content', media, 'schema'], content.example);
+          t.same(problems, [], `${method.toUpperCase()} ${path} ${status} ${media}: its example fits its schema`);
+        }
+      }
+    }
+  }
+  t.ok(checked >= MAIN_OPERATIONS.length, `examples checked: ${checked}`);
 });
 
 t.test('the served document is the committed contract', async (t) => {

@@ -268,6 +268,17 @@ for (const backend of BACKENDS) {
       }
     });
 
+    t.test('facets of columns named like the answer\'s own fields (count, value)', async (t) => {
+      const csv = 'count,value,n\n3,a,1\n3,b,2\n5,a,3\n,a,4\n';
+      const up = await upload(server, Buffer.from(csv), 'counts.csv', { name: 'counts' });
+      const res = await getJson(server, `/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}/facets?columns=count,value`);
+      t.equal(res.status, 200);
+      t.same(res.body.facets, [
+        { column: 'count', distinct_count: 2, values: [{ value: 3, count: 2 }, { value: 5, count: 1 }, { value: null, count: 1 }] }, // ties by value, null last
+        { column: 'value', distinct_count: 2, values: [{ value: 'a', count: 3 }, { value: 'b', count: 1 }] },
+      ]);
+    });
+
     t.test('bad column, operator or value: 400 naming it', async (t) => {
       const cases: [key: string, value: string, patterns: RegExp[]][] = [
         ['filter[nope]eq', '1', [/nope/]],
