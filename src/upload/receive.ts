@@ -61,6 +61,12 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
   try {
     for await (const part of req.parts()) {
       if (part.type === 'field') {
+        // Last-wins would store what the client did not mean (a second dataset_id picks another dataset).
+        if (Object.hasOwn(fields, part.fieldname)) {
+          throw badRequest(
+            `form field "${part.fieldname}" is sent more than once; send it once` + (part.fieldname === 'tags' ? ' (all tags in one field: a JSON array or a comma-separated list)' : ''),
+          );
+        }
         fields[part.fieldname] = String(part.value);
         continue;
       }

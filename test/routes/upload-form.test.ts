@@ -1,16 +1,18 @@
 /**
  * The upload form's fields are checked like a JSON body: labels that are neither a JSON array of strings nor a
  * comma-separated list, an unknown field, and name/description/tags sent with dataset_id (which used to be
- * silently ignored) are 400s that say what to do — and nothing is stored. Both backends.
+ * silently ignored), and a field sent twice (last-wins would pick, say, another dataset_id) are 400s that say what
+ * to do — and nothing is stored. Both backends.
  */
 import t from 'tap';
 import { BACKENDS, getJson, startServer, type Server } from '../support/server.js';
 
 const CSV = 'a,b\n1,2\n';
 
-async function post(server: Server, fields: Record<string, string>): Promise<{ status: number; body: any }> {
+/** Uploads a small CSV with these form fields (pairs, so that a field may be repeated). */
+async function post(server: Server, fields: Record<string, string> | [string, string][]): Promise<{ status: number; body: any }> {
   const form = new FormData();
-  for (const [k, v] of Object.entries(fields)) form.append(k, v);
+  for (const [k, v] of Array.isArray(fields) ? fields : Object.entries(fields)) form.append(k, v);
   form.append('file', new Blob([CSV]), 'form.csv');
   const res = await fetch(`${server.url}/api/datasets/upload`, { method: 'POST', body: form });
   return { status: res.status, body: await res.json() };
@@ -32,7 +34,10 @@ for (const backend of BACKENDS) {
     });
     const before = await snapshot();
 
-    const refusals: [string, Record<string, string>, RegExp][] = [
+    const refusals: [string, Record<string, string> | [string, string][], RegExp][] = [
+      ['dataset_id twice', [['dataset_id', String(id)], ['dataset_id', String(comma.body.dataset.id)]], /^form field "dataset_id" is sent more than once; send it once$/],
+      ['name twice', [['name', 'a'], ['name', 'b']], /^form field "name" is sent more than once/],
+      ['tags twice', [['name', 'n'], ['tags', 'a'], ['tags', 'b']], /^form field "tags" is sent more than once; send it once \(all tags in one field/],
       ['tags: a JSON array with a number', { name: 'n', tags: '["a",1]' }, /tags must be a JSON array of strings \(\["a","b"\]\) or a comma-separated list \(a,b\)/],
       ['tags: a JSON object', { name: 'n', tags: '{"a":"b"}' }, /tags must be a JSON array of strings/],
       ['tags: broken JSON', { name: 'n', tags: '["a",' }, /tags is not a valid JSON array/],
