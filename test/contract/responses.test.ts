@@ -169,6 +169,8 @@ for (const backend of BACKENDS) {
     const list = await call('GET /api/datasets', { as: 'list, sorted', query: { limit: 10, sort_by: 'name', sort_order: 'asc' }, expect: 200 });
     t.equal(list.headers.get('x-total-count'), '2', 'X-Total-Count counts the datasets');
     await call('GET /api/datasets', { as: 'list, filtered by tag and name', query: { tags: ['weather', 'seattle'], name: 'seattle' }, expect: 200 });
+    const byRows = await call('GET /api/datasets', { as: 'list, by row_count', query: { sort_by: 'row_count', sort_order: 'desc' }, expect: 200 });
+    t.same(byRows.json().map((d: any) => d.row_count), [up2.json().version.row_count, up3.json().version.row_count].sort((a, b) => b - a), 'row_count: the current versions’ rows (v2 is the Seattle dataset’s), largest first');
     await call('GET /api/datasets/tags', { as: 'labels', expect: 200 });
     await call('GET /api/datasets/{id}', { as: 'with versions', params: { id: ds }, expect: 200 });
     await call('PATCH /api/datasets/{id}', { as: 'description and tags', params: { id: ds }, json: { description: 'Seattle, January 2012', tags: ['weather'] }, expect: 200 });
