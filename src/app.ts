@@ -9,6 +9,7 @@ import openapi from './plugins/openapi.js';
 import requestLog, { logsEveryRequest } from './plugins/request-log.js';
 import storage from './plugins/storage.js';
 import validation from './plugins/validation.js';
+import accessRoutes from './routes/access/index.js';
 import datasetRoutes from './routes/datasets/index.js';
 import schemaCompareRoutes from './routes/datasets/schema-compare.js';
 import datasetStatisticsRoutes from './routes/datasets/statistics.js';
@@ -50,6 +51,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   await app.register(metrics);
   // Route modules live in folders named by their URL (routes/datasets/versions/… is /api/datasets/{id}/versions/…).
   for (const routes of [
+    accessRoutes,
     datasetRoutes,
     datasetStatisticsRoutes,
     schemaCompareRoutes,

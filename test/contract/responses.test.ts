@@ -141,6 +141,8 @@ for (const backend of BACKENDS) {
     // Service.
     await call('GET /health', { as: 'health', expect: 200 });
     await call('GET /metrics', { as: 'Prometheus text', expect: 200 });
+    const access = await call('GET /api/access', { as: 'no API keys: every scope', expect: 200 });
+    t.same(access.json(), { auth: 'none', scopes: ['read', 'write', 'admin'] }, 'without API_KEYS every scope is allowed');
 
     // Uploads: a real CSV, a new version of it, a workbook with several sheets.
     const up1 = await call('POST /api/datasets/upload', {
