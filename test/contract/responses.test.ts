@@ -210,6 +210,19 @@ for (const backend of BACKENDS) {
       await call(`GET ${data}`, { as: `format=${format}`, params: v, query: { format, csv_safe: format === 'csv' }, expect: 200 });
     }
 
+    // Download tokens: one export of a view, once, by a URL without a key.
+    const mintKey = 'POST /api/datasets/{id}/versions/{vid}/download-tokens';
+    const minted = await call(mintKey, { as: 'CSV, filtered', params: v, json: { format: 'csv', filters: { 'filter[weather]eq': 'rain' }, sort: '-temp_max' }, expect: 201 });
+    const token = minted.json().token as string;
+    const viaToken = await call('GET /api/downloads/{token}', { as: 'the export', params: { token }, expect: 200 });
+    const viaData = await fetch(`${server.url}/api/datasets/${ds}/versions/${v1}/data?format=csv&filter%5Bweather%5Deq=rain&sort=-temp_max`);
+    t.ok(viaToken.bytes.equals(Buffer.from(await viaData.arrayBuffer())), 'the token’s export is …/data’s');
+    await call('GET /api/downloads/{token}', { as: 'used twice', params: { token }, expect: 404 });
+    const xlsxToken = (await call(mintKey, { as: 'xlsx, second sheet', params: { id: xds, vid: xv }, json: { format: 'xlsx', sheet: XLSX_SECOND_SHEET }, expect: 201 })).json().token;
+    await call('GET /api/downloads/{token}', { as: 'xlsx', params: { token: xlsxToken }, expect: 200 });
+    await call(mintKey, { as: 'unknown column', params: v, json: { format: 'csv', columns: 'colour' }, expect: 400 });
+    await call(mintKey, { as: 'unknown version', params: { id: ds, vid: 999_999 }, json: { format: 'csv' }, expect: 404 });
+
     // Schema, statistics, facets, SQL.
     await call('GET /api/datasets/{id}/versions/{vid}/schema', { as: 'CSV', params: v, expect: 200 });
     await call('GET /api/datasets/{id}/versions/{vid}/schema', { as: 'xlsx sheet', params: { id: xds, vid: xv }, query: { sheet: XLSX_SECOND_SHEET }, expect: 200 });
