@@ -23,6 +23,7 @@ import sqlRoutes from './routes/datasets/versions/sql.js';
 import statisticsRoutes from './routes/datasets/versions/statistics.js';
 import downloadRoutes from './routes/downloads/index.js';
 import healthRoutes from './routes/health/index.js';
+import uploadRoutes from './routes/uploads/index.js';
 import { ErrorBody } from './schemas/errors.js';
 
 /** The HTTP side only: routing, validation, streaming uploads in and encoded bytes out. */
@@ -54,6 +55,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   // Route modules live in folders named by their URL (routes/datasets/versions/… is /api/datasets/{id}/versions/…).
   for (const routes of [
     accessRoutes,
+    uploadRoutes,
     datasetRoutes,
     datasetStatisticsRoutes,
     schemaCompareRoutes,

@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   sheet_not_found: 404,
   tag_not_found: 404,
   download_token_not_found: 404,
+  upload_not_found: 404,
   route_not_found: 404,
   request_timeout: 408,
   data_lost: 410,

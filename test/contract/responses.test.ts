@@ -163,6 +163,17 @@ for (const backend of BACKENDS) {
       form: { file: { bytes: XLSX, name: 'multi-sheet.xlsx' }, fields: { name: 'Workbook', tags: '["excel"]' } },
       expect: 201,
     });
+    const uploadId = 'contract-upload-0001';
+    await call('POST /api/datasets/upload', {
+      as: 'with X-Upload-Id',
+      form: { file: { bytes: CSV, name: 'progress.csv' }, fields: { name: 'Progress' } },
+      headers: { 'x-upload-id': uploadId },
+      expect: 201,
+    });
+    const tracked = await call('GET /api/uploads/{id}', { as: 'an upload that ended', params: { id: uploadId }, expect: 200 });
+    t.same(tracked.json(), { upload_id: uploadId, phase: 'done', bytes_received: tracked.json().bytes_expected, bytes_expected: tracked.json().bytes_expected }, 'done, every byte');
+    await call('GET /api/uploads/{id}', { as: 'unknown', params: { id: 'never-sent-0001' }, expect: 404 });
+    await call('DELETE /api/datasets/{id}', { as: 'the progress dataset', params: { id: (await (await fetch(`${server.url}/api/datasets?name=Progress`)).json())[0].id }, expect: 204 });
     const xds = up3.json().dataset?.id as number;
     const xv = up3.json().version?.id as number;
     t.ok(ds && v1 && v2 && xds && xv, 'the uploads gave ids');
