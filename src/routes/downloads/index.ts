@@ -28,6 +28,8 @@ export default async function downloadRoutes(fastify: FastifyInstance) {
 
   app.get('/api/downloads/:token', {
     config: { ownCredential: true },
+    // No HEAD: a link checker's HEAD would otherwise use up the token.
+    exposeHeadRoute: false,
     schema: {
       tags: ['tables'],
       operationId: 'downloadExport', summary: 'The export a download token was minted for (once, no API key)',

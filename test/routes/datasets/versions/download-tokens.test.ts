@@ -116,6 +116,8 @@ for (const backend of BACKENDS) {
     t.test('unknown tokens, concurrent uses', async (t) => {
       t.match(await getJson(server, '/api/downloads/not-a-token'), { status: 404, body: { error_code: 'download_token_not_found', detail: /no such download token/ } });
       const minted = await mint(server, ds, vid, { format: 'csv' }, reader);
+      const head = await fetch(`${server.url}${minted.body.url}`, { method: 'HEAD' });
+      t.not(head.status, 200, 'no HEAD (a link checker must not use up the token)');
       const both = await Promise.all([bytes(server, minted.body.url), bytes(server, minted.body.url)]);
       t.same(both.map((r) => r.status).sort(), [200, 404], 'two uses at once: one download');
 
