@@ -29,8 +29,9 @@ export const METHOD_SCOPES: Record<string, Scope> = { GET: 'read', HEAD: 'read',
  * (401 without a valid one, 403 when its scopes do not allow the method: GET read, POST/PATCH write,
  * DELETE admin; a route may name another scope in `config.scope`, e.g. minting a download token is a POST
  * that needs read). A route with `config.ownCredential` (GET /api/downloads/{token}) checks its own: the
- * download tokens this plugin keeps. Keys are matched by hash, in constant time, and never logged. RATE_LIMIT_PER_MINUTE limits
- * each key (or each client address when no keys are configured). /health, /metrics and /docs stay open.
+ * download tokens this plugin keeps. Keys are matched by hash, in constant time, and never logged.
+ * RATE_LIMIT_PER_MINUTE limits each key (or each client address when no keys are configured). /health,
+ * /metrics and /docs stay open.
  */
 export default fp(async function access(app: FastifyInstance, opts: { keys: ApiKey[]; ratePerMinute: number; downloadTokenTtlMs: number }) {
   const { keys } = opts;
