@@ -9,17 +9,21 @@ import openapi from './plugins/openapi.js';
 import requestLog, { logsEveryRequest } from './plugins/request-log.js';
 import storage from './plugins/storage.js';
 import validation from './plugins/validation.js';
+import accessRoutes from './routes/access/index.js';
 import datasetRoutes from './routes/datasets/index.js';
 import schemaCompareRoutes from './routes/datasets/schema-compare.js';
 import datasetStatisticsRoutes from './routes/datasets/statistics.js';
 import versionTagRoutes from './routes/datasets/version-tags.js';
 import dataRoutes from './routes/datasets/versions/data.js';
+import downloadTokenRoutes from './routes/datasets/versions/download-tokens.js';
 import facetRoutes from './routes/datasets/versions/facets.js';
 import versionRoutes from './routes/datasets/versions/index.js';
 import schemaRoutes from './routes/datasets/versions/schema.js';
 import sqlRoutes from './routes/datasets/versions/sql.js';
 import statisticsRoutes from './routes/datasets/versions/statistics.js';
+import downloadRoutes from './routes/downloads/index.js';
 import healthRoutes from './routes/health/index.js';
+import uploadRoutes from './routes/uploads/index.js';
 import { ErrorBody } from './schemas/errors.js';
 
 /** The HTTP side only: routing, validation, streaming uploads in and encoded bytes out. */
@@ -45,17 +49,21 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
   });
   await app.register(openapi);
   await app.register(storage, { config });
-  await app.register(access, { keys: config.apiKeys, ratePerMinute: config.ratePerMinute });
+  await app.register(access, { keys: config.apiKeys, ratePerMinute: config.ratePerMinute, downloadTokenTtlMs: config.downloadTokenTtlMs });
   await app.register(loadShedding, { maxEventLoopDelayMs: config.shedEventLoopDelayMs });
   await app.register(metrics);
   // Route modules live in folders named by their URL (routes/datasets/versions/… is /api/datasets/{id}/versions/…).
   for (const routes of [
+    accessRoutes,
+    uploadRoutes,
     datasetRoutes,
     datasetStatisticsRoutes,
     schemaCompareRoutes,
     versionTagRoutes,
     versionRoutes,
     dataRoutes,
+    downloadTokenRoutes,
+    downloadRoutes,
     facetRoutes,
     schemaRoutes,
     statisticsRoutes,

@@ -43,6 +43,8 @@ export interface Config {
   apiKeys: ApiKey[];
   /** Requests per minute per API key (or per client address without keys); 0: no limit. */
   ratePerMinute: number;
+  /** How long a download token (POST …/download-tokens) may be used, in ms. */
+  downloadTokenTtlMs: number;
 }
 
 /** A setting that cannot be used; start-up stops with this one-line message. */
@@ -113,6 +115,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     logLevel,
     apiKeys,
     ratePerMinute: integer(get, 'RATE_LIMIT_PER_MINUTE', 0, 0, 10_000_000),
+    downloadTokenTtlMs: integer(get, 'DOWNLOAD_TOKEN_TTL_S', 60, 1, 3600) * 1000,
   };
 }
 

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   version_not_found: 404,
   sheet_not_found: 404,
   tag_not_found: 404,
+  download_token_not_found: 404,
+  upload_not_found: 404,
   route_not_found: 404,
   request_timeout: 408,
   data_lost: 410,

@@ -20,7 +20,7 @@ export interface DatasetListing {
   name?: string;
   /** Dataset tags (labels) a dataset must all carry; not version tags. */
   tags: string[];
-  sortBy: 'name' | 'created_at' | 'updated_at' | 'file_size' | 'current_version';
+  sortBy: 'name' | 'created_at' | 'updated_at' | 'file_size' | 'current_version' | 'row_count';
   sortOrder: 'asc' | 'desc';
 }
 
@@ -75,11 +75,16 @@ CREATE TABLE IF NOT EXISTS version_tags (
   FOREIGN KEY (version_id, dataset_id) REFERENCES versions (id, dataset_id) ON DELETE CASCADE
 );
 CREATE INDEX IF NOT EXISTS version_tags_by_version ON version_tags (version_id, dataset_id);
-CREATE VIEW IF NOT EXISTS dataset_view AS
+-- Recreated on every start, so an existing DATA_DIR gains the columns added since it was made.
+-- row_count: the current version's rows, summed over its sheets (NULL when the dataset has no version);
+-- one correlated lookup on the sheets' primary key per dataset, so a page of the list stays one query.
+DROP VIEW IF EXISTS dataset_view;
+CREATE VIEW dataset_view AS
 SELECT d.id, d.name, d.description, d.tags, d.created_at, d.updated_at,
        cur.version_number AS current_version,
        COALESCE(cur.file_size, 0) AS file_size,
-       (SELECT COUNT(*) FROM versions v WHERE v.dataset_id = d.id) AS version_count
+       (SELECT COUNT(*) FROM versions v WHERE v.dataset_id = d.id) AS version_count,
+       (SELECT SUM(s.row_count) FROM sheets s WHERE s.version_id = cur.id) AS row_count
 FROM datasets d
 LEFT JOIN versions cur ON cur.id = (
   SELECT v.id FROM versions v WHERE v.dataset_id = d.id ORDER BY v.version_number DESC LIMIT 1);

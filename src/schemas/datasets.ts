@@ -19,6 +19,9 @@ export const Dataset = Type.Object(
     current_version: Nullable(Type.Integer({ minimum: 1, description: 'the highest remaining version_number' })),
     file_size: Count('bytes of the current version’s file'),
     version_count: Count(),
+    row_count: Nullable(
+      Type.Integer({ minimum: 0, description: 'rows of the current version, summed over its sheets (as the version’s own row_count); null when the dataset has no version' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -34,13 +37,14 @@ const DATASET_EXAMPLE = {
   current_version: 2,
   file_size: 48_213,
   version_count: 2,
+  row_count: 1461,
 };
 
 export const DatasetList = Type.Array(Dataset, { examples: [[DATASET_EXAMPLE]] });
 
 export const DatasetWithVersions = Type.Object({ ...Dataset.properties, versions: Type.Array(Version, { description: 'newest first' }) }, { additionalProperties: false });
 
-const SORT_KEYS = ['name', 'created_at', 'updated_at', 'file_size', 'current_version'] as const;
+const SORT_KEYS = ['name', 'created_at', 'updated_at', 'file_size', 'current_version', 'row_count'] as const;
 
 export const ListQuery = Type.Object(
   {

@@ -141,6 +141,8 @@ for (const backend of BACKENDS) {
     // Service.
     await call('GET /health', { as: 'health', expect: 200 });
     await call('GET /metrics', { as: 'Prometheus text', expect: 200 });
+    const access = await call('GET /api/access', { as: 'no API keys: every scope', expect: 200 });
+    t.same(access.json(), { auth: 'none', scopes: ['read', 'write', 'admin'] }, 'without API_KEYS every scope is allowed');
 
     // Uploads: a real CSV, a new version of it, a workbook with several sheets.
     const up1 = await call('POST /api/datasets/upload', {
@@ -161,6 +163,17 @@ for (const backend of BACKENDS) {
       form: { file: { bytes: XLSX, name: 'multi-sheet.xlsx' }, fields: { name: 'Workbook', tags: '["excel"]' } },
       expect: 201,
     });
+    const uploadId = 'contract-upload-0001';
+    await call('POST /api/datasets/upload', {
+      as: 'with X-Upload-Id',
+      form: { file: { bytes: CSV, name: 'progress.csv' }, fields: { name: 'Progress' } },
+      headers: { 'x-upload-id': uploadId },
+      expect: 201,
+    });
+    const tracked = await call('GET /api/uploads/{id}', { as: 'an upload that ended', params: { id: uploadId }, expect: 200 });
+    t.same(tracked.json(), { upload_id: uploadId, phase: 'done', bytes_received: tracked.json().bytes_expected, bytes_expected: tracked.json().bytes_expected }, 'done, every byte');
+    await call('GET /api/uploads/{id}', { as: 'unknown', params: { id: 'never-sent-0001' }, expect: 404 });
+    await call('DELETE /api/datasets/{id}', { as: 'the progress dataset', params: { id: (await (await fetch(`${server.url}/api/datasets?name=Progress`)).json())[0].id }, expect: 204 });
     const xds = up3.json().dataset?.id as number;
     const xv = up3.json().version?.id as number;
     t.ok(ds && v1 && v2 && xds && xv, 'the uploads gave ids');
@@ -169,6 +182,8 @@ for (const backend of BACKENDS) {
     const list = await call('GET /api/datasets', { as: 'list, sorted', query: { limit: 10, sort_by: 'name', sort_order: 'asc' }, expect: 200 });
     t.equal(list.headers.get('x-total-count'), '2', 'X-Total-Count counts the datasets');
     await call('GET /api/datasets', { as: 'list, filtered by tag and name', query: { tags: ['weather', 'seattle'], name: 'seattle' }, expect: 200 });
+    const byRows = await call('GET /api/datasets', { as: 'list, by row_count', query: { sort_by: 'row_count', sort_order: 'desc' }, expect: 200 });
+    t.same(byRows.json().map((d: any) => d.row_count), [up2.json().version.row_count, up3.json().version.row_count].sort((a, b) => b - a), 'row_count: the current versions’ rows (v2 is the Seattle dataset’s), largest first');
     await call('GET /api/datasets/tags', { as: 'labels', expect: 200 });
     await call('GET /api/datasets/{id}', { as: 'with versions', params: { id: ds }, expect: 200 });
     await call('PATCH /api/datasets/{id}', { as: 'description and tags', params: { id: ds }, json: { description: 'Seattle, January 2012', tags: ['weather'] }, expect: 200 });
@@ -205,6 +220,19 @@ for (const backend of BACKENDS) {
     for (const format of ['csv', 'ndjson', 'parquet', 'arrow-stream', 'arrow-file', 'xlsx']) {
       await call(`GET ${data}`, { as: `format=${format}`, params: v, query: { format, csv_safe: format === 'csv' }, expect: 200 });
     }
+
+    // Download tokens: one export of a view, once, by a URL without a key.
+    const mintKey = 'POST /api/datasets/{id}/versions/{vid}/download-tokens';
+    const minted = await call(mintKey, { as: 'CSV, filtered', params: v, json: { format: 'csv', filters: { 'filter[weather]eq': 'rain' }, sort: '-temp_max' }, expect: 201 });
+    const token = minted.json().token as string;
+    const viaToken = await call('GET /api/downloads/{token}', { as: 'the export', params: { token }, expect: 200 });
+    const viaData = await fetch(`${server.url}/api/datasets/${ds}/versions/${v1}/data?format=csv&filter%5Bweather%5Deq=rain&sort=-temp_max`);
+    t.ok(viaToken.bytes.equals(Buffer.from(await viaData.arrayBuffer())), 'the token’s export is …/data’s');
+    await call('GET /api/downloads/{token}', { as: 'used twice', params: { token }, expect: 404 });
+    const xlsxToken = (await call(mintKey, { as: 'xlsx, second sheet', params: { id: xds, vid: xv }, json: { format: 'xlsx', sheet: XLSX_SECOND_SHEET }, expect: 201 })).json().token;
+    await call('GET /api/downloads/{token}', { as: 'xlsx', params: { token: xlsxToken }, expect: 200 });
+    await call(mintKey, { as: 'unknown column', params: v, json: { format: 'csv', columns: 'colour' }, expect: 400 });
+    await call(mintKey, { as: 'unknown version', params: { id: ds, vid: 999_999 }, json: { format: 'csv' }, expect: 404 });
 
     // Schema, statistics, facets, SQL.
     await call('GET /api/datasets/{id}/versions/{vid}/schema', { as: 'CSV', params: v, expect: 200 });

@@ -5,7 +5,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import t from 'tap';
-import { MAIN, ROOT, getJson, startServer, tmpDir, upload } from '../support/server.js';
+import { BACKENDS, MAIN, ROOT, getJson, startServer, tmpDir, upload } from '../support/server.js';
 
 function makeKey(name: string, scopes: string): { key: string; entry: string } {
   const out = execFileSync(process.execPath, [join(ROOT, 'dist/src/cli/api-key.js'), name, scopes], { encoding: 'utf8' });
@@ -74,3 +74,44 @@ t.test('without keys on loopback the API is open, as before', async (t) => {
   const server = await startServer(t, { backend: 'memory' });
   t.equal((await upload(server, 'a\n1\n', 'open.csv')).status, 201);
 });
+
+for (const backend of BACKENDS) {
+  t.test(`${backend} backend: GET /api/access names the key's scopes, which are what the API enforces`, async (t) => {
+    const both = makeKey('both', 'read+write');
+    const server = await startServer(t, {
+      backend,
+      env: { API_KEYS: [reader, writer, admin, both].map((k) => k.entry).join(',') },
+    });
+    t.match(await getJson(server, '/api/access'), { status: 401, body: { error_code: 'unauthorized' } }, 'no key: 401');
+    t.match(await getJson(server, '/api/access', { headers: { authorization: 'Bearer dsk_wrong' } }), { status: 401, body: { detail: /not valid/ } });
+
+    const expected: [typeof reader, string, string[]][] = [
+      [reader, 'reader', ['read']],
+      [writer, 'writer', ['read', 'write']],
+      [admin, 'admin', ['read', 'write', 'admin']],
+      [both, 'both', ['read', 'write']],
+    ];
+    for (const [key, name, scopes] of expected) {
+      const access = await getJson(server, '/api/access', { headers: auth(key) });
+      t.same(access.body, { auth: 'api_key', key_name: name, scopes }, `${name}: its effective scopes`);
+      t.notOk(JSON.stringify(access.body).includes(key.key), 'the answer never holds the key');
+
+      // What the API does with this key, scope by scope: an upload (write) and a delete (admin).
+      const form = new FormData();
+      form.set('name', `by ${name}`);
+      form.set('file', new Blob(['a\n1\n']), 'a.csv');
+      const up = await fetch(`${server.url}/api/datasets/upload`, { method: 'POST', body: form, headers: auth(key) });
+      t.equal(up.status === 201, scopes.includes('write'), `${name}: upload allowed exactly when "write" is listed (${up.status})`);
+      const seed = up.status === 201 ? await up.json() : await (await fetch(`${server.url}/api/datasets/upload`, { method: 'POST', body: form, headers: auth(admin) })).json();
+      const del = await fetch(`${server.url}/api/datasets/${seed.dataset.id}`, { method: 'DELETE', headers: auth(key) });
+      t.equal(del.status === 204, scopes.includes('admin'), `${name}: delete allowed exactly when "admin" is listed (${del.status})`);
+      const read = await getJson(server, '/api/datasets', { headers: auth(key) });
+      t.equal(read.status, 200, `${name}: reads`);
+    }
+  });
+
+  t.test(`${backend} backend: without API_KEYS, GET /api/access allows every scope`, async (t) => {
+    const server = await startServer(t, { backend });
+    t.same((await getJson(server, '/api/access')).body, { auth: 'none', scopes: ['read', 'write', 'admin'] });
+  });
+}

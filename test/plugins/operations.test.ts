@@ -49,7 +49,7 @@ for (const backend of BACKENDS) {
     }
     t.same(
       doc.body.paths['/api/datasets'].get.parameters.find((p: any) => p.name === 'sort_by').schema.enum,
-      ['name', 'created_at', 'updated_at', 'file_size', 'current_version'],
+      ['name', 'created_at', 'updated_at', 'file_size', 'current_version', 'row_count'],
       'from the route schemas',
     );
     const ui = await fetch(`${server.url}/docs`);

@@ -1,10 +1,12 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { ApiError, notFound } from '../../errors.js';
+import { ApiError, badRequest, notFound } from '../../errors.js';
 import type { DocumentedSchema } from '../../plugins/openapi.js';
 import { DatasetParams, ResponseHeaders, NoContent } from '../../schemas/common.js';
 import { DatasetList, DatasetPatch, DatasetWithVersions, Dataset, ListQuery, TagCounts, UploadForm, UploadResult } from '../../schemas/datasets.js';
 import { API_ERRORS, errorResponses } from '../../schemas/errors.js';
+import { UploadHeaders } from '../../schemas/uploads.js';
+import type { UploadHandle } from '../uploads/progress.js';
 import { receiveUpload } from '../../upload/receive.js';
 import { readOptions } from '../../upload/read-options.js';
 import { findDataset, publicVersion, versionDetail } from '../lookup.js';
@@ -19,6 +21,10 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
   // Form fields and multipart framing beyond the file itself.
   const FORM_OVERHEAD = 1024 * 1024;
 
+  /** Uploads sent with X-Upload-Id, each ended (done or failed) when its request is answered or abandoned. */
+  const tracked = new WeakMap<FastifyRequest, UploadHandle>();
+  const endTracked = (req: FastifyRequest, ok: boolean) => tracked.get(req)?.end(ok);
+
   app.post('/api/datasets/upload', {
     schema: {
       tags: ['datasets'],
@@ -27,7 +33,9 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
         'multipart/form-data. A new dataset: `file` and `name` (with `description`, `tags`); a new version: `file` and ' +
         '`dataset_id` (name, description and tags are then a 400: change them with PATCH). Reader fields: `delimiter`, ' +
         '`encoding`, `header_row` (or none), `skip_rows` (CSV), `sheets` (Excel), `column_types` (JSON {column: type}). ' +
-        'An unknown field is a 400. The version in the answer has `reader`: what the reader decided.',
+        'An unknown field is a 400. The version in the answer has `reader`: what the reader decided. With an `X-Upload-Id` ' +
+        'header, GET /api/uploads/{id} reports the upload\'s phase and bytes while it runs.',
+      headers: UploadHeaders,
       multipartForm: UploadForm,
       response: {
         201: { ...UploadResult, description: 'stored: the dataset, the new version, its sheets' },
@@ -41,13 +49,33 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
         throw new ApiError(413, 'file_too_large', `the upload is ${declared} bytes; the limit is ${app.config.maxUploadBytes} bytes (MAX_UPLOAD_BYTES)`, { connection: 'close' });
       }
     },
+    onResponse: (req, reply, done) => {
+      endTracked(req, reply.statusCode < 400);
+      done();
+    },
+    onRequestAbort: (req, done) => {
+      endTracked(req, false);
+      done();
+    },
   }, async (req, reply) => {
+    const uploadId = req.headers['x-upload-id'] as string | undefined;
+    let progress: UploadHandle | undefined;
+    if (uploadId !== undefined) {
+      if (app.uploadProgress.running(uploadId)) {
+        throw badRequest(`X-Upload-Id ${uploadId} names an upload still running; give each upload an id of its own (a random UUID)`);
+      }
+      const expected = Number(req.headers['content-length']);
+      progress = app.uploadProgress.start(uploadId, req.apiKey?.name, req.raw.socket, Number.isSafeInteger(expected) ? expected : null);
+      tracked.set(req, progress);
+    }
     const upload = await receiveUpload(req, store);
     try {
       const target = uploadTarget(upload.fields);
       if ('datasetId' in target) findDataset(catalog, target.datasetId);
       const options = readOptions(upload.fields, upload.fileType);
+      progress?.enter('parsing');
       const { sheets, reader } = await upload.sink.ingest(upload.fileType, upload.fileName, options, req.log);
+      progress?.enter('storing');
       const committed = catalog.commitVersion(target, {
         storageKey: upload.sink.key,
         fileName: upload.fileName,

@@ -1,4 +1,5 @@
-/** Names an xlsx export carries: its worksheet's and its file's. */
+/** Names an export carries: its file's, and an xlsx export's worksheet's. */
+import type { DataFormat } from '../../../../workers/protocol.js';
 
 /** Excel's limit on a worksheet name, in characters. */
 const SHEET_NAME_MAX = 31;
@@ -21,12 +22,27 @@ export function excelSheetName(name: string): string {
   return safe.toLowerCase() === 'history' ? `${safe}_` : safe;
 }
 
+/** The file extension of each export format. */
+const EXTENSIONS: Record<DataFormat, string> = {
+  json: 'json',
+  csv: 'csv',
+  ndjson: 'ndjson',
+  parquet: 'parquet',
+  'arrow-stream': 'arrows',
+  'arrow-file': 'arrow',
+  xlsx: 'xlsx',
+};
+
 /**
- * The download name of an xlsx export: the uploaded file's name without its extension, then `-<sheet>` when
- * the version has more than one sheet, then `.xlsx` (`weather.csv` → `weather.xlsx`; sheet `Q1` of
- * `book.xlsx` → `book-Q1.xlsx`).
+ * The download name of an export: the uploaded file's name without its extension, then `-<sheet>` when the
+ * version has more than one sheet (path separators in it as `_`), then the format's extension
+ * (`weather.csv` → `weather.xlsx`; sheet `Q1` of `book.xlsx` as CSV → `book-Q1.csv`; Arrow: `.arrow` for the
+ * file format, `.arrows` for the stream).
  */
-export function xlsxFileName(uploadedName: string, sheetName: string, sheetCount: number): string {
+export function exportFileName(uploadedName: string, sheetName: string, sheetCount: number, format: DataFormat): string {
   const stem = uploadedName.replace(/\.[^.]*$/, '') || 'export';
-  return `${stem}${sheetCount > 1 ? `-${sheetName}` : ''}.xlsx`;
+  return `${stem}${sheetCount > 1 ? `-${sheetName.replace(/[\\/]/g, '_')}` : ''}.${EXTENSIONS[format]}`;
 }
+
+/** The download name of an xlsx export (`exportFileName` for xlsx). */
+export const xlsxFileName = (uploadedName: string, sheetName: string, sheetCount: number) => exportFileName(uploadedName, sheetName, sheetCount, 'xlsx');
