@@ -1,0 +1,54 @@
+/**
+ * <ds-app>: picks the view from the URL hash and renders it. Views, one module each:
+ *   #/datasets?name=&tag=&sort=&order=&page=            datasets-view.js
+ *   #/upload?dataset_id=                                 upload-view.js
+ *   #/datasets/<id>?version=&sheet=&sort=&row=           table-view.js
+ */
+import { LitElement, html } from 'lit';
+import { currentRoute } from './route.js';
+import './datasets-view.js';
+import './upload-view.js';
+import './table-view.js';
+
+class DsApp extends LitElement {
+  static properties = { route: { state: true } };
+
+  constructor() {
+    super();
+    this.route = currentRoute();
+    this.onHash = () => {
+      this.route = currentRoute();
+      document.getElementById('main')?.focus({ preventScroll: true });
+    };
+  }
+
+  // Light DOM: the page's stylesheet (and AG Grid's) apply inside the views.
+  createRenderRoot() {
+    return this;
+  }
+
+  connectedCallback() {
+    super.connectedCallback();
+    window.addEventListener('hashchange', this.onHash);
+  }
+
+  disconnectedCallback() {
+    window.removeEventListener('hashchange', this.onHash);
+    super.disconnectedCallback();
+  }
+
+  render() {
+    const { path, query } = this.route;
+    const [first, id] = path;
+    if (first === 'upload') {
+      document.title = 'Upload · Datasets';
+      return html`<ds-upload .datasetId=${query.get('dataset_id') ?? ''}></ds-upload>`;
+    }
+    if (first === 'datasets' && id) {
+      return html`<ds-table .datasetId=${id} .query=${query}></ds-table>`;
+    }
+    document.title = 'Datasets';
+    return html`<ds-datasets .query=${query}></ds-datasets>`;
+  }
+}
+customElements.define('ds-app', DsApp);

@@ -1,0 +1,248 @@
+/**
+ * <ds-table>: one sheet of one version as a grid. AG Grid community's infinite row model reads
+ * GET …/data?offset=&limit= in blocks of BLOCK rows (JSON pages hold at most 1000), with the answer's
+ * `total_rows` as the row count, so the scrollbar spans the whole table and a jump far down loads only the
+ * block(s) shown there. Column types come from …/schema; a header click sorts through the API's
+ * `sort=a,-b` (shift-click adds a key); nulls show as a styled "null". The view — version, sheet, sort and
+ * first row shown — is in the URL: `#/datasets/<id>?version=&sheet=&sort=&row=` (row is 1-based).
+ */
+import { LitElement, html, nothing } from 'lit';
+import { AllCommunityModule, ModuleRegistry, createGrid } from 'ag-grid-community';
+import { authHeaders, failureOf, getJson, listName, withQuery } from './api.js';
+import { TypedHeader } from './grid-header.js';
+import { hrefFor, replaceQuery } from './route.js';
+
+ModuleRegistry.registerModules([AllCommunityModule]);
+
+const BLOCK = 100;
+
+/** `sort=` text ("a,-b") from the grid's sort model, and back. */
+function sortParam(model) {
+  return model.map((s) => `${s.sort === 'desc' ? '-' : ''}${listName(s.colId)}`).join(',');
+}
+function parseSort(text) {
+  const keys = [];
+  // name, -name, "quoted, name" or -"quoted ""name"""
+  const re = /(-?)(?:"((?:[^"]|"")*)"|([^,]*))(?:,|$)/g;
+  let m;
+  while (text && (m = re.exec(text)) && m[0] !== '') {
+    const name = m[2] !== undefined ? m[2].replaceAll('""', '"') : m[3];
+    keys.push({ colId: name, sort: m[1] ? 'desc' : 'asc' });
+  }
+  return keys;
+}
+
+/** What a cell shows: JSON for lists and structs, text otherwise; null is styled by cellClassRules. */
+function cellText(value) {
+  if (value === null) return 'null';
+  if (value === undefined) return '';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+class DsTable extends LitElement {
+  static properties = {
+    datasetId: { attribute: false },
+    query: { attribute: false },
+    dataset: { state: true },
+    sheets: { state: true },
+    total: { state: true },
+    error: { state: true },
+  };
+
+  constructor() {
+    super();
+    this.query = new URLSearchParams();
+    this.dataset = undefined;
+    this.sheets = [];
+    this.total = undefined;
+    this.error = '';
+    this.grid = undefined;
+    this.gridKey = '';
+  }
+
+  createRenderRoot() {
+    return this;
+  }
+
+  get versionId() {
+    return this.query.get('version') ?? (this.dataset?.versions?.[0]?.id != null ? String(this.dataset.versions[0].id) : '');
+  }
+
+  get sheetName() {
+    return this.query.get('sheet') ?? this.sheets[0]?.name ?? '';
+  }
+
+  get base() {
+    return `/api/datasets/${this.datasetId}/versions/${this.versionId}`;
+  }
+
+  willUpdate(changed) {
+    if (changed.has('datasetId') || changed.has('query')) void this.load();
+  }
+
+  disconnectedCallback() {
+    this.grid?.destroy();
+    this.grid = undefined;
+    super.disconnectedCallback();
+  }
+
+  /** The URL's view: dataset, version, sheet and sort rebuild the grid; `row` only scrolls. */
+  async load() {
+    try {
+      if (this.dataset?.id !== Number(this.datasetId)) {
+        this.dataset = (await getJson(`/api/datasets/${this.datasetId}`)).body;
+        this.sheets = [];
+      }
+      document.title = `${this.dataset.name} · Datasets`;
+      if (!this.versionId) {
+        this.error = 'This dataset has no versions.';
+        return;
+      }
+      if (this.sheetsOf !== this.versionId) {
+        this.sheets = (await getJson(`${this.base}/sheets`)).body;
+        this.sheetsOf = this.versionId;
+      }
+      this.error = '';
+      await this.updateComplete;
+      await this.showGrid();
+    } catch (e) {
+      this.error = e.text ?? String(e);
+    }
+  }
+
+  async showGrid() {
+    const sort = this.query.get('sort') ?? '';
+    const key = JSON.stringify([this.datasetId, this.versionId, this.sheetName, sort]);
+    const row = Math.max(1, Number.parseInt(this.query.get('row') ?? '1', 10) || 1);
+    if (this.grid && key === this.gridKey) {
+      this.grid.ensureIndexVisible(row - 1, 'top');
+      return;
+    }
+    this.grid?.destroy();
+    this.grid = undefined;
+    this.gridKey = key;
+    const sheet = this.sheetName;
+    const schema = (await getJson(`${this.base}/schema`, { sheet })).body;
+    const sortKeys = parseSort(sort);
+    const sheetInfo = this.sheets.find((s) => s.name === sheet);
+    this.total = sheetInfo?.row_count;
+    const columnDefs = schema.columns.map((c) => {
+      const i = sortKeys.findIndex((k) => k.colId === c.name);
+      return {
+        colId: c.name,
+        headerName: c.name,
+        // A getter, not `field`: field treats dots as paths into nested objects, and names may hold dots.
+        valueGetter: (p) => p.data?.[c.name],
+        valueFormatter: (p) => cellText(p.value),
+        cellClassRules: { 'cell-null': (p) => p.value === null },
+        headerComponent: TypedHeader,
+        headerComponentParams: { type: c.type },
+        headerTooltip: `${c.name}: ${c.type} (${c.dtype})${c.nullable ? ', may be null' : ''}`,
+        sortable: true,
+        sort: i >= 0 ? sortKeys[i].sort : undefined,
+        sortIndex: i >= 0 ? i : undefined,
+        type: c.type === 'integer' || c.type === 'float' ? 'numericColumn' : undefined,
+      };
+    });
+    const el = this.querySelector('.grid');
+    const base = this.base;
+    this.grid = createGrid(el, {
+      columnDefs,
+      defaultColDef: { minWidth: 90, resizable: true },
+      rowModelType: 'infinite',
+      cacheBlockSize: BLOCK,
+      maxBlocksInCache: 40,
+      maxConcurrentDatasourceRequests: 2,
+      blockLoadDebounceMillis: 50,
+      // The scrollbar spans the whole sheet before the first answer; each answer's total_rows corrects it.
+      infiniteInitialRowCount: sheetInfo?.row_count ?? 1,
+      rowBuffer: 5,
+      ensureDomOrder: true,
+      datasource: {
+        getRows: (params) => {
+          const sortText = sortParam(params.sortModel);
+          const url = withQuery(`${base}/data`, { sheet, offset: params.startRow, limit: params.endRow - params.startRow, sort: sortText });
+          fetch(url, { headers: { accept: 'application/json', ...authHeaders() } })
+            .then(async (res) => {
+              if (!res.ok) throw await failureOf(res);
+              const page = await res.json();
+              this.total = page.total_rows;
+              params.successCallback(page.data, page.total_rows);
+            })
+            .catch((e) => {
+              this.error = e.text ?? String(e);
+              params.failCallback();
+            });
+        },
+      },
+      onSortChanged: (e) => {
+        const model = e.api.getColumnState().filter((c) => c.sort).sort((a, b) => (a.sortIndex ?? 0) - (b.sortIndex ?? 0));
+        const text = sortParam(model.map((c) => ({ colId: c.colId, sort: c.sort })));
+        this.gridKey = JSON.stringify([this.datasetId, this.versionId, sheet, text]);
+        this.setQuery({ sort: text, row: undefined });
+        e.api.ensureIndexVisible(0, 'top');
+      },
+      onBodyScrollEnd: (e) => {
+        const first = e.api.getFirstDisplayedRowIndex();
+        this.setQuery({ row: first > 0 ? first + 1 : undefined });
+      },
+      onGridReady: (e) => {
+        if (row > 1) e.api.ensureIndexVisible(row - 1, 'top');
+      },
+    });
+  }
+
+  /** Changes the URL's query (no history entry) and keeps this.query in step, so it does not rebuild. */
+  setQuery(changes) {
+    const next = Object.fromEntries(this.query.entries());
+    for (const [k, v] of Object.entries(changes)) {
+      if (v === undefined || v === '') delete next[k];
+      else next[k] = String(v);
+    }
+    replaceQuery(next);
+    this.query = new URLSearchParams(next);
+  }
+
+  go(changes) {
+    const next = Object.fromEntries(this.query.entries());
+    Object.assign(next, changes);
+    location.hash = hrefFor(`datasets/${this.datasetId}`, next).slice(1);
+  }
+
+  jump(e) {
+    e.preventDefault();
+    const n = Number.parseInt(e.target.elements.namedItem('row').value, 10);
+    if (!this.grid || !(n >= 1)) return;
+    this.grid.ensureIndexVisible(n - 1, 'top');
+    this.setQuery({ row: n > 1 ? n : undefined });
+  }
+
+  render() {
+    const d = this.dataset;
+    return html`
+      <nav class="crumbs" aria-label="Breadcrumb"><a href="#/datasets">Datasets</a> › <span>${d?.name ?? '…'}</span></nav>
+      <h1>${d?.name ?? 'Dataset'}</h1>
+      ${d?.description ? html`<p class="description">${d.description}</p>` : nothing}
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      <div class="table-controls">
+        <label>Version
+          <select name="version" @change=${(e) => this.go({ version: e.target.value, sheet: undefined, sort: undefined, row: undefined })}>
+            ${(d?.versions ?? []).map((v) => html`<option value=${String(v.id)} ?selected=${String(v.id) === this.versionId}>v${v.version_number} · ${v.file_name}</option>`)}
+          </select>
+        </label>
+        <label>Sheet
+          <select name="sheet" @change=${(e) => this.go({ sheet: e.target.value, sort: undefined, row: undefined })}>
+            ${this.sheets.map((s) => html`<option value=${s.name} ?selected=${s.name === this.sheetName}>${s.name}</option>`)}
+          </select>
+        </label>
+        <form class="jump" @submit=${this.jump}>
+          <label>Go to row <input name="row" type="number" min="1" max=${this.total ?? nothing} inputmode="numeric"></label>
+          <button type="submit">Go</button>
+        </form>
+        <p class="count" aria-live="polite">${this.total == null ? '' : `${this.total.toLocaleString()} rows`}</p>
+      </div>
+      <div class="grid" role="region" aria-label="Rows of ${this.sheetName || 'the sheet'}"></div>
+    `;
+  }
+}
+customElements.define('ds-table', DsTable);
