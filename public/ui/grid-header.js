@@ -20,7 +20,8 @@ export class TypedHeader {
     el.append(name, type, this.sortMark);
     el.addEventListener('click', (e) => params.progressSort(e.shiftKey));
     this.onSort = () => this.showSort();
-    params.column.addEventListener('sortChanged', this.onSort);
+    // The grid's event, not the column's: a column's sort index is known only once every column is updated.
+    params.api.addEventListener('sortChanged', this.onSort);
     this.el = el;
     this.showSort();
   }
@@ -42,6 +43,6 @@ export class TypedHeader {
   }
 
   destroy() {
-    this.params.column.removeEventListener('sortChanged', this.onSort);
+    if (!this.params.api.isDestroyed()) this.params.api.removeEventListener('sortChanged', this.onSort);
   }
 }

@@ -15,6 +15,7 @@ import { hrefFor, replaceQuery } from './route.js';
 ModuleRegistry.registerModules([AllCommunityModule]);
 
 const BLOCK = 100;
+const ROW_HEIGHT = 40;
 
 /** `sort=` text ("a,-b") from the grid's sort model, and back. */
 function sortParam(model) {
@@ -77,6 +78,8 @@ class DsTable extends LitElement {
   }
 
   willUpdate(changed) {
+    // A query this view wrote itself (setQuery) is already shown: no reload, no scroll.
+    if (changed.has('query') && !changed.has('datasetId') && this.query.toString() === this.ownQuery) return;
     if (changed.has('datasetId') || changed.has('query')) void this.load();
   }
 
@@ -144,6 +147,7 @@ class DsTable extends LitElement {
         type: c.type === 'integer' || c.type === 'float' ? 'numericColumn' : undefined,
       };
     });
+    let pendingRow = row > 1 ? row - 1 : undefined;
     const el = this.querySelector('.grid');
     const base = this.base;
     this.grid = createGrid(el, {
@@ -156,6 +160,9 @@ class DsTable extends LitElement {
       blockLoadDebounceMillis: 50,
       // The scrollbar spans the whole sheet before the first answer; each answer's total_rows corrects it.
       infiniteInitialRowCount: sheetInfo?.row_count ?? 1,
+      // Fixed heights, so a jump computes the same scroll offset before and after the theme's styles apply.
+      rowHeight: ROW_HEIGHT,
+      headerHeight: 48,
       rowBuffer: 5,
       ensureDomOrder: true,
       datasource: {
@@ -168,6 +175,12 @@ class DsTable extends LitElement {
               const page = await res.json();
               this.total = page.total_rows;
               params.successCallback(page.data, page.total_rows);
+              // Once the first answer has fixed the row count, make sure the URL's row is where the grid starts.
+              if (pendingRow !== undefined) {
+                const index = pendingRow;
+                pendingRow = undefined;
+                setTimeout(() => this.grid?.ensureIndexVisible(index, 'top'));
+              }
             })
             .catch((e) => {
               this.error = e.text ?? String(e);
@@ -183,7 +196,8 @@ class DsTable extends LitElement {
         e.api.ensureIndexVisible(0, 'top');
       },
       onBodyScrollEnd: (e) => {
-        const first = e.api.getFirstDisplayedRowIndex();
+        // The first row whose top is in view (getFirstDisplayedRowIndex counts the rows rendered above it too).
+        const first = Math.round(e.api.getVerticalPixelRange().top / ROW_HEIGHT);
         this.setQuery({ row: first > 0 ? first + 1 : undefined });
       },
       onGridReady: (e) => {
@@ -201,6 +215,7 @@ class DsTable extends LitElement {
     }
     replaceQuery(next);
     this.query = new URLSearchParams(next);
+    this.ownQuery = this.query.toString();
   }
 
   go(changes) {

@@ -32,6 +32,7 @@ class DsUpload extends LitElement {
     this.datasets = [];
     this.dragging = false;
     this.xhr = undefined;
+    this.cancelledWhileParsing = false;
   }
 
   createRenderRoot() {
@@ -118,6 +119,9 @@ class DsUpload extends LitElement {
     };
     xhr.onabort = () => {
       this.xhr = undefined;
+      // Cut off while the bytes went up, the service stores nothing; once they are all up it may still
+      // finish parsing and store the version.
+      this.cancelledWhileParsing = this.phase === 'parsing';
       this.phase = 'cancelled';
     };
     xhr.send(data);
@@ -145,7 +149,11 @@ class DsUpload extends LitElement {
             ${this.phase === 'sending' ? html`<label class="progress">Sending ${Math.round(this.sent * 100)} %
               <progress max="1" .value=${this.sent}></progress></label>` : nothing}
             ${this.phase === 'parsing' ? html`<label class="progress">Parsing…<progress></progress></label>` : nothing}
-            ${this.phase === 'cancelled' ? html`<p class="note">Upload cancelled; nothing was stored.</p>` : nothing}
+            ${this.phase === 'cancelled'
+              ? html`<p class="note">${this.cancelledWhileParsing
+                ? 'Cancelled after the file was sent: the service may still store it; see the list.'
+                : 'Upload cancelled; nothing was stored.'}</p>`
+              : nothing}
             ${this.phase === 'failed' ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
             ${this.phase === 'done' ? html`<p class="ok">Stored as version ${this.result.version.version_number} of
               <a href=${hrefFor(`datasets/${this.result.dataset.id}`, { version: this.result.version.id })}>${this.result.dataset.name}</a>

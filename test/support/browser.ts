@@ -108,3 +108,46 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(ARTIFACTS, { recursive: true });
   await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 }
+
+/** A cell's text as the page should show it: "null" for null, JSON for lists and structs, else the value as text. */
+export function expectedCell(value: unknown): string {
+  if (value === null) return 'null';
+  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * The grid's rendered rows `first … first+count-1` (0-based row indexes), each as its cells' texts in
+ * `columns` order, once all of them are rendered with their data loaded (waits up to `timeout` ms).
+ */
+export async function gridRows(page: Page, first: number, count: number, columns: string[], timeout = 20_000): Promise<string[][]> {
+  const handle = await page.waitForFunction(
+    ({ first, count, columns }) => {
+      const out: string[][] = [];
+      for (let i = first; i < first + count; i++) {
+        const row = document.querySelector(`.ag-grid-scrolling-container .ag-row[row-index="${i}"]`);
+        if (!row || row.classList.contains('ag-row-loading')) return false;
+        const cells = columns.map((c) => row.querySelector(`.ag-cell[col-id="${CSS.escape(c)}"]`)?.textContent ?? null);
+        if (cells.some((c) => c === null) || cells.every((c) => c === '')) return false;
+        out.push(cells as string[]);
+      }
+      return out;
+    },
+    { first, count, columns },
+    { timeout, polling: 100 },
+  );
+  return (await handle.jsonValue()) as string[][];
+}
+
+/** The page's width fits the viewport: no horizontal scrolling of the page itself. */
+export async function pageOverflowX(page: Page): Promise<number> {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/** The index of the first grid row fully shown below the grid's header. */
+export async function firstRowShown(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const headerBottom = document.querySelector('.grid .ag-header')!.getBoundingClientRect().bottom;
+    const rows = [...document.querySelectorAll('.ag-grid-scrolling-container .ag-row')].filter((r) => r.getBoundingClientRect().top >= headerBottom - 1);
+    return Math.min(...rows.map((r) => Number(r.getAttribute('row-index'))));
+  });
+}
