@@ -10,6 +10,7 @@ import { LitElement, html, nothing } from 'lit';
 import { AllCommunityModule, ModuleRegistry, createGrid } from 'ag-grid-community';
 import { authHeaders, failureOf, getJson, listName, withQuery } from './api.js';
 import { TypedHeader } from './grid-header.js';
+import { filterParams, filtersFrom } from './table-filters.js';
 import { hrefFor, replaceQuery } from './route.js';
 
 ModuleRegistry.registerModules([AllCommunityModule]);
@@ -22,15 +23,21 @@ function sortParam(model) {
   return model.map((s) => `${s.sort === 'desc' ? '-' : ''}${listName(s.colId)}`).join(',');
 }
 function parseSort(text) {
-  const keys = [];
-  // name, -name, "quoted, name" or -"quoted ""name"""
-  const re = /(-?)(?:"((?:[^"]|"")*)"|([^,]*))(?:,|$)/g;
+  return parseList(text, true).map(({ name, minus }) => ({ colId: name, sort: minus ? 'desc' : 'asc' }));
+}
+
+/**
+ * The API's comma-separated names (`sort=`, `columns=`): `name`, or `"quoted, name"` with `""` for a quote;
+ * when `signed`, a leading `-` (outside the quotes) marks a descending key.
+ */
+function parseList(text, signed) {
+  const out = [];
+  const re = signed ? /(-?)(?:"((?:[^"]|"")*)"|([^,]*))(?:,|$)/g : /()(?:"((?:[^"]|"")*)"|([^,]*))(?:,|$)/g;
   let m;
   while (text && (m = re.exec(text)) && m[0] !== '') {
-    const name = m[2] !== undefined ? m[2].replaceAll('""', '"') : m[3];
-    keys.push({ colId: name, sort: m[1] ? 'desc' : 'asc' });
+    out.push({ name: m[2] !== undefined ? m[2].replaceAll('""', '"') : m[3], minus: Boolean(m[1]) });
   }
-  return keys;
+  return out;
 }
 
 /** What a cell shows: JSON for lists and structs, text otherwise; null is styled by cellClassRules. */
@@ -48,6 +55,7 @@ class DsTable extends LitElement {
     sheets: { state: true },
     total: { state: true },
     error: { state: true },
+    schema: { state: true },
   };
 
   constructor() {
@@ -57,6 +65,7 @@ class DsTable extends LitElement {
     this.sheets = [];
     this.total = undefined;
     this.error = '';
+    this.schema = undefined;
     this.grid = undefined;
     this.gridKey = '';
   }
@@ -115,7 +124,9 @@ class DsTable extends LitElement {
 
   async showGrid() {
     const sort = this.query.get('sort') ?? '';
-    const key = JSON.stringify([this.datasetId, this.versionId, this.sheetName, sort]);
+    const filters = filtersFrom(this.query);
+    const shownParam = this.query.get('columns') ?? '';
+    const key = JSON.stringify([this.datasetId, this.versionId, this.sheetName, sort, filters, shownParam]);
     const row = Math.max(1, Number.parseInt(this.query.get('row') ?? '1', 10) || 1);
     if (this.grid && key === this.gridKey) {
       this.grid.ensureIndexVisible(row - 1, 'top');
@@ -126,10 +137,17 @@ class DsTable extends LitElement {
     this.gridKey = key;
     const sheet = this.sheetName;
     const schema = (await getJson(`${this.base}/schema`, { sheet })).body;
+    this.schema = schema;
     const sortKeys = parseSort(sort);
     const sheetInfo = this.sheets.find((s) => s.name === sheet);
-    this.total = sheetInfo?.row_count;
-    const columnDefs = schema.columns.map((c) => {
+    // Without filters the sheet's row count is the result's; with them, the first answer tells.
+    const knownTotal = filters.length === 0 ? sheetInfo?.row_count : undefined;
+    this.total = knownTotal;
+    const shown = new Set(parseList(shownParam, false).map((c) => c.name));
+    const visible = shown.size > 0 ? schema.columns.filter((c) => shown.has(c.name)) : schema.columns;
+    // Only the shown columns are read (the API's projection), unless all are shown.
+    const projection = visible.length < schema.columns.length ? visible.map((c) => listName(c.name)).join(',') : undefined;
+    const columnDefs = visible.map((c) => {
       const i = sortKeys.findIndex((k) => k.colId === c.name);
       return {
         colId: c.name,
@@ -150,6 +168,7 @@ class DsTable extends LitElement {
     let pendingRow = row > 1 ? row - 1 : undefined;
     const el = this.querySelector('.grid');
     const base = this.base;
+    const filterQuery = filterParams(filters);
     this.grid = createGrid(el, {
       columnDefs,
       defaultColDef: { minWidth: 90, resizable: true },
@@ -159,7 +178,7 @@ class DsTable extends LitElement {
       maxConcurrentDatasourceRequests: 2,
       blockLoadDebounceMillis: 50,
       // The scrollbar spans the whole sheet before the first answer; each answer's total_rows corrects it.
-      infiniteInitialRowCount: sheetInfo?.row_count ?? 1,
+      infiniteInitialRowCount: knownTotal ?? 1,
       // Fixed heights, so a jump computes the same scroll offset before and after the theme's styles apply.
       rowHeight: ROW_HEIGHT,
       headerHeight: 48,
@@ -168,7 +187,14 @@ class DsTable extends LitElement {
       datasource: {
         getRows: (params) => {
           const sortText = sortParam(params.sortModel);
-          const url = withQuery(`${base}/data`, { sheet, offset: params.startRow, limit: params.endRow - params.startRow, sort: sortText });
+          const url = withQuery(`${base}/data`, {
+            sheet,
+            offset: params.startRow,
+            limit: params.endRow - params.startRow,
+            sort: sortText,
+            columns: projection,
+            ...filterQuery,
+          });
           fetch(url, { headers: { accept: 'application/json', ...authHeaders() } })
             .then(async (res) => {
               if (!res.ok) throw await failureOf(res);
@@ -191,7 +217,7 @@ class DsTable extends LitElement {
       onSortChanged: (e) => {
         const model = e.api.getColumnState().filter((c) => c.sort).sort((a, b) => (a.sortIndex ?? 0) - (b.sortIndex ?? 0));
         const text = sortParam(model.map((c) => ({ colId: c.colId, sort: c.sort })));
-        this.gridKey = JSON.stringify([this.datasetId, this.versionId, sheet, text]);
+        this.gridKey = JSON.stringify([this.datasetId, this.versionId, sheet, text, filters, shownParam]);
         this.setQuery({ sort: text, row: undefined });
         e.api.ensureIndexVisible(0, 'top');
       },
@@ -218,10 +244,26 @@ class DsTable extends LitElement {
     this.ownQuery = this.query.toString();
   }
 
-  go(changes) {
-    const next = Object.fromEntries(this.query.entries());
+  /** Navigates to this view with `changes` (undefined removes a parameter); `dropFilters` removes every filter. */
+  go(changes, dropFilters = false) {
+    const next = Object.fromEntries([...this.query.entries()].filter(([k]) => !(dropFilters && k.startsWith('filter['))));
     Object.assign(next, changes);
     location.hash = hrefFor(`datasets/${this.datasetId}`, next).slice(1);
+  }
+
+  applyFilters(filters) {
+    this.go({ ...filterParams(filters), row: undefined }, true);
+  }
+
+  /** Shows or hides a column: `columns=` lists the shown ones (absent: all). */
+  toggleColumn(name, on) {
+    const all = this.schema.columns.map((c) => c.name);
+    const current = new Set(this.query.get('columns') ? parseList(this.query.get('columns'), false).map((c) => c.name) : all);
+    if (on) current.add(name);
+    else current.delete(name);
+    const shown = all.filter((c) => current.has(c));
+    if (shown.length === 0) return;
+    this.go({ columns: shown.length === all.length ? undefined : shown.map(listName).join(','), row: undefined });
   }
 
   jump(e) {
@@ -230,6 +272,28 @@ class DsTable extends LitElement {
     if (!this.grid || !(n >= 1)) return;
     this.grid.ensureIndexVisible(n - 1, 'top');
     this.setQuery({ row: n > 1 ? n : undefined });
+  }
+
+  renderTools() {
+    const filters = filtersFrom(this.query);
+    const shownParam = this.query.get('columns');
+    const shown = new Set(shownParam ? parseList(shownParam, false).map((c) => c.name) : this.schema.columns.map((c) => c.name));
+    return html`<div class="table-tools">
+      <details class="tool" ?open=${filters.length > 0}>
+        <summary>Filters${filters.length ? ` (${filters.length})` : ''}</summary>
+        <ds-filters .columns=${this.schema.columns} .filters=${filters} @apply=${(e) => this.applyFilters(e.detail)}></ds-filters>
+      </details>
+      <details class="tool">
+        <summary>Columns (${shown.size} of ${this.schema.columns.length})</summary>
+        <fieldset class="column-chooser">
+          <legend class="visually-hidden">Shown columns</legend>
+          ${this.schema.columns.map(
+            (c) => html`<label class="check"><input type="checkbox" .checked=${shown.has(c.name)} ?disabled=${shown.size === 1 && shown.has(c.name)}
+              @change=${(e) => this.toggleColumn(c.name, e.target.checked)}> ${c.name}</label>`,
+          )}
+        </fieldset>
+      </details>
+    </div>`;
   }
 
   render() {
@@ -254,8 +318,9 @@ class DsTable extends LitElement {
           <label>Go to row <input name="row" type="number" min="1" max=${this.total ?? nothing} inputmode="numeric"></label>
           <button type="submit">Go</button>
         </form>
-        <p class="count" aria-live="polite">${this.total == null ? '' : `${this.total.toLocaleString()} rows`}</p>
+        <p class="count" aria-live="polite">${this.total == null ? '' : `${this.total.toLocaleString()} rows${filtersFrom(this.query).length ? ' match' : ''}`}</p>
       </div>
+      ${this.schema ? this.renderTools() : nothing}
       <div class="grid" role="region" aria-label="Rows of ${this.sheetName || 'the sheet'}"></div>
     `;
   }
