@@ -78,3 +78,15 @@ export function bytes(n) {
 export function when(iso) {
   return iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '—';
 }
+
+/**
+ * PATCH/POST/DELETE with an optional JSON body. Resolves the parsed answer (undefined for 204); rejects with
+ * ApiFailure.
+ */
+export async function send(method, path, body) {
+  const headers = { accept: 'application/json', ...authHeaders() };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (!res.ok) throw await failureOf(res);
+  return res.status === 204 ? undefined : res.json();
+}

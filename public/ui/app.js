@@ -2,13 +2,15 @@
  * <ds-app>: picks the view from the URL hash and renders it. Views, one module each:
  *   #/datasets?name=&tag=&sort=&order=&page=            datasets-view.js
  *   #/upload?dataset_id=                                 upload-view.js
- *   #/datasets/<id>?version=&sheet=&sort=&row=           table-view.js
+ *   #/datasets/<id>?version=&sheet=&sort=&row=&columns=&filter[…]…   table-view.js
+ *   #/datasets/<id>/about                                dataset-view.js
  */
 import { LitElement, html } from 'lit';
 import { currentRoute } from './route.js';
 import './datasets-view.js';
 import './upload-view.js';
 import './table-view.js';
+import './dataset-view.js';
 
 class DsApp extends LitElement {
   static properties = { route: { state: true } };
@@ -39,10 +41,13 @@ class DsApp extends LitElement {
 
   render() {
     const { path, query } = this.route;
-    const [first, id] = path;
+    const [first, id, sub] = path;
     if (first === 'upload') {
       document.title = 'Upload · Datasets';
       return html`<ds-upload .datasetId=${query.get('dataset_id') ?? ''}></ds-upload>`;
+    }
+    if (first === 'datasets' && id && sub === 'about') {
+      return html`<ds-dataset .datasetId=${id}></ds-dataset>`;
     }
     if (first === 'datasets' && id) {
       return html`<ds-table .datasetId=${id} .query=${query}></ds-table>`;
