@@ -16,6 +16,14 @@ import { hrefFor, replaceQuery } from './route.js';
 ModuleRegistry.registerModules([AllCommunityModule]);
 
 const BLOCK = 100;
+/** Export formats of …/data (`?format=`), as the API names them. */
+const EXPORTS = [
+  ['csv', 'CSV'],
+  ['ndjson', 'NDJSON'],
+  ['parquet', 'Parquet'],
+  ['arrow-file', 'Arrow'],
+  ['xlsx', 'Excel (xlsx)'],
+];
 const ROW_HEIGHT = 40;
 
 /** `sort=` text ("a,-b") from the grid's sort model, and back. */
@@ -274,6 +282,22 @@ class DsTable extends LitElement {
     this.setQuery({ row: n > 1 ? n : undefined });
   }
 
+  /**
+   * A link that downloads the current view (filters, sort, columns) as `format`: the browser streams the answer
+   * to disk, the page never holds it. Hook: with API keys on, a plain link carries no key; once the API issues
+   * short-lived download tokens, one is fetched here and added to the link (never the key itself).
+   */
+  exportHref(format) {
+    const filters = filtersFrom(this.query);
+    return withQuery(`${this.base}/data`, {
+      sheet: this.sheetName,
+      format,
+      sort: this.query.get('sort') ?? undefined,
+      columns: this.query.get('columns') ?? undefined,
+      ...filterParams(filters),
+    });
+  }
+
   renderTools() {
     const filters = filtersFrom(this.query);
     const shownParam = this.query.get('columns');
@@ -292,6 +316,13 @@ class DsTable extends LitElement {
               @change=${(e) => this.toggleColumn(c.name, e.target.checked)}> ${c.name}</label>`,
           )}
         </fieldset>
+      </details>
+      <details class="tool">
+        <summary>Export</summary>
+        <ul class="exports">
+          ${EXPORTS.map(([format, label]) => html`<li><a href=${this.exportHref(format)} download>Export ${label}</a></li>`)}
+        </ul>
+        <p class="note">The rows of this view: filters, sort and shown columns applied.</p>
       </details>
     </div>`;
   }
