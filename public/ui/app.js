@@ -11,6 +11,7 @@ import './datasets-view.js';
 import './upload-view.js';
 import './table-view.js';
 import './dataset-view.js';
+import './key-control.js';
 
 class DsApp extends LitElement {
   static properties = { route: { state: true } };
