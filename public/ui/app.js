@@ -4,6 +4,7 @@
  *   #/upload?dataset_id=                                 upload-view.js
  *   #/datasets/<id>?version=&sheet=&sort=&row=&columns=&filter[…]…   table-view.js
  *   #/datasets/<id>/about                                dataset-view.js
+ *   #/datasets/<id>/sql?version=&sql=&page=              sql-view.js
  */
 import { LitElement, html } from 'lit';
 import { currentRoute } from './route.js';
@@ -12,6 +13,7 @@ import './upload-view.js';
 import './table-view.js';
 import './dataset-view.js';
 import './key-control.js';
+import './sql-view.js';
 
 class DsApp extends LitElement {
   static properties = { route: { state: true } };
@@ -46,6 +48,9 @@ class DsApp extends LitElement {
     if (first === 'upload') {
       document.title = 'Upload · Datasets';
       return html`<ds-upload .datasetId=${query.get('dataset_id') ?? ''}></ds-upload>`;
+    }
+    if (first === 'datasets' && id && sub === 'sql') {
+      return html`<ds-sql .datasetId=${id} .query=${query}></ds-sql>`;
     }
     if (first === 'datasets' && id && sub === 'about') {
       return html`<ds-dataset .datasetId=${id}></ds-dataset>`;
