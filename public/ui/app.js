@@ -2,6 +2,7 @@
  * <ds-app>: picks the view from the URL hash and renders it. Views, one module each:
  *   #/datasets?name=&tag=&sort=&order=&page=            datasets-view.js
  *   #/upload?dataset_id=                                 upload-view.js
+ *   #/health                                             health-view.js
  *   #/datasets/<id>?version=&sheet=&sort=&row=&columns=&filter[…]…   table-view.js
  *   #/datasets/<id>/about                                dataset-view.js
  *   #/datasets/<id>/sql?version=&sql=&page=              sql-view.js
@@ -14,6 +15,7 @@ import './table-view.js';
 import './dataset-view.js';
 import './key-control.js';
 import './sql-view.js';
+import './health-view.js';
 
 class DsApp extends LitElement {
   static properties = { route: { state: true } };
@@ -45,6 +47,9 @@ class DsApp extends LitElement {
   render() {
     const { path, query } = this.route;
     const [first, id, sub] = path;
+    if (first === 'health') {
+      return html`<ds-health></ds-health>`;
+    }
     if (first === 'upload') {
       document.title = 'Upload · Datasets';
       return html`<ds-upload .datasetId=${query.get('dataset_id') ?? ''}></ds-upload>`;
