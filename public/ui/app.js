@@ -6,6 +6,7 @@
  *   #/datasets/<id>?version=&sheet=&sort=&row=&columns=&filter[…]…   table-view.js
  *   #/datasets/<id>/about                                dataset-view.js
  *   #/datasets/<id>/sql?version=&sql=&page=              sql-view.js
+ *   #/datasets/<id>/stats?version=&sheet=                stats-view.js
  */
 import { LitElement, html } from 'lit';
 import { currentRoute } from './route.js';
@@ -16,6 +17,7 @@ import './dataset-view.js';
 import './key-control.js';
 import './sql-view.js';
 import './health-view.js';
+import './stats-view.js';
 
 class DsApp extends LitElement {
   static properties = { route: { state: true } };
@@ -53,6 +55,9 @@ class DsApp extends LitElement {
     if (first === 'upload') {
       document.title = 'Upload · Datasets';
       return html`<ds-upload .datasetId=${query.get('dataset_id') ?? ''}></ds-upload>`;
+    }
+    if (first === 'datasets' && id && sub === 'stats') {
+      return html`<ds-stats .datasetId=${id} .query=${query}></ds-stats>`;
     }
     if (first === 'datasets' && id && sub === 'sql') {
       return html`<ds-sql .datasetId=${id} .query=${query}></ds-sql>`;

@@ -332,7 +332,7 @@ class DsTable extends LitElement {
     return html`
       <nav class="crumbs" aria-label="Breadcrumb"><a href="#/datasets">Datasets</a> › <span>${d?.name ?? '…'}</span></nav>
       <h1>${d?.name ?? 'Dataset'}</h1>
-      <p class="links"><a href=${hrefFor(`datasets/${this.datasetId}/about`)}>About, versions and downloads</a> · <a href=${hrefFor(`datasets/${this.datasetId}/sql`, { version: this.versionId })}>SQL</a></p>
+      <p class="links"><a href=${hrefFor(`datasets/${this.datasetId}/about`)}>About, versions and downloads</a> · <a href=${hrefFor(`datasets/${this.datasetId}/stats`, { version: this.versionId, sheet: this.sheetName || undefined })}>Statistics</a> · <a href=${hrefFor(`datasets/${this.datasetId}/sql`, { version: this.versionId })}>SQL</a></p>
       ${d?.description ? html`<p class="description">${d.description}</p>` : nothing}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="table-controls">
