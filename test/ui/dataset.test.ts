@@ -52,6 +52,42 @@ for (const backend of BACKENDS) {
     t.equal(download.suggestedFilename(), 'cities.csv');
     t.equal(readFileSync((await download.path())!, 'utf8'), V1, 'the original bytes of version 1');
 
+    // Version tags: set on v1, move to v2, remove; each checked through the API.
+    const [v2, v1] = dataset.versions as { id: number; version_number: number }[];
+    await page.getByRole('textbox', { name: 'New tag' }).fill('production');
+    await page.getByLabel('Version for the new tag').selectOption(String(v1.id));
+    await page.getByRole('button', { name: 'Set tag' }).click();
+    await page.locator('li[data-tag="production"]').waitFor();
+    t.equal((await getJson(server, `/api/datasets/${id}/tags/production`)).body.version_id, v1.id, 'the API has the tag on v1');
+    await page.getByLabel('Move production to').selectOption(String(v2.id));
+    await page.getByRole('button', { name: 'Move', exact: true }).click();
+    await page.locator('li[data-tag="production"]', { hasText: 'production → v2' }).waitFor();
+    t.equal((await getJson(server, `/api/datasets/${id}/tags/production`)).body.version_id, v2.id, 'moved to v2');
+    t.equal(await page.locator(`tr[data-version="${v2.id}"] .tag`).innerText(), 'production', 'the versions table shows the tag');
+    t.same(await seriousViolations(page), [], 'dataset view with a tag: no serious or critical axe violations');
+
+    // Schema comparison, v1 → v2, equals the API's.
+    await page.getByRole('button', { name: 'Compare' }).click();
+    await page.locator('.comparison li').first().waitFor();
+    const compared = await getJson(server, `/api/datasets/${id}/schema/compare`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ version_id_1: v1.id, version_id_2: v2.id }),
+    });
+    const shownChanges = await page.$$eval('.comparison li', (lis) => lis.map((li) => [li.getAttribute('data-column'), li.getAttribute('data-change')]));
+    t.same(shownChanges, compared.body.changes.map((c: { column: string; change_type: string }) => [c.column, c.change_type]), 'the changes the API reports');
+    t.ok(shownChanges.some(([c, k]) => c === 'coastal' && k === 'added'), 'coastal was added');
+
+    await page.getByRole('button', { name: 'Remove production' }).click();
+    await page.locator('li[data-tag="production"]').waitFor({ state: 'detached' });
+    t.equal((await getJson(server, `/api/datasets/${id}/tags/production`)).status, 404, 'the tag is gone');
+
+    // Delete one version, after the browser's confirm().
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete v1' }).click();
+    await page.locator(`tr[data-version="${v1.id}"]`).waitFor({ state: 'detached' });
+    t.same((await getJson(server, `/api/datasets/${id}`)).body.versions.map((v: { id: number }) => v.id), [v2.id], 'only v2 is left');
+
     // Edit name, description and tags.
     await page.getByLabel('Name').fill('French cities');
     await page.getByLabel('Description').fill('population, 2020');
