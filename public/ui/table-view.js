@@ -16,6 +16,8 @@ import { hrefFor, replaceQuery } from './route.js';
 ModuleRegistry.registerModules([AllCommunityModule]);
 
 const BLOCK = 100;
+const FACET_COLUMNS = 4;
+const FACET_VALUES = 8;
 /** Export formats of …/data (`?format=`), as the API names them. */
 const EXPORTS = [
   ['csv', 'CSV'],
@@ -64,6 +66,7 @@ class DsTable extends LitElement {
     total: { state: true },
     error: { state: true },
     schema: { state: true },
+    facets: { state: true },
   };
 
   constructor() {
@@ -74,6 +77,7 @@ class DsTable extends LitElement {
     this.total = undefined;
     this.error = '';
     this.schema = undefined;
+    this.facets = undefined;
     this.grid = undefined;
     this.gridKey = '';
   }
@@ -177,6 +181,7 @@ class DsTable extends LitElement {
     const el = this.querySelector('.grid');
     const base = this.base;
     const filterQuery = filterParams(filters);
+    void this.loadFacets(schema, sheet, filterQuery);
     this.grid = createGrid(el, {
       columnDefs,
       defaultColDef: { minWidth: 90, resizable: true },
@@ -238,6 +243,45 @@ class DsTable extends LitElement {
         if (row > 1) e.api.ensureIndexVisible(row - 1, 'top');
       },
     });
+  }
+
+  /**
+   * The most frequent values of the text columns (up to FACET_COLUMNS of them) over the filtered rows, from
+   * …/facets; shown beside the grid, a click on a value filters on it.
+   */
+  async loadFacets(schema, sheet, filterQuery) {
+    const text = schema.columns.filter((c) => c.type === 'string').slice(0, FACET_COLUMNS);
+    if (text.length === 0) {
+      this.facets = undefined;
+      return;
+    }
+    try {
+      const { body } = await getJson(`${this.base}/facets`, { sheet, columns: text.map((c) => listName(c.name)).join(','), limit: FACET_VALUES, ...filterQuery });
+      this.facets = body.facets;
+    } catch {
+      this.facets = undefined; // the grid shows the refusal of the same filters
+    }
+  }
+
+  facetFilter(column, value) {
+    const filters = filtersFrom(this.query).filter((f) => f.column !== column);
+    this.applyFilters([...filters, value === null ? { column, op: 'is_null', value: '' } : { column, op: 'eq', value: String(value) }]);
+  }
+
+  renderFacets() {
+    return html`<aside class="facets" aria-labelledby="facets-title">
+      <h2 id="facets-title">Facets</h2>
+      ${this.facets.map(
+        (f) => html`<section class="facet" data-column=${f.column}>
+          <h3>${f.column} <span class="h-type">${f.distinct_count.toLocaleString()} distinct</span></h3>
+          <ul>${f.values.map(
+            (v) => html`<li><button type="button" class="facet-value" data-value=${v.value === null ? '' : String(v.value)}
+              @click=${() => this.facetFilter(f.column, v.value)}><span class=${v.value === null ? 'cell-null' : ''}>${v.value === null ? 'null' : String(v.value)}</span>
+              <span class="facet-count">${v.count.toLocaleString()}</span></button></li>`,
+          )}</ul>
+        </section>`,
+      )}
+    </aside>`;
   }
 
   /** Changes the URL's query (no history entry) and keeps this.query in step, so it does not rebuild. */
@@ -353,7 +397,10 @@ class DsTable extends LitElement {
         <p class="count" aria-live="polite">${this.total == null ? '' : `${this.total.toLocaleString()} rows${filtersFrom(this.query).length ? ' match' : ''}`}</p>
       </div>
       ${this.schema ? this.renderTools() : nothing}
-      <div class="grid" role="region" aria-label="Rows of ${this.sheetName || 'the sheet'}"></div>
+      <div class="table-body">
+        <div class="grid" role="region" aria-label="Rows of ${this.sheetName || 'the sheet'}"></div>
+        ${this.facets?.length ? this.renderFacets() : nothing}
+      </div>
     `;
   }
 }

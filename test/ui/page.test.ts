@@ -140,6 +140,19 @@ for (const backend of BACKENDS) {
     t.equal(firstShown, 699, 'the reloaded grid starts at row 700 (index 699), right under the header');
     await fresh.context().close();
 
+    // Facets beside the table: the API's most frequent values; a click filters on one.
+    const facets = (await getJson(server, `${base}/facets?columns=weather&limit=8`)).body.facets[0];
+    await page.locator('.facet[data-column="weather"] li').nth(facets.values.length - 1).waitFor();
+    const facetShown = await page.$$eval('.facet[data-column="weather"] button.facet-value', (bs) => bs.map((b) => [b.getAttribute('data-value'), b.querySelector('.facet-count')!.textContent]));
+    t.same(facetShown, facets.values.map((v: { value: string; count: number }) => [v.value, v.count.toLocaleString('en-US')]), 'facets equal the API facets');
+    await page.locator('.facet[data-column="weather"] button.facet-value[data-value="fog"]').click();
+    await page.waitForURL(/filter%5Bweather%5Deq=fog/);
+    const fog = await apiRows(server, base, '&sort=-temp_max,date&filter[weather]eq=fog', 0, 5, COLUMNS);
+    await page.waitForFunction((first) => document.querySelector('.ag-grid-scrolling-container .ag-row[row-index="0"] .ag-cell[col-id="date"]')?.textContent === first, fog[0][0]);
+    t.same(await gridRows(page, 0, 5, COLUMNS), fog, 'a facet click shows the API rows for filter[weather]eq=fog');
+    await page.goto(`/#/datasets/${dataset.id}?version=${version.id}&sort=-temp_max%2Cdate`);
+    await page.waitForFunction((first) => document.querySelector('.ag-grid-scrolling-container .ag-row[row-index="0"] .ag-cell[col-id="date"]')?.textContent === first, sorted[0][0]);
+
     // Filters (the API's operators) and the column chooser: rows compared with the API's filtered page.
     await page.getByText('Filters', { exact: true }).click();
     await page.getByRole('button', { name: 'Add filter' }).click();
