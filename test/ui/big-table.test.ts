@@ -1,7 +1,8 @@
 /**
  * A 200,000-row table in the page, on both backends: the scrollbar spans the whole sheet, a jump to row
  * 150,001 shows the API's `offset=150000` rows and loads only the blocks around it (never the start), and the
- * URL of that view reloads to the same rows, again without reading from the start.
+ * URL of that view reloads to the same rows, again without reading from the start. Keyboard only, Tab
+ * reaches a column header and Enter sorts by it.
  */
 import t from 'tap';
 import { expectedCell, firstRowShown, gridRows, launchBrowser, openPage, screenshot } from '../support/browser.js';
@@ -71,6 +72,23 @@ for (const backend of BACKENDS) {
     t.same(await gridRows(fresh, TARGET, 10, COLUMNS), expected, 'the shared URL reloads to the same rows');
     t.equal(await firstRowShown(fresh), TARGET);
     t.ok(freshOffsets.length > 0 && freshOffsets.every((o) => Math.abs(o - TARGET) <= 200), `the reload read only blocks around row ${TARGET} (offsets ${freshOffsets.join(', ')})`);
+
+    // Keyboard only: Tab reaches a column header, Enter sorts by it (twice: descending), as the API sorts.
+    await fresh.getByLabel('Go to row').focus();
+    let onHeader = false;
+    for (let i = 0; i < 20 && !onHeader; i++) {
+      await fresh.keyboard.press('Tab');
+      onHeader = await fresh.evaluate(() => document.activeElement?.closest('.ag-header-cell')?.getAttribute('col-id') === 'id');
+    }
+    t.ok(onHeader, 'Tab reaches the first column header');
+    t.ok(await fresh.evaluate(() => document.activeElement!.matches(':focus-visible')), 'the header has keyboard focus (:focus-visible, which the grid theme outlines)');
+    await fresh.keyboard.press('Enter');
+    await fresh.waitForURL(/sort=id/);
+    await fresh.keyboard.press('Enter');
+    await fresh.waitForURL(/sort=-id/);
+    const desc = (await getJson(server, `${base}/data?offset=0&limit=5&sort=-id`)).body.data.map((row: Record<string, unknown>) => COLUMNS.map((c) => expectedCell(row[c])));
+    await fresh.waitForFunction((first) => document.querySelector('.ag-grid-scrolling-container .ag-row[row-index="0"] .ag-cell[col-id="id"]')?.textContent === first, desc[0][0]);
+    t.same(await gridRows(fresh, 0, 5, COLUMNS), desc, 'Enter twice on the header sorts descending, as the API does');
 
     t.same([...errors, ...freshErrors], [], 'no page errors');
     t.same(foreign, []);
