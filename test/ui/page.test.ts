@@ -219,7 +219,7 @@ for (const backend of BACKENDS) {
       await narrow.goto(`/${view}`);
       await narrow.waitForSelector(view === '#/upload' ? 'form.upload' : view === '#/datasets' ? 'table.datasets tbody tr' : '.ag-row');
       t.equal(await pageOverflowX(narrow), 0, `${view} at 390 px: no horizontal page scroll`);
-      await screenshot(narrow, `${backend}-390-${view.replace(/[^a-z]+/g, '-')}`);
+      await screenshot(narrow, `${backend}-390-${view === '#/datasets' ? 'list' : view === '#/upload' ? 'upload' : 'table'}`);
     }
     t.same(narrowErrors, [], 'no page errors at 390 px');
     await narrow.context().close();
