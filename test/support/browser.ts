@@ -14,6 +14,9 @@ import { ROOT } from './server.js';
 /** Screenshots of the views: git-ignored, kept after the run for people to look at. */
 export const ARTIFACTS = join(ROOT, 'test-artifacts/ui');
 
+const HOW_TO_GET =
+  'On Debian/Ubuntu: sudo apt-get install -y --no-install-recommends chromium; elsewhere install Chromium and set CHROMIUM_PATH to its executable.';
+
 function onPath(name: string): string | undefined {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' });
   const path = found.stdout.trim();
@@ -23,7 +26,7 @@ function onPath(name: string): string | undefined {
 function findChromium(): string | undefined {
   const env = process.env.CHROMIUM_PATH;
   if (env) {
-    if (!existsSync(env)) throw new Error(`CHROMIUM_PATH is ${env}, which does not exist`);
+    if (!existsSync(env)) throw new Error(`CHROMIUM_PATH is ${env}, which does not exist. ${HOW_TO_GET}`);
     return env;
   }
   if (existsSync('/usr/bin/chromium')) return '/usr/bin/chromium';
@@ -43,11 +46,7 @@ export function chromiumPath(): string {
     const installed = findChromium();
     if (installed) return installed;
   }
-  throw new Error(
-    'The UI tests need Chromium and none was found (CHROMIUM_PATH, /usr/bin/chromium, chromium-browser). ' +
-      'On Debian/Ubuntu: sudo apt-get install -y --no-install-recommends chromium; ' +
-      'elsewhere install Chromium and set CHROMIUM_PATH to its executable.',
-  );
+  throw new Error(`The UI tests need Chromium and none was found (CHROMIUM_PATH, /usr/bin/chromium, chromium-browser). ${HOW_TO_GET}`);
 }
 
 interface Teardown {
