@@ -4,7 +4,7 @@
  * each data worker's cache, the memory backend's shards and the SQL answer cache.
  */
 import { LitElement, html, nothing } from 'lit';
-import { bytes, getJson } from './api.js';
+import { bytes } from './api.js';
 
 const EVERY_MS = 2000;
 

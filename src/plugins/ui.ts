@@ -10,21 +10,22 @@ const ROOT = resolve(import.meta.dirname, '../../..');
 const PUBLIC = join(ROOT, 'public');
 
 /**
- * The browser ES modules the page imports, by URL prefix under /ui/vendor/: the npm package and the folders of
- * it that are served (only .js, .mjs and .css files there). Nothing else of node_modules is reachable. The
+ * The browser ES modules the page imports, by URL prefix under /ui/vendor/: the npm package, the folders of it
+ * that are served (only .js, .mjs and .css files there) and, for single-file bundles, just those files. Lit's
+ * modules import each other, so its folders are served whole. Nothing else of node_modules is reachable. The
  * import map in public/index.html names the same URLs.
  */
-const VENDORED: Record<string, { pkg: string; dirs: string[] }> = {
+const VENDORED: Record<string, { pkg: string; dirs: string[]; only?: string[] }> = {
   lit: { pkg: 'lit', dirs: ['', 'directives', 'decorators'] },
   'lit-html': { pkg: 'lit-html', dirs: ['', 'directives'] },
   'lit-element': { pkg: 'lit-element', dirs: [''] },
   '@lit/reactive-element': { pkg: '@lit/reactive-element', dirs: ['', 'decorators'] },
-  'ag-grid-community': { pkg: 'ag-grid-community', dirs: ['dist/package'] },
-  'ag-stack': { pkg: 'ag-stack', dirs: ['dist/package'] },
-  uplot: { pkg: 'uplot', dirs: ['dist'] },
+  'ag-grid-community': { pkg: 'ag-grid-community', dirs: ['dist/package'], only: ['main.esm.min.mjs'] },
+  'ag-stack': { pkg: 'ag-stack', dirs: ['dist/package'], only: ['main.esm.min.mjs'] },
+  uplot: { pkg: 'uplot', dirs: ['dist'], only: ['uPlot.esm.js', 'uPlot.min.css'] },
 };
 const SERVED_FILE = /^[A-Za-z0-9_.-]+\.(?:js|mjs|css)$/;
-const PAGE_FILE = /^[A-Za-z0-9_-]+\.(?:js|css|svg|png)$/;
+const PAGE_FILE = /^[A-Za-z0-9_-]+\.(?:js|css)$/;
 
 /** The folder holding an installed package (looked up the way Node resolves it from here). */
 function packageRoot(pkg: string): string {
@@ -47,7 +48,7 @@ function notFound(url: string): never {
  */
 export default async function ui(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root: PUBLIC, serve: false });
-  const roots = Object.fromEntries(Object.entries(VENDORED).map(([prefix, v]) => [prefix, { root: packageRoot(v.pkg), dirs: new Set(v.dirs) }]));
+  const roots = Object.fromEntries(Object.entries(VENDORED).map(([prefix, v]) => [prefix, { root: packageRoot(v.pkg), dirs: new Set(v.dirs), only: v.only }]));
   const hide = { schema: { hide: true } };
 
   app.get('/', hide, (_req, reply) => reply.header('cache-control', 'no-cache').sendFile('index.html', PUBLIC, { cacheControl: false }));
@@ -66,8 +67,8 @@ export default async function ui(app: FastifyInstance): Promise<void> {
     const slash = inPackage.lastIndexOf('/');
     const dir = slash < 0 ? '' : inPackage.slice(0, slash);
     const file = inPackage.slice(slash + 1);
-    const { root, dirs } = roots[prefix];
-    if (!dirs.has(dir) || !SERVED_FILE.test(file) || !existsSync(join(root, dir, file))) notFound(req.url);
+    const { root, dirs, only } = roots[prefix];
+    if (!dirs.has(dir) || !SERVED_FILE.test(file) || (only && !only.includes(file)) || !existsSync(join(root, dir, file))) notFound(req.url);
     // Versions are pinned in package-lock.json; an hour of caching spares the 1.3 MB grid on each reload.
     return reply.header('cache-control', 'public, max-age=3600').sendFile(join(dir, file), root, { cacheControl: false });
   });
