@@ -2,7 +2,7 @@
  * The page in a real Chromium against a real server, on both backends: upload a real file through the page,
  * find it in the list (search, tag filter, sort, paging — each compared with the API's own list), open it,
  * check the rows shown against the API's page, sort by header clicks (compared with the API's sorted page),
- * reload the shared URL; a refused upload shows the API's status and detail; a cancelled upload stores
+ * reload the shared URL; a dropped file uploads; a refused upload shows the API's status and detail; a cancelled upload stores
  * nothing; nulls show as "null". axe-core runs on each view; the page fits 390 px without horizontal scrolling.
  */
 import { readFileSync } from 'node:fs';
@@ -266,6 +266,21 @@ for (const backend of BACKENDS) {
     const after = await getJson(server, '/api/datasets?name=cancelled');
     t.same(after.body, [], 'the API has no dataset from the cancelled upload');
     t.equal(after.headers.get('x-total-count'), '0');
+
+    // A file dropped on the drop zone is uploaded like a chosen one.
+    await page.goto('/#/upload');
+    const dropped = await page.evaluateHandle(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['a,b\n1,2\n3,4\n'], 'dropped.csv', { type: 'text/csv' }));
+      return dt;
+    });
+    await page.dispatchEvent('.drop', 'dragover', { dataTransfer: dropped });
+    await page.dispatchEvent('.drop', 'drop', { dataTransfer: dropped });
+    await page.locator('.drop .file', { hasText: 'dropped.csv' }).waitFor();
+    await page.getByLabel('Name').fill('dropped');
+    await page.getByRole('button', { name: 'Upload', exact: true }).click();
+    await page.locator('.ok', { hasText: 'Sheet1: 2 rows' }).waitFor({ timeout: 60_000 });
+    t.equal((await getJson(server, '/api/datasets?name=dropped')).body[0]?.file_size, 12, 'the dropped file went up whole');
 
     // Nulls: an empty CSV cell is null in the API and "null" (styled) on the page.
     const withNulls = await upload(server, 'city,population\nLyon,522250\nNowhere,\n', 'cities.csv', { name: 'cities' });
