@@ -8,6 +8,7 @@ import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import requestLog, { logsEveryRequest } from './plugins/request-log.js';
 import storage from './plugins/storage.js';
+import ui from './plugins/ui.js';
 import validation from './plugins/validation.js';
 import accessRoutes from './routes/access/index.js';
 import datasetRoutes from './routes/datasets/index.js';
@@ -69,6 +70,7 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     statisticsRoutes,
     sqlRoutes,
     healthRoutes,
+    ui, // the web page at / (public/) and its vendored ES modules
   ]) {
     await app.register(routes);
   }
