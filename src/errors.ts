@@ -62,9 +62,14 @@ export function errorBody(code: ErrorCode, detail: string) {
   return { detail, error_code: code, timestamp: isoNow() };
 }
 
-/** ISO 8601 UTC to the second, as the contract writes timestamps: `2026-11-27T10:30:00Z`. */
+/** ISO 8601 UTC to the second, as the contract writes timestamps: `2026-11-27T10:30:00Z` (ms since the epoch in). */
+export function isoTimestamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** Now, as isoTimestamp writes it. */
 export function isoNow(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return isoTimestamp(Date.now());
 }
 
 /**

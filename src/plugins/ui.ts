@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../errors.js';
 
 /** The repository root: this file runs as dist/src/plugins/ui.js. */
 const ROOT = resolve(import.meta.dirname, '../../..');
@@ -36,15 +35,11 @@ function packageRoot(pkg: string): string {
   throw new Error(`the page needs the npm package ${pkg}; run npm ci`);
 }
 
-function notFound(url: string): never {
-  throw new ApiError(404, 'route_not_found', `no route GET ${url.split('?')[0]}`);
-}
-
 /**
  * The web page: `GET /` is public/index.html, `/ui/<file>` its own modules and styles (public/ui/), and
  * `/ui/vendor/<package>/<path>` the ES modules it imports from node_modules (a fixed list, VENDORED). No
  * build step; nothing is fetched from outside the service. Served from disk by @fastify/static (ETag,
- * ranges), hidden from the OpenAPI document. Unknown paths answer the API's `route_not_found` 404.
+ * ranges), hidden from the OpenAPI document. Unknown paths go to the app's not-found handler (`route_not_found`).
  */
 export default async function ui(app: FastifyInstance): Promise<void> {
   await app.register(fastifyStatic, { root: PUBLIC, serve: false });
@@ -56,19 +51,19 @@ export default async function ui(app: FastifyInstance): Promise<void> {
   app.get('/ui/*', hide, (req, reply) => {
     const path = (req.params as { '*': string })['*'];
     if (!path.startsWith('vendor/')) {
-      if (!PAGE_FILE.test(path)) notFound(req.url);
+      if (!PAGE_FILE.test(path)) return reply.callNotFound();
       return reply.header('cache-control', 'no-cache').sendFile(path, join(PUBLIC, 'ui'), { cacheControl: false });
     }
     // vendor/<prefix>/<dir>/<file>, where <prefix> may hold one slash (@lit/reactive-element)
     const rest = path.slice('vendor/'.length);
     const prefix = Object.keys(roots).find((p) => rest.startsWith(p + '/'));
-    if (!prefix) notFound(req.url);
+    if (!prefix) return reply.callNotFound();
     const inPackage = rest.slice(prefix.length + 1);
     const slash = inPackage.lastIndexOf('/');
     const dir = slash < 0 ? '' : inPackage.slice(0, slash);
     const file = inPackage.slice(slash + 1);
     const { root, dirs, only } = roots[prefix];
-    if (!dirs.has(dir) || !SERVED_FILE.test(file) || (only && !only.includes(file)) || !existsSync(join(root, dir, file))) notFound(req.url);
+    if (!dirs.has(dir) || !SERVED_FILE.test(file) || (only && !only.includes(file)) || !existsSync(join(root, dir, file))) return reply.callNotFound();
     // Versions are pinned in package-lock.json; an hour of caching spares the 1.3 MB grid on each reload.
     return reply.header('cache-control', 'public, max-age=3600').sendFile(join(dir, file), root, { cacheControl: false });
   });

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { PageResult } from '../../../../workers/protocol.js';
 import { VersionParams } from '../../../schemas/common.js';
 import { DownloadToken, DownloadTokenRequest } from '../../../schemas/downloads.js';
+import { isoTimestamp } from '../../../errors.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { findSheet, findVersion } from '../../lookup.js';
 import { parseFilters } from './filters.js';
@@ -56,7 +57,6 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
       size,
       neutralizeFormulas: body.csv_safe === true,
     });
-    const expires_at = new Date(expiresAt).toISOString().replace(/\.\d{3}Z$/, 'Z');
-    return reply.code(201).header('Cache-Control', 'no-store').send({ token, url: `/api/downloads/${token}`, expires_at });
+    return reply.code(201).header('Cache-Control', 'no-store').send({ token, url: `/api/downloads/${token}`, expires_at: isoTimestamp(expiresAt) });
   });
 }
