@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import Database from 'better-sqlite3';
 import { isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
+import type { ListQuery } from '../schemas/datasets.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
 export interface NewVersion {
@@ -20,8 +21,9 @@ export interface DatasetListing {
   name?: string;
   /** Dataset tags (labels) a dataset must all carry; not version tags. */
   tags: string[];
-  sortBy: 'name' | 'created_at' | 'updated_at' | 'file_size' | 'current_version' | 'row_count';
-  sortOrder: 'asc' | 'desc';
+  /** The list's sort keys, as its query schema allows them (each a column of dataset_view). */
+  sortBy: ListQuery['sort_by'];
+  sortOrder: ListQuery['sort_order'];
 }
 
 const SCHEMA = `
