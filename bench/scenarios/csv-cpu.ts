@@ -12,7 +12,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pl from 'nodejs-polars';
-import { readCsv } from '../../workers/readers/csv.js';
+import { readCsv, TEXT_READ } from '../../workers/readers/csv.js';
 import { writeParquetDurably } from '../../workers/parse-worker.js';
 import { uploadForm } from '../client.js';
 import type { Inputs } from '../data.js';
@@ -55,7 +55,7 @@ export async function csvCpuBaselines(inputs: Inputs, reps: number): Promise<Csv
   const dir = mkdtempSync(join(tmpdir(), 'dataset-bench-transport-'));
   for (let r = 0; r < reps; r++) {
     engine.push(await timedCpu(() => pl.readCSV(bytes, { tryParseDates: true })));
-    textRead.push(await timedCpu(() => pl.readCSV(bytes, { inferSchemaLength: 0, nullValues: [''], quoteChar: '"' })));
+    textRead.push(await timedCpu(() => pl.readCSV(bytes, TEXT_READ)));
     let sheet: Awaited<ReturnType<typeof readCsv>>['sheet'] | undefined;
     reader.push(await timedCpu(async () => (sheet = (await readCsv(bytes)).sheet)));
     const path = join(dir, `sheet-${r}.parquet`);
