@@ -1,7 +1,7 @@
 /**
  * The page's one way to call the service's public API. Every request goes through here, so an API key (when
  * keys are on) is added in one place: `sessionStorage['api-key']`, sent as `Authorization: Bearer …`, never
- * put in a URL. (No control sets it yet; see README.)
+ * put in a URL (`<ds-key>` in key-control.js sets it).
  */
 
 /** Headers for an API request: the session's key, if any. */
@@ -89,4 +89,22 @@ export async function send(method, path, body) {
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!res.ok) throw await failureOf(res);
   return res.status === 204 ? undefined : res.json();
+}
+
+/**
+ * Downloads through a download token, for where API keys are on (a plain link carries no key, and the key never
+ * goes in a URL): mints a single-use token for `view` (POST `<version path>/download-tokens`, the body as the
+ * API takes it: `{format, sheet?, filters?, sort?, columns?}` or `{format: 'original'}`), then has the browser
+ * follow the token's URL as a link, so the answer streams to disk and the page never holds it. Resolves once
+ * the browser has been sent there; rejects with ApiFailure when minting is refused.
+ */
+export async function downloadWithToken(versionPath, view) {
+  const { url } = await send('POST', `${versionPath}/download-tokens`, view);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = '';
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
 }

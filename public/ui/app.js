@@ -7,8 +7,11 @@
  *   #/datasets/<id>/about                                dataset-view.js
  *   #/datasets/<id>/sql?version=&sql=&page=              sql-view.js
  *   #/datasets/<id>/stats?version=&sheet=                stats-view.js
+ * The key's scopes (access.js) are read first: views that need `write` (upload, SQL) opened without it say so
+ * in words, and the others get `access` to show only the controls it allows.
  */
 import { LitElement, html } from 'lit';
+import { loadAccess, can, refusedView } from './access.js';
 import { currentRoute } from './route.js';
 import './datasets-view.js';
 import './upload-view.js';
@@ -19,12 +22,25 @@ import './sql-view.js';
 import './health-view.js';
 import './stats-view.js';
 
+/** Views that need more than reading, by their first path segments: the scope and what it is, in words. */
+const VIEW_SCOPES = [
+  { match: ([first]) => first === 'upload', scope: 'write', title: 'Upload', what: 'Uploading a file' },
+  { match: ([first, id, sub]) => first === 'datasets' && id && sub === 'sql', scope: 'write', title: 'SQL', what: 'Running SQL' },
+];
+
 class DsApp extends LitElement {
-  static properties = { route: { state: true } };
+  static properties = { route: { state: true }, access: { state: true } };
 
   constructor() {
     super();
     this.route = currentRoute();
+    this.access = undefined;
+    // The views wait for the key's scopes, so they never show a control and then take it away.
+    void loadAccess().then((access) => {
+      this.access = access;
+      // Controls outside the views (the header's Upload link) say which scope they need.
+      for (const el of document.querySelectorAll('[data-needs-scope]')) el.hidden = !can(access, el.dataset.needsScope);
+    });
     this.onHash = () => {
       this.route = currentRoute();
       document.getElementById('main')?.focus({ preventScroll: true });
@@ -49,27 +65,31 @@ class DsApp extends LitElement {
   render() {
     const { path, query } = this.route;
     const [first, id, sub] = path;
+    const access = this.access;
     if (first === 'health') {
       return html`<ds-health></ds-health>`;
     }
+    if (!access) return html`<p class="note">Loading…</p>`;
+    const needs = VIEW_SCOPES.find((v) => v.match(path));
+    if (needs && !can(access, needs.scope)) return refusedView(access, needs.scope, needs.title, needs.what);
     if (first === 'upload') {
       document.title = 'Upload · Datasets';
       return html`<ds-upload .datasetId=${query.get('dataset_id') ?? ''}></ds-upload>`;
     }
     if (first === 'datasets' && id && sub === 'stats') {
-      return html`<ds-stats .datasetId=${id} .query=${query}></ds-stats>`;
+      return html`<ds-stats .datasetId=${id} .query=${query} .access=${access}></ds-stats>`;
     }
     if (first === 'datasets' && id && sub === 'sql') {
       return html`<ds-sql .datasetId=${id} .query=${query}></ds-sql>`;
     }
     if (first === 'datasets' && id && sub === 'about') {
-      return html`<ds-dataset .datasetId=${id}></ds-dataset>`;
+      return html`<ds-dataset .datasetId=${id} .access=${access}></ds-dataset>`;
     }
     if (first === 'datasets' && id) {
-      return html`<ds-table .datasetId=${id} .query=${query}></ds-table>`;
+      return html`<ds-table .datasetId=${id} .query=${query} .access=${access}></ds-table>`;
     }
     document.title = 'Datasets';
-    return html`<ds-datasets .query=${query}></ds-datasets>`;
+    return html`<ds-datasets .query=${query} .access=${access}></ds-datasets>`;
   }
 }
 customElements.define('ds-app', DsApp);

@@ -3,15 +3,21 @@
  * versions (number, file, size, rows, date) with a download of each original file and a link to its table,
  * a link to upload a new version, and delete with a confirmation dialog (DELETE, then back to the list).
  * Version tags (`production` → v3): set, move and remove. Delete one version (after a confirm()). Schema
- * comparison of two versions (POST …/schema/compare), its changes listed in words.
+ * comparison of two versions (POST …/schema/compare), its changes listed in words. Only what the key's scopes
+ * allow is offered (access.js): without `write` the name, description and tags are shown as text and version tags
+ * as a list, without the upload link, the tag forms and the comparison; without `admin`, no deletes. Where keys are
+ * on, an original file is downloaded through a single-use download token (`format: "original"`), never a key in a
+ * link.
  */
 import { LitElement, html, nothing } from 'lit';
-import { bytes, getJson, send, when } from './api.js';
+import { can, keysOn, lacking } from './access.js';
+import { bytes, downloadWithToken, getJson, send, when } from './api.js';
 import { hrefFor, navigate } from './route.js';
 
 class DsDataset extends LitElement {
   static properties = {
     datasetId: { attribute: false },
+    access: { attribute: false },
     dataset: { state: true },
     error: { state: true },
     saved: { state: true },
@@ -116,12 +122,29 @@ class DsDataset extends LitElement {
     }
   }
 
+  /** With API keys on: the original file of `v` through a single-use download token. */
+  async downloadOriginal(v) {
+    try {
+      await downloadWithToken(`/api/datasets/${this.datasetId}/versions/${v.id}`, { format: 'original' });
+      this.error = '';
+    } catch (err) {
+      this.error = err.text ?? String(err);
+    }
+  }
+
   versionOptions(selected) {
     return this.dataset.versions.map((v) => html`<option value=${String(v.id)} ?selected=${v.id === selected}>v${v.version_number} · ${v.file_name}</option>`);
   }
 
   renderTags() {
     const d = this.dataset;
+    if (!can(this.access, 'write')) {
+      return html`
+        <h2>Version tags</h2>
+        ${this.versionTags.length === 0 ? html`<p class="note">No version tags.</p>` : nothing}
+        <ul class="version-tags">${this.versionTags.map((t) => html`<li data-tag=${t.name}><strong>${t.name}</strong> → v${t.version_number}</li>`)}</ul>
+        <p class="note needs-scope">${lacking(this.access, 'write', 'Setting, moving or removing version tags')}</p>`;
+    }
     return html`
       <h2>Version tags</h2>
       ${this.versionTags.length === 0 ? html`<p class="note">No version tags yet.</p>` : nothing}
@@ -144,7 +167,7 @@ class DsDataset extends LitElement {
 
   renderCompare() {
     const d = this.dataset;
-    if (d.versions.length < 2) return nothing;
+    if (d.versions.length < 2 || !can(this.access, 'write')) return nothing;
     const c = this.comparison;
     return html`
       <h2>Compare schemas</h2>
@@ -162,43 +185,9 @@ class DsDataset extends LitElement {
         : nothing}`;
   }
 
-  render() {
+  renderDelete() {
     const d = this.dataset;
-    if (!d) return html`${this.error ? html`<p class="error" role="alert">${this.error}</p>` : html`<p>Loading…</p>`}`;
     return html`
-      <nav class="crumbs" aria-label="Breadcrumb"><a href="#/datasets">Datasets</a> › <span>${d.name}</span></nav>
-      <h1>${d.name}</h1>
-      <p class="links"><a href=${hrefFor(`datasets/${d.id}`)}>Open the table</a> · <a href=${hrefFor('upload', { dataset_id: d.id })}>Upload a new version</a></p>
-      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <form class="edit" @submit=${this.save}>
-        <h2>About</h2>
-        <label>Name <input name="name" required maxlength="255" .value=${d.name}></label>
-        <label>Description <textarea name="description" rows="3" .value=${d.description ?? ''}></textarea></label>
-        <label>Tags (comma-separated) <input name="tags" .value=${d.tags.join(', ')}></label>
-        <div class="actions"><button type="submit" ?disabled=${this.saving}>Save</button><span class="ok" role="status">${this.saved}</span></div>
-      </form>
-      <h2>Versions</h2>
-      <div class="table-scroll">
-        <table class="datasets versions">
-          <thead><tr><th scope="col">Version</th><th scope="col">File</th><th scope="col">Size</th><th scope="col">Rows</th><th scope="col">Uploaded</th><th scope="col">Tags</th><th scope="col">Original file</th><th scope="col">Delete</th></tr></thead>
-          <tbody>
-            ${d.versions.map(
-              (v) => html`<tr data-version=${v.id}>
-                <th scope="row"><a href=${hrefFor(`datasets/${d.id}`, { version: v.id })}>v${v.version_number}</a></th>
-                <td class="file-name">${v.file_name}</td>
-                <td class="num">${bytes(v.file_size)}</td>
-                <td class="num">${v.row_count.toLocaleString()}</td>
-                <td>${when(v.created_at)}</td>
-                <td>${this.versionTags.filter((t) => t.version_id === v.id).map((t) => html`<span class="tag">${t.name}</span> `)}</td>
-                <td><a href=${`/api/datasets/${d.id}/versions/${v.id}/download`} download>Download v${v.version_number}</a></td>
-                <td><button type="button" class="secondary" @click=${() => this.deleteVersion(v)}>Delete v${v.version_number}</button></td>
-              </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>
-      ${this.renderTags()}
-      ${this.renderCompare()}
       <h2>Delete</h2>
       <button type="button" class="danger" @click=${() => this.querySelector('dialog').showModal()}>Delete this dataset…</button>
       <dialog aria-labelledby="delete-title">
@@ -208,7 +197,70 @@ class DsDataset extends LitElement {
           <button type="button" class="secondary" autofocus @click=${() => this.querySelector('dialog').close()}>Keep it</button>
           <button type="button" class="danger" @click=${this.deleteDataset}>Delete</button>
         </div>
-      </dialog>
+      </dialog>`;
+  }
+
+  renderEdit() {
+    const d = this.dataset;
+    return html`<form class="edit" @submit=${this.save}>
+        <h2>About</h2>
+        <label>Name <input name="name" required maxlength="255" .value=${d.name}></label>
+        <label>Description <textarea name="description" rows="3" .value=${d.description ?? ''}></textarea></label>
+        <label>Tags (comma-separated) <input name="tags" .value=${d.tags.join(', ')}></label>
+        <div class="actions"><button type="submit" ?disabled=${this.saving}>Save</button><span class="ok" role="status">${this.saved}</span></div>
+      </form>`;
+  }
+
+  /** The name, description and tags as text, for a key that may not edit them. */
+  renderAbout() {
+    const d = this.dataset;
+    return html`<section class="about" aria-labelledby="about-title">
+        <h2 id="about-title">About</h2>
+        <dl class="about-fields">
+          <div><dt>Description</dt><dd>${d.description ?? html`<span class="note">none</span>`}</dd></div>
+          <div><dt>Tags</dt><dd>${d.tags.length ? d.tags.map((t) => html`<span class="tag">${t}</span> `) : html`<span class="note">none</span>`}</dd></div>
+        </dl>
+        <p class="note needs-scope">${lacking(this.access, 'write', 'Editing the name, description and tags')}</p>
+      </section>`;
+  }
+
+  render() {
+    const d = this.dataset;
+    const write = can(this.access, 'write');
+    const admin = can(this.access, 'admin');
+    if (!d) return html`${this.error ? html`<p class="error" role="alert">${this.error}</p>` : html`<p>Loading…</p>`}`;
+    return html`
+      <nav class="crumbs" aria-label="Breadcrumb"><a href="#/datasets">Datasets</a> › <span>${d.name}</span></nav>
+      <h1>${d.name}</h1>
+      <p class="links"><a href=${hrefFor(`datasets/${d.id}`)}>Open the table</a>${write
+        ? html` · <a href=${hrefFor('upload', { dataset_id: d.id })}>Upload a new version</a>` : nothing}</p>
+      ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
+      ${write ? this.renderEdit() : this.renderAbout()}
+      <h2>Versions</h2>
+      <div class="table-scroll">
+        <table class="datasets versions">
+          <thead><tr><th scope="col">Version</th><th scope="col">File</th><th scope="col">Size</th><th scope="col">Rows</th><th scope="col">Uploaded</th><th scope="col">Tags</th><th scope="col">Original file</th>${admin ? html`<th scope="col">Delete</th>` : nothing}</tr></thead>
+          <tbody>
+            ${d.versions.map(
+              (v) => html`<tr data-version=${v.id}>
+                <th scope="row"><a href=${hrefFor(`datasets/${d.id}`, { version: v.id })}>v${v.version_number}</a></th>
+                <td class="file-name">${v.file_name}</td>
+                <td class="num">${bytes(v.file_size)}</td>
+                <td class="num">${v.row_count.toLocaleString()}</td>
+                <td>${when(v.created_at)}</td>
+                <td>${this.versionTags.filter((t) => t.version_id === v.id).map((t) => html`<span class="tag">${t.name}</span> `)}</td>
+                <td>${keysOn(this.access)
+                  ? html`<button type="button" class="secondary" @click=${() => this.downloadOriginal(v)}>Download v${v.version_number}</button>`
+                  : html`<a href=${`/api/datasets/${d.id}/versions/${v.id}/download`} download>Download v${v.version_number}</a>`}</td>
+                ${admin ? html`<td><button type="button" class="secondary" @click=${() => this.deleteVersion(v)}>Delete v${v.version_number}</button></td>` : nothing}
+              </tr>`,
+            )}
+          </tbody>
+        </table>
+      </div>
+      ${this.renderTags()}
+      ${this.renderCompare()}
+      ${admin ? this.renderDelete() : html`<p class="note needs-scope">${lacking(this.access, 'admin', 'Deleting a version or the dataset')}</p>`}
     `;
   }
 }

@@ -4,6 +4,7 @@
  * GET /api/datasets/tags.
  */
 import { LitElement, html, nothing } from 'lit';
+import { can } from './access.js';
 import { bytes, getJson, when } from './api.js';
 import { hrefFor, navigate } from './route.js';
 
@@ -19,6 +20,7 @@ const SORTS = [
 class DsDatasets extends LitElement {
   static properties = {
     query: { attribute: false },
+    access: { attribute: false },
     datasets: { state: true },
     total: { state: true },
     tags: { state: true },
@@ -122,7 +124,7 @@ class DsDatasets extends LitElement {
             <option value="asc" ?selected=${s.order === 'asc'}>Ascending</option>
           </select>
         </label>
-        <a class="button" href="#/upload">Upload a file</a>
+        ${can(this.access, 'write') ? html`<a class="button" href="#/upload">Upload a file</a>` : nothing}
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <p class="count" aria-live="polite">${this.loading ? 'Loading…' : this.total === 0 ? 'No datasets match.' : `${first}–${last} of ${this.total}`}</p>

@@ -7,6 +7,7 @@
  */
 import { LitElement, html, nothing } from 'lit';
 import uPlot from 'uplot';
+import { can, lacking } from './access.js';
 import { getJson, send } from './api.js';
 import { hrefFor, navigate } from './route.js';
 
@@ -34,6 +35,7 @@ class DsStats extends LitElement {
   static properties = {
     datasetId: { attribute: false },
     query: { attribute: false },
+    access: { attribute: false },
     dataset: { state: true },
     sheets: { state: true },
     stats: { state: true },
@@ -147,7 +149,11 @@ class DsStats extends LitElement {
             ${this.sheets.map((sh) => html`<option value=${sh.name} ?selected=${sh.name === this.sheetName}>${sh.name}</option>`)}
           </select>
         </label>
-        ${s && !s.detailed ? html`<button type="button" ?disabled=${this.busy} @click=${this.detail}>${this.busy ? 'Computing…' : 'Compute histograms and top values'}</button>` : nothing}
+        ${s && !s.detailed
+          ? can(this.access, 'write')
+            ? html`<button type="button" ?disabled=${this.busy} @click=${this.detail}>${this.busy ? 'Computing…' : 'Compute histograms and top values'}</button>`
+            : html`<p class="note needs-scope">${lacking(this.access, 'write', 'Computing histograms and top values')}</p>`
+          : nothing}
         ${s ? html`<p class="count">${s.total_rows.toLocaleString()} rows, ${s.total_columns} columns</p>` : nothing}
       </div>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}

@@ -8,7 +8,8 @@
  */
 import { LitElement, html, nothing } from 'lit';
 import { AllCommunityModule, ModuleRegistry, createGrid } from 'ag-grid-community';
-import { authHeaders, failureOf, getJson, listName, withQuery } from './api.js';
+import { can, keysOn } from './access.js';
+import { authHeaders, downloadWithToken, failureOf, getJson, listName, withQuery } from './api.js';
 import { TypedHeader } from './grid-header.js';
 import { filterParams, filtersFrom } from './table-filters.js';
 import { hrefFor, replaceQuery } from './route.js';
@@ -61,12 +62,14 @@ class DsTable extends LitElement {
   static properties = {
     datasetId: { attribute: false },
     query: { attribute: false },
+    access: { attribute: false },
     dataset: { state: true },
     sheets: { state: true },
     total: { state: true },
     error: { state: true },
     schema: { state: true },
     facets: { state: true },
+    exportError: { state: true },
   };
 
   constructor() {
@@ -78,6 +81,7 @@ class DsTable extends LitElement {
     this.error = '';
     this.schema = undefined;
     this.facets = undefined;
+    this.exportError = '';
     this.grid = undefined;
     this.gridKey = '';
   }
@@ -326,20 +330,34 @@ class DsTable extends LitElement {
     this.setQuery({ row: n > 1 ? n : undefined });
   }
 
+  /** The current view as an export takes it (filters, sort, shown columns), in `format`; empty values left out. */
+  exportView(format) {
+    const view = {
+      format,
+      sheet: this.sheetName || undefined,
+      sort: this.query.get('sort') || undefined,
+      columns: this.query.get('columns') || undefined,
+    };
+    return Object.fromEntries(Object.entries(view).filter(([, v]) => v !== undefined));
+  }
+
   /**
-   * A link that downloads the current view (filters, sort, columns) as `format`: the browser streams the answer
-   * to disk, the page never holds it. Hook: with API keys on, a plain link carries no key; once the API issues
-   * short-lived download tokens, one is fetched here and added to the link (never the key itself).
+   * A link that downloads the current view as `format`: the browser streams the answer to disk, the page never
+   * holds it. Only without API keys: a link carries no key (see exportWithToken).
    */
   exportHref(format) {
-    const filters = filtersFrom(this.query);
-    return withQuery(`${this.base}/data`, {
-      sheet: this.sheetName,
-      format,
-      sort: this.query.get('sort') ?? undefined,
-      columns: this.query.get('columns') ?? undefined,
-      ...filterParams(filters),
-    });
+    return withQuery(`${this.base}/data`, { ...this.exportView(format), ...filterParams(filtersFrom(this.query)) });
+  }
+
+  /** With API keys on: mints a single-use download token for the current view, then the browser follows it. */
+  async exportWithToken(format) {
+    const filters = filterParams(filtersFrom(this.query));
+    try {
+      this.exportError = '';
+      await downloadWithToken(this.base, { ...this.exportView(format), ...(Object.keys(filters).length ? { filters } : {}) });
+    } catch (e) {
+      this.exportError = e.text ?? String(e);
+    }
   }
 
   renderTools() {
@@ -364,9 +382,13 @@ class DsTable extends LitElement {
       <details class="tool">
         <summary>Export</summary>
         <ul class="exports">
-          ${EXPORTS.map(([format, label]) => html`<li><a href=${this.exportHref(format)} download>Export ${label}</a></li>`)}
+          ${EXPORTS.map(([format, label]) => html`<li>${keysOn(this.access)
+            ? html`<button type="button" class="secondary" @click=${() => this.exportWithToken(format)}>Export ${label}</button>`
+            : html`<a href=${this.exportHref(format)} download>Export ${label}</a>`}</li>`)}
         </ul>
-        <p class="note">The rows of this view: filters, sort and shown columns applied.</p>
+        <p class="note">The rows of this view: filters, sort and shown columns applied.${keysOn(this.access)
+          ? ' Each export fetches a single-use link from the service, so your key never goes in a URL.' : ''}</p>
+        ${this.exportError ? html`<p class="error" role="alert">${this.exportError}</p>` : nothing}
       </details>
     </div>`;
   }
@@ -376,7 +398,8 @@ class DsTable extends LitElement {
     return html`
       <nav class="crumbs" aria-label="Breadcrumb"><a href="#/datasets">Datasets</a> › <span>${d?.name ?? '…'}</span></nav>
       <h1>${d?.name ?? 'Dataset'}</h1>
-      <p class="links"><a href=${hrefFor(`datasets/${this.datasetId}/about`)}>About, versions and downloads</a> · <a href=${hrefFor(`datasets/${this.datasetId}/stats`, { version: this.versionId, sheet: this.sheetName || undefined })}>Statistics</a> · <a href=${hrefFor(`datasets/${this.datasetId}/sql`, { version: this.versionId })}>SQL</a></p>
+      <p class="links"><a href=${hrefFor(`datasets/${this.datasetId}/about`)}>About, versions and downloads</a> · <a href=${hrefFor(`datasets/${this.datasetId}/stats`, { version: this.versionId, sheet: this.sheetName || undefined })}>Statistics</a>${can(this.access, 'write')
+        ? html` · <a href=${hrefFor(`datasets/${this.datasetId}/sql`, { version: this.versionId })}>SQL</a>` : nothing}</p>
       ${d?.description ? html`<p class="description">${d.description}</p>` : nothing}
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="table-controls">

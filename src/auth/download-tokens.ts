@@ -1,8 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ExportFormat, TableQuery } from '../../workers/protocol.js';
 
-/** The export a download token stands for: one version's sheet, one query, one window, one format. */
-export interface DownloadView {
+/** What a download token stands for: one export of a view, or the version's original file. */
+export type DownloadView = ExportView | OriginalView;
+
+/** One version's sheet, one query, one window, one format. */
+export interface ExportView {
   datasetId: number;
   versionId: number;
   sheetIndex: number;
@@ -12,6 +15,13 @@ export interface DownloadView {
   /** Rows of the window; null: every row from `offset`. */
   size: number | null;
   neutralizeFormulas: boolean;
+}
+
+/** The uploaded file of one version, byte for byte (as `GET …/versions/{vid}/download`). */
+export interface OriginalView {
+  datasetId: number;
+  versionId: number;
+  format: 'original';
 }
 
 interface Entry {

@@ -5,11 +5,21 @@ import { Timestamp } from './common.js';
 import { FILTER_PATTERN, FORMATS, Projection } from './data.js';
 
 const EXPORT_FORMATS = FORMATS.filter((f): f is ExportFormat => f !== 'json');
+/** A token's `format`: an export format, or `original`, the version's uploaded file as it is. */
+export type DownloadFormat = ExportFormat | 'original';
+const DOWNLOAD_FORMATS: DownloadFormat[] = [...EXPORT_FORMATS, 'original'];
 
-/** The view a token is minted for: `…/data`'s export parameters as a strict JSON body. */
+/**
+ * The view a token is minted for: `…/data`'s export parameters as a strict JSON body, or `format: "original"`
+ * alone for the uploaded file (`…/versions/{vid}/download`).
+ */
 export const DownloadTokenRequest = Type.Object(
   {
-    format: Type.Unsafe<ExportFormat>({ type: 'string', enum: EXPORT_FORMATS, description: `the export format: ${EXPORT_FORMATS.join(', ')}` }),
+    format: Type.Unsafe<DownloadFormat>({
+      type: 'string',
+      enum: DOWNLOAD_FORMATS,
+      description: `the export format: ${EXPORT_FORMATS.join(', ')}; or \`original\`: the uploaded file byte for byte, as \`…/versions/{vid}/download\` answers it (then no other field may be given)`,
+    }),
     sheet: Type.Optional(Type.String({ minLength: 1, description: 'sheet name; default: the first sheet' })),
     filters: Type.Optional(
       Type.Object({}, {
@@ -25,7 +35,7 @@ export const DownloadTokenRequest = Type.Object(
   },
   {
     additionalProperties: false,
-    examples: [{ format: 'csv', filters: { 'filter[weather]eq': 'sun' }, sort: '-temp_max', columns: 'date,temp_max' }],
+    examples: [{ format: 'csv', filters: { 'filter[weather]eq': 'sun' }, sort: '-temp_max', columns: 'date,temp_max' }, { format: 'original' }],
   },
 );
 export type DownloadTokenRequest = Static<typeof DownloadTokenRequest>;

@@ -231,6 +231,10 @@ for (const backend of BACKENDS) {
     await call('GET /api/downloads/{token}', { as: 'used twice', params: { token }, expect: 404 });
     const xlsxToken = (await call(mintKey, { as: 'xlsx, second sheet', params: { id: xds, vid: xv }, json: { format: 'xlsx', sheet: XLSX_SECOND_SHEET }, expect: 201 })).json().token;
     await call('GET /api/downloads/{token}', { as: 'xlsx', params: { token: xlsxToken }, expect: 200 });
+    const originalToken = (await call(mintKey, { as: 'the original file', params: v, json: { format: 'original' }, expect: 201 })).json().token;
+    const original = await call('GET /api/downloads/{token}', { as: 'the original file', params: { token: originalToken }, expect: 200 });
+    t.ok(original.bytes.equals(CSV), 'the original file’s token downloads the uploaded bytes');
+    await call(mintKey, { as: 'original with a view field', params: v, json: { format: 'original', sort: 'date' }, expect: 400 });
     await call(mintKey, { as: 'unknown column', params: v, json: { format: 'csv', columns: 'colour' }, expect: 400 });
     await call(mintKey, { as: 'unknown version', params: { id: ds, vid: 999_999 }, json: { format: 'csv' }, expect: 404 });
 

@@ -1,7 +1,8 @@
 /**
  * The page where API keys are on, on both backends: without a key the list shows the API's 401 in words;
  * a key entered once is kept in sessionStorage (never in the URL) and sent on every request, so the list,
- * the table and an upload work; a read-only key's upload is refused with the API's 403 detail.
+ * the table and an upload work; for a read-only key (which the API refuses uploads with a 403) the page offers
+ * no upload, and #/upload opened by URL says it needs the write scope.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -52,12 +53,14 @@ for (const backend of BACKENDS) {
     const forbidden = await fetch(`${server.url}/api/datasets/upload`, { method: 'POST', body: (() => { const f = new FormData(); f.set('name', 'more'); f.set('file', new Blob(['a,b\n1,2\n']), 'more.csv'); return f; })(), headers: auth(reader) });
     t.equal(forbidden.status, 403);
     const forbiddenBody = await forbidden.json();
+    t.match(forbiddenBody.detail, /"write" scope/, 'the API refuses a read key’s upload for want of write');
+    // The page knows it before trying (GET /api/access): no Upload link, and #/upload opened by URL says why.
+    t.equal(await page.locator('header nav a[href="#/upload"]').isVisible(), false, 'no Upload link for a read key');
     await page.goto('/#/upload');
-    await page.getByLabel(/^File/).setInputFiles(file);
-    await page.getByLabel('Name').fill('more');
-    await page.getByRole('button', { name: 'Upload', exact: true }).click();
-    await page.locator('.drop .error').waitFor();
-    t.equal(await page.locator('.drop .error').innerText(), `403 Forbidden: ${forbiddenBody.detail}`);
+    const refusal = page.locator('main .needs-scope');
+    await refusal.waitFor();
+    t.equal(await refusal.innerText(), 'Uploading a file needs the “write” scope; the API key “reader” has read only. Enter another key with “API key” above.');
+    t.equal(await page.locator('input[type=file]').count(), 0, 'no upload form');
 
     // The writer's key: the upload goes through; the table reads with the key.
     await page.getByRole('button', { name: 'API key: set' }).click();

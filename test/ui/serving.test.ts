@@ -30,7 +30,7 @@ for (const backend of BACKENDS) {
       const onDisk = readFileSync(join(ROOT, 'node_modules', url.slice('/ui/vendor/'.length)));
       t.ok(Buffer.from(await res.arrayBuffer()).equals(onDisk), `${url} is the installed file`);
     }
-    for (const own of ['/ui/app.js', '/ui/api.js', '/ui/route.js', '/ui/datasets-view.js', '/ui/upload-view.js', '/ui/table-view.js', '/ui/grid-header.js', '/ui/table-filters.js', '/ui/dataset-view.js', '/ui/key-control.js', '/ui/sql-view.js', '/ui/health-view.js', '/ui/stats-view.js', '/ui/style.css', '/ui/vendor/uplot/dist/uPlot.min.css']) {
+    for (const own of ['/ui/app.js', '/ui/api.js', '/ui/access.js', '/ui/route.js', '/ui/datasets-view.js', '/ui/upload-view.js', '/ui/table-view.js', '/ui/grid-header.js', '/ui/table-filters.js', '/ui/dataset-view.js', '/ui/key-control.js', '/ui/sql-view.js', '/ui/health-view.js', '/ui/stats-view.js', '/ui/style.css', '/ui/vendor/uplot/dist/uPlot.min.css']) {
       t.equal((await get(own)).status, 200, own);
     }
     t.equal((await get('/ui/vendor/lit/directives/repeat.js')).status, 200, 'a module under a mapped folder prefix');

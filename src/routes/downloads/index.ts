@@ -7,6 +7,7 @@ import { FORMATS, dataContent } from '../../schemas/data.js';
 import { DownloadParams, DownloadQuery } from '../../schemas/downloads.js';
 import { errorResponses } from '../../schemas/errors.js';
 import { findVersion } from '../lookup.js';
+import { originalContent, sendOriginal } from '../datasets/versions/original.js';
 import { sendRows } from '../datasets/versions/rows.js';
 
 /** The refusal's detail: which of unknown, used or expired, and where to mint another. */
@@ -18,7 +19,7 @@ function refusal(reason: Refusal, view: DownloadView | undefined): string {
 }
 
 /**
- * `GET /api/downloads/{token}`: the export a download token was minted for, once, with no Authorization header
+ * `GET /api/downloads/{token}`: the export (or original file) a download token was minted for, once, with no Authorization header
  * (the token is the credential; the access plugin lets this route through). The token fixes the whole view, so
  * the route takes no query parameters. The answer is an attachment with a file name, whatever the format.
  */
@@ -35,15 +36,18 @@ export default async function downloadRoutes(fastify: FastifyInstance) {
       operationId: 'downloadExport', summary: 'The export a download token was minted for (once, no API key)',
       description:
         'Streams exactly the export named when the token was minted (POST …/download-tokens), as `…/data` would answer it, ' +
-        'as an attachment. Single-use: a second use, an expired or an unknown token is a 404 `download_token_not_found` whose ' +
+        'as an attachment (or the original file, as `…/versions/{vid}/download` would, for `format: "original"`). Single-use: a second use, an expired or an unknown token is a 404 `download_token_not_found` whose ' +
         'detail says which. Query parameters are refused: the token fixes the view.',
       params: DownloadParams,
       querystring: DownloadQuery,
       response: {
         200: {
-          description: 'the export; X-Total-Rows counts the whole (filtered) result',
-          headers: { ...ResponseHeaders.totalRows, ...ResponseHeaders.contentDisposition('the upload’s name, -<sheet> when it has several, and the format’s extension') },
-          content: dataContent(FORMATS.filter((f) => f !== 'json')),
+          description: 'the export, X-Total-Rows counting the whole (filtered) result; or, for `format: "original"`, the uploaded file as `…/versions/{vid}/download` answers it',
+          headers: {
+            ...ResponseHeaders.totalRows,
+            ...ResponseHeaders.contentDisposition('the upload’s name, -<sheet> when it has several, and the format’s extension; the uploaded name for the original file'),
+          },
+          content: { ...originalContent(), ...dataContent(FORMATS.filter((f) => f !== 'json')) },
         },
         ...errorResponses(400, 404, 410, 429, 500, 503),
       },
@@ -54,6 +58,7 @@ export default async function downloadRoutes(fastify: FastifyInstance) {
     const { view } = taken;
     try {
       const version = findVersion(catalog, view.datasetId, view.versionId);
+      if (view.format === 'original') return await sendOriginal(reply.header('Cache-Control', 'no-store'), store, version);
       const sheet = catalog.sheets(version.id)[view.sheetIndex]!;
       return await sendRows(store, catalog, reply.header('Cache-Control', 'no-store'), {
         version,

@@ -1,9 +1,9 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { PageResult } from '../../../../workers/protocol.js';
 import { VersionParams } from '../../../schemas/common.js';
 import { DownloadToken, DownloadTokenRequest } from '../../../schemas/downloads.js';
-import { isoTimestamp } from '../../../errors.js';
+import { badRequest, isoTimestamp } from '../../../errors.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { findSheet, findVersion } from '../../lookup.js';
 import { parseFilters } from './filters.js';
@@ -11,8 +11,8 @@ import { requestedWindow } from './paging.js';
 
 /**
  * `POST …/versions/{vid}/download-tokens`: a short-lived, single-use token for one export (the view: format,
- * sheet, filters, sort, columns, window), so a browser can fetch it as a plain link without an API key in its
- * URL. Needs the read scope, as the export itself does. The view is checked now, as `…/data` checks it (columns,
+ * sheet, filters, sort, columns, window) or for the version's original file (`format: "original"`), so a
+ * browser can fetch it as a plain link without an API key in its URL. Needs the read scope, as the export itself does. The view is checked now, as `…/data` checks it (columns,
  * operators, values by the worker reading one row), so its mistakes are a JSON 400 here and not a failed download.
  */
 export default async function downloadTokenRoutes(fastify: FastifyInstance) {
@@ -23,10 +23,11 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
     config: { scope: 'read' },
     schema: {
       tags: ['tables'],
-      operationId: 'createDownloadToken', summary: 'A single-use, short-lived link to one export of a view',
+      operationId: 'createDownloadToken', summary: 'A single-use, short-lived link to one export of a view, or to the original file',
       description:
         'A JSON body naming the view as `…/data` takes it for an export: `format` (csv, ndjson, parquet, arrow-stream, ' +
-        'arrow-file, xlsx), `sheet`, `filters` ({"filter[col]op": value}), `sort`, `columns`, `offset`/`limit`, `csv_safe`. ' +
+        'arrow-file, xlsx), `sheet`, `filters` ({"filter[col]op": value}), `sort`, `columns`, `offset`/`limit`, `csv_safe`; ' +
+        'or `{"format": "original"}` alone for the uploaded file as `…/versions/{vid}/download` answers it. ' +
         'The answer\'s `url` (`/api/downloads/{token}`) streams exactly that export once, without an Authorization header, ' +
         'until `expires_at` (DOWNLOAD_TOKEN_TTL_S, default 60 s). Needs the read scope. Tokens live in this process\'s memory.',
       params: VersionParams,
@@ -36,6 +37,13 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
   }, async (req, reply) => {
     const body = req.body;
     const version = findVersion(catalog, req.params.id, req.params.vid);
+    if (body.format === 'original') {
+      const extra = Object.keys(body).filter((k) => k !== 'format');
+      if (extra.length > 0) {
+        throw badRequest(`format "original" is the uploaded file as it is: ${extra.join(', ')} cannot apply to it; leave ${extra.length === 1 ? 'it' : 'them'} out`);
+      }
+      return sendToken(reply, downloadTokens.mint({ datasetId: version.dataset_id, versionId: version.id, format: 'original' }));
+    }
     const { index, sheet } = findSheet(catalog, version, body.sheet);
     const query = parseFilters({ ...body.filters, sort: body.sort, columns: body.columns }, sheet.columns);
     const { offset, size } = requestedWindow({ offset: body.offset, limit: body.limit }, body.format);
@@ -47,7 +55,7 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
       (table) => ({ op: 'page', table, query, offset: 0, size: 1, format: 'json', int64AsString: false, neutralizeFormulas: false }),
       req.log,
     );
-    const { token, expiresAt } = downloadTokens.mint({
+    const minted = downloadTokens.mint({
       datasetId: version.dataset_id,
       versionId: version.id,
       sheetIndex: index,
@@ -57,6 +65,11 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
       size,
       neutralizeFormulas: body.csv_safe === true,
     });
-    return reply.code(201).header('Cache-Control', 'no-store').send({ token, url: `/api/downloads/${token}`, expires_at: isoTimestamp(expiresAt) });
+    return sendToken(reply, minted);
   });
+}
+
+/** The 201 answer for a minted token: the token, the URL that uses it, and when it expires. */
+function sendToken(reply: FastifyReply, { token, expiresAt }: { token: string; expiresAt: number }): FastifyReply {
+  return reply.code(201).header('Cache-Control', 'no-store').send({ token, url: `/api/downloads/${token}`, expires_at: isoTimestamp(expiresAt) });
 }

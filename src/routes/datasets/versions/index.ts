@@ -2,22 +2,12 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import type { SheetInfo } from '../../../catalog/types.js';
 import { notFound } from '../../../errors.js';
-import { Bytes, DatasetParams, ResponseHeaders, NoContent, VersionParams } from '../../../schemas/common.js';
+import { DatasetParams, ResponseHeaders, NoContent, VersionParams } from '../../../schemas/common.js';
 import { API_ERRORS, errorResponses } from '../../../schemas/errors.js';
 import { TagParams } from '../../../schemas/version-tags.js';
 import { NumberParams, SheetList, VersionDetail, VersionList } from '../../../schemas/versions.js';
-import { contentDisposition } from '../../content-disposition.js';
-import { sendEncoded } from '../../send-encoded.js';
+import { originalContent, sendOriginal } from './original.js';
 import { findDataset, findLatestVersion, findVersion, findVersionByNumber, findVersionTag, publicVersion, versionDetail } from '../../lookup.js';
-
-/** Media types of downloads, by the uploaded file's type (anything else is application/octet-stream). */
-const DOWNLOAD_TYPES: Record<string, string> = {
-  csv: 'text/csv',
-  parquet: 'application/vnd.apache.parquet',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  xlsm: 'application/vnd.ms-excel.sheet.macroEnabled.12',
-  xls: 'application/vnd.ms-excel',
-};
 
 /** One version (its own routes and the lookups by tag and by number answer the same shape). */
 const oneVersion = { 200: { ...VersionDetail, description: 'the version, with `reader`' }, ...errorResponses(400, 404, ...API_ERRORS) };
@@ -80,21 +70,12 @@ export default async function versionRoutes(fastify: FastifyInstance) {
         200: {
           description: 'the original file; its media type by its type (text/csv, Parquet, Excel), else application/octet-stream',
           headers: { ...ResponseHeaders.contentDisposition('the uploaded file name') },
-          content: Object.fromEntries(
-            [...new Set([...Object.values(DOWNLOAD_TYPES), 'application/octet-stream'])].map((t) => [t, { schema: Bytes('the uploaded file') }]),
-          ),
+          content: originalContent(),
         },
         ...errorResponses(400, 404, 410, ...API_ERRORS),
       },
     },
-  }, async (req, reply) => {
-    const version = findVersion(catalog, req.params.id, req.params.vid);
-    reply
-      .header('Content-Type', DOWNLOAD_TYPES[version.file_type] ?? 'application/octet-stream')
-      .header('Content-Length', String(version.file_size))
-      .header('Content-Disposition', contentDisposition(version.file_name));
-    return sendEncoded(reply, store.download(version.storage_key));
-  });
+  }, async (req, reply) => sendOriginal(reply, store, findVersion(catalog, req.params.id, req.params.vid)));
 
   app.get('/api/datasets/:id/versions/:vid/sheets', {
     schema: { tags: ['versions'], operationId: 'listSheets', summary: 'Sheets of a version with their columns', params: VersionParams, response: { 200: SheetList, ...errorResponses(400, 404, ...API_ERRORS) } },

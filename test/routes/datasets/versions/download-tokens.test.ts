@@ -1,8 +1,8 @@
 /**
  * Download tokens (POST …/download-tokens, GET /api/downloads/{token}) with API keys on, both backends: a token
  * downloads its view once without an Authorization header, never carries the key, and its bytes equal the same
- * export fetched from `…/data` with the key; a second use, an expired or unknown token, a changed query and a
- * bad view are refused with a clear detail.
+ * export fetched from `…/data` with the key (and a `format: "original"` token's bytes equal `…/download`'s); a
+ * second use, an expired or unknown token, a changed query and a bad view are refused with a clear detail.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -100,6 +100,26 @@ for (const backend of BACKENDS) {
       t.match(book.headers.get('content-disposition'), /filename="seattle-weather\.xlsx"/);
       const sunny = await getJson(server, `${data}?filter[weather]eq=sun&page_size=1`, { headers: auth(reader) });
       t.equal(book.headers.get('x-total-rows'), String(sunny.body.total_rows), 'the filtered rows');
+    });
+
+    t.test('format "original": the uploaded file, once, as …/download answers it with the key', async (t) => {
+      const minted = await mint(server, ds, vid, { format: 'original' }, reader);
+      t.equal(minted.status, 201, 'the read scope mints it');
+      t.notOk(minted.body.url.includes(reader.key), 'the URL never holds the key');
+      const withKey = await bytes(server, `/api/datasets/${ds}/versions/${vid}/download`, auth(reader));
+      t.equal(withKey.status, 200);
+      const viaToken = await bytes(server, minted.body.url);
+      t.equal(viaToken.status, 200, 'no Authorization header needed');
+      t.ok(viaToken.bytes.equals(CSV) && viaToken.bytes.equals(withKey.bytes), 'the uploaded bytes, as …/download answers them');
+      for (const h of ['content-type', 'content-disposition', 'content-length']) t.equal(viaToken.headers.get(h), withKey.headers.get(h), h);
+      t.equal(viaToken.headers.get('cache-control'), 'no-store');
+      t.match(await getJson(server, minted.body.url), { status: 404, body: { error_code: 'download_token_not_found', detail: /already used/ } }, 'single-use');
+      t.match(
+        await mint(server, ds, vid, { format: 'original', sheet: 'Sheet1', csv_safe: true }, reader),
+        { status: 400, body: { error_code: 'invalid_request', detail: /format "original" is the uploaded file as it is: sheet, csv_safe cannot apply/ } },
+        'no view fields with the original file',
+      );
+      t.match(await mint(server, ds, 999_999, { format: 'original' }, reader), { status: 404, body: { error_code: 'version_not_found' } });
     });
 
     t.test('the token fixes the view: a query is refused, and the token stays usable', async (t) => {
