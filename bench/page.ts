@@ -14,7 +14,7 @@
  *     main thread's CPU per static-file request (200 and 304) and the static files' cache validators. With
  *     `--baseline <other build>`, bench/hot-path.ts (JSON) of this build against that one, as a child.
  *
- *   npm run bench:page [-- --runs 5 --jumps 20 --sorted-jumps 5 --cold 3 --reps 3 --seconds 5 --rate 5
+ *   npm run bench:page [-- --runs 5 --jumps 20 --sorted-jumps 5 --cold 3 --reps 5 --seconds 5 --rate 5
  *     --baseline /work/baseline --parts browser,traffic --out bench/results/page.md]
  */
 import autocannon from 'autocannon';
@@ -41,7 +41,7 @@ const { values: args } = parseArgs({
     jumps: { type: 'string', default: '20' },
     'sorted-jumps': { type: 'string', default: '5' },
     cold: { type: 'string', default: '3' },
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '5' },
     rate: { type: 'string', default: '5' },
     concurrency: { type: 'string', default: '64' },
@@ -274,6 +274,7 @@ type Variant = (typeof VARIANTS)[number];
 
 interface TrafficRun {
   variant: Variant;
+  rep: number;
   load: LoadFigures;
   main_us_per_api_request: number;
   /** Cores the page-traffic process used during the run. */
@@ -338,6 +339,7 @@ async function measureTraffic(browser: Browser): Promise<TrafficResults> {
       if (load.non2xx || load.errors) throw new Error(`${variant}: ${load.non2xx} non-2xx, ${load.errors} errors`);
       runs.push({
         variant,
+        rep,
         load,
         main_us_per_api_request: ((after - before) / Math.max(1, load.requests)) * 1e6,
         traffic_cores: ((procCpuSeconds(traffic.pid!) ?? 0) - trafficBefore) / wall,
@@ -412,16 +414,19 @@ function browserSection(f: BrowserFigures): string[] {
 function trafficSection(r: TrafficResults): string[] {
   const by = (v: Variant) => r.runs.filter((x) => x.variant === v);
   const med = (v: Variant, f: (x: TrafficRun) => number) => median(by(v).map(f));
-  const alone = (f: (x: TrafficRun) => number) => med('API alone', f);
-  const statics = r.static_cpu.find((s) => s.kind === '200');
+    const statics = r.static_cpu.find((s) => s.kind === '200');
   const reval = r.static_cpu.find((s) => s.kind === '304');
   const allValidated = r.headers.every((h) => h.etag && h.last_modified && h.cache_control && h.revalidated === 304);
+  // Ratios within a repetition (its runs are seconds apart), then their median: the machine's drift between
+  // repetitions is larger than the effect.
+  const paired = (v: Variant, f: (x: TrafficRun) => number) =>
+    median(by(v).map((x) => f(x) / f(r.runs.find((y) => y.variant === 'API alone' && y.rep === x.rep)!)));
   const row = (v: Variant) => {
     const m = (f: (x: TrafficRun) => number, d = 0) => fmt(med(v, f), d);
     const t = v !== 'API alone';
     const bytes = median(by(v).map((x) => (x.traffic ? x.traffic.bytes / Math.max(1, x.traffic.loads) : Number.NaN)));
     return (
-      `| ${v} | ${m((x) => x.load.rps)} | ${fmt(med(v, (x) => x.load.rps) / alone((x) => x.load.rps), 3)} | ${m((x) => x.load.p99_ms, 1)} | ${fmt(med(v, (x) => x.load.p99_ms) / alone((x) => x.load.p99_ms), 3)} | ` +
+      `| ${v} | ${m((x) => x.load.rps)} | ${fmt(paired(v, (x) => x.load.rps), 3)} | ${m((x) => x.load.p99_ms, 1)} | ${fmt(paired(v, (x) => x.load.p99_ms), 3)} | ` +
       `${m((x) => x.main_us_per_api_request, 1)} | ${t ? m((x) => x.traffic!.loads_per_s, 2) : '–'} | ${t ? fmt(bytes / 1e3) : '–'} | ${t ? `${m((x) => x.traffic!.load_p50_ms)} / ${m((x) => x.traffic!.load_p99_ms)}` : '–'} | ` +
       `${t ? by(v).reduce((n, x) => n + (x.traffic?.failures ?? 0), 0) : '–'} | ${t ? m((x) => x.traffic_cores, 2) : '–'} | ${m((x) => x.foreign_cores, 2)} |`
     );
@@ -434,7 +439,8 @@ function trafficSection(r: TrafficResults): string[] {
       `(many people opening the table view), each the requests Chromium made for it: ${r.assets.length} files (index.html first, then 6 at a time) ` +
       `and the view's ${r.api.length} API calls (${r.api.map((p) => p.replace(/\?.*/, '').replace(/.*\/(?=[a-z])/, '')).join(', ')}). A new visitor has no browser cache; ` +
       `a returning one revalidates the ${r.revalidated.length} no-cache files (If-None-Match → 304) and takes the vendor modules (max-age) from its cache. ` +
-      'The traffic process runs on the same 2 cores as the server and autocannon, so part of any slowdown is its own CPU (column "traffic process").',
+      'The traffic process runs on the same 2 cores as the server and autocannon, so part of any slowdown is its own CPU (column "traffic process"). ' +
+      '"× alone": the median over repetitions of the ratio to the API-alone run of the same repetition.',
     '',
     '| | API req/s | × alone | API p99 ms | × alone | server main thread µs per API request (all its work / API requests) | page loads/s done | KB a page load | page load p50 / p99 ms | failed page requests | traffic process, cores | other processes, cores |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -486,9 +492,9 @@ try {
 if (args.baseline) {
   log(`hot-path: this build against ${args.baseline}`);
   sections.push(
-    '## The page\'s routes and plugin add nothing to API requests: bench/hot-path.ts against the build before the page',
+    '## bench/hot-path.ts: this build against another build',
     '',
-    `\`node dist/bench/hot-path.js --baseline ${args.baseline} --formats json --reps 3 --seconds 4\` (baseline: ${args.baseline}, a build of the code before the page existed):`,
+    `\`node dist/bench/hot-path.js --baseline ${args.baseline} --formats json --reps 3 --seconds 4\` (baseline: ${args.baseline}):`,
     '',
     await hotPath(args.baseline),
     '',
