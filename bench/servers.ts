@@ -4,7 +4,7 @@
  * the bench does, even on SIGKILL), is tracked here, and is stopped on exit, error or Ctrl-C.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -93,15 +93,32 @@ function machineCpuSeconds(): { busy: number; total: number } {
   return { busy: (total - idle) / CLOCK_TICKS, total: total / CLOCK_TICKS };
 }
 
+/** The bench process and every process it started, at any depth (servers, a browser and its renderers, helpers). */
+function ourPids(): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      /* the process ended */
+    }
+  }
+  const out = [process.pid];
+  for (let i = 0; i < out.length; i++) out.push(...(children.get(out[i]) ?? []));
+  return out;
+}
+
 /**
- * CPU used on the machine between start() and stop() by processes other than the bench and its servers:
- * the noise a run had to share the cores with, in cores (0..available parallelism).
+ * CPU used on the machine between start() and stop() by processes other than the bench and those it started
+ * (its servers, a browser): the noise a run had to share the cores with, in cores (0..available parallelism).
  */
 export class ForeignCpu {
   private start0?: { busy: number; ours: number; at: number };
   private ours(): number {
-    const pids = [process.pid, ...[...live].map((e) => e.proc.pid!).filter(Boolean)];
-    return pids.reduce((n, pid) => n + (procCpuSeconds(pid) ?? 0), 0);
+    return ourPids().reduce((n, pid) => n + (procCpuSeconds(pid) ?? 0), 0);
   }
   start(): this {
     this.start0 = { busy: machineCpuSeconds().busy, ours: this.ours(), at: performance.now() };

@@ -18,6 +18,13 @@ export function median(xs: number[]): number {
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
+/** The q-quantile (0..1) of a sample by the nearest-rank method (q=0.95: p95); NaN for no values. */
+export function quantile(xs: number[], q: number): number {
+  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (v.length === 0) return Number.NaN;
+  return v[Math.min(v.length - 1, Math.max(0, Math.ceil(q * v.length) - 1))];
+}
+
 /** Median of a figure over runs, or null when no run had it. */
 export function medianOrNull(xs: (number | null | undefined)[]): number | null {
   const v = xs.filter((x): x is number => typeof x === 'number' && Number.isFinite(x));

@@ -185,8 +185,16 @@ class DsTable extends LitElement {
     const el = this.querySelector('.grid');
     const base = this.base;
     const filterQuery = filterParams(filters);
-    void this.loadFacets(schema, sheet, filterQuery);
-    this.grid = createGrid(el, {
+    // Facets follow the first rows: on a big table they are a scan of every row, and asked for together with
+    // the first block they hold up its answer when both go to the worker thread holding the table.
+    let facetsAsked = false;
+    let grid;
+    const askFacets = () => {
+      if (facetsAsked || grid === undefined || this.grid !== grid) return; // not for a grid replaced meanwhile
+      facetsAsked = true;
+      void this.loadFacets(schema, sheet, filterQuery);
+    };
+    grid = this.grid = createGrid(el, {
       columnDefs,
       defaultColDef: { minWidth: 90, resizable: true },
       rowModelType: 'infinite',
@@ -218,6 +226,7 @@ class DsTable extends LitElement {
               const page = await res.json();
               this.total = page.total_rows;
               params.successCallback(page.data, page.total_rows);
+              askFacets();
               // Once the first answer has fixed the row count, make sure the URL's row is where the grid starts.
               if (pendingRow !== undefined) {
                 const index = pendingRow;
@@ -228,6 +237,7 @@ class DsTable extends LitElement {
             .catch((e) => {
               this.error = e.text ?? String(e);
               params.failCallback();
+              askFacets();
             });
         },
       },
