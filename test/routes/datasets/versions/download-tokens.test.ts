@@ -163,13 +163,15 @@ for (const backend of BACKENDS) {
   });
 
   t.test(`${backend} backend: expiry, a deleted version, and no API keys`, async (t) => {
-    const server = await startServer(t, { backend, env: { DOWNLOAD_TOKEN_TTL_S: '1' } });
+    // A TTL short enough to wait out, long enough that "in time" holds on a loaded machine (no race with it).
+    const server = await startServer(t, { backend, env: { DOWNLOAD_TOKEN_TTL_S: '4' } });
     const { ds, vid } = await uploadCsv(server);
     const minted = await mint(server, ds, vid, { format: 'csv' });
     t.equal(minted.status, 201, 'without API_KEYS minting works the same');
     const late = await mint(server, ds, vid, { format: 'csv' });
     t.equal((await bytes(server, minted.body.url)).status, 200, 'used in time');
-    await new Promise((r) => setTimeout(r, 1_300));
+    // expires_at is whole seconds (the true expiry is up to 1 s later): wait until it has surely passed.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(late.body.expires_at) + 1_200 - Date.now())));
     t.match(await getJson(server, late.body.url), { status: 404, body: { error_code: 'download_token_not_found', detail: /expired.*DOWNLOAD_TOKEN_TTL_S/ } }, 'expired');
 
     const doomed = await mint(server, ds, vid, { format: 'csv' });
