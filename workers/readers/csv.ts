@@ -52,11 +52,17 @@ export async function readCsv(raw: Uint8Array, options: ReadOptions = {}): Promi
 
 /**
  * How Polars reads a CSV's body: every column as text (inferTypes decides from all values); empty fields,
- * quoted (`""`) or not, as null (CSV writers differ in how they write a missing value). No rechunk: it copies
- * every column once more (~0.1 s for 127 MB); the typed columns come from one select over the chunks, and the
- * Parquet and Arrow writers take chunked columns as they are. (The bench times this read alone.)
+ * quoted (`""`) or not, as null (CSV writers differ in how they write a missing value); a line with more
+ * fields than the header refused, not cut (the record check relies on it, see PolarsRead). No rechunk: it
+ * copies every column once more (~0.1 s for 127 MB); the typed columns come from one select over the chunks,
+ * and the Parquet and Arrow writers take chunked columns as they are. (The bench times this read alone.)
  */
-export const TEXT_READ: { inferSchemaLength: number; quoteChar: string; nullValues: string[] } = { inferSchemaLength: 0, quoteChar: '"', nullValues: [''] };
+export const TEXT_READ: { inferSchemaLength: number; quoteChar: string; nullValues: string[]; truncateRaggedLines: boolean } = {
+  inferSchemaLength: 0,
+  quoteChar: '"',
+  nullValues: [''],
+  truncateRaggedLines: false,
+};
 
 /** The sheet of a laid-out file: its body read as text by Polars, then typed (see readCsv). */
 async function readLaidOut(layout: CsvLayout, options: ReadOptions): Promise<Omit<CsvRead, 'report'> & { layout: CsvLayout }> {
@@ -78,7 +84,8 @@ async function readLaidOut(layout: CsvLayout, options: ReadOptions): Promise<Omi
     throw err;
   }
   // The records' shape is checked while Polars types the columns (when csvLayout left it to do).
-  const typed = await inferTypes(frame, options.columnTypes, layout.checkRecords);
+  const read = { lines: frame.height + (hasHeader ? 1 : 0), lastColumnFull: frame.width > 0 && frame.getColumn(frame.columns[frame.width - 1]).nullCount() === 0 };
+  const typed = await inferTypes(frame, options.columnTypes, layout.checkRecords && (() => layout.checkRecords!(read)));
   return { layout, sheet: { name: 'Sheet1', frame: typed.frame }, decisions: typed.decisions };
 }
 

@@ -132,6 +132,31 @@ for (const backend of BACKENDS) {
       t.match(res, { status: 422, body: { detail: /^line 2502 has 3 fields but the header has 2 \(comma-delimited\)/ } });
       const short = await upload(server, 'a,b,c\n1,2,3\n4,5\n', 'short.csv');
       t.match(short, { status: 422, body: { detail: /^line 3 has 2 fields but the header has 3/ } });
+
+      // The check asks Polars (which refuses long lines) and counts delimiters only when the last column has a
+      // null: each of these must still be refused, naming the line csv-parse (an independent reader) stops at.
+      const cases: [string, string][] = [
+        ['a short line where the last column also has real empty values', 'a,b,c\n1,2,\n3,4,5\n6,7\n8,9,\n'],
+        ['one long and one short line, whose delimiters add up', 'a,b,c\n1,2,3,4\n5,6\n7,8,9\n'],
+        ['the short line first, then the long one', 'a,b,c\n1,2\n3,4,5,6\n7,8,9\n'],
+        ['a short last line without a line break', 'a,b,c\n1,2,3\n4,5,6\n7,8'],
+        ['a one-field line in a CRLF file', 'a,b\r\n1,2\r\n3\r\n4,5\r\n'],
+      ];
+      for (const [what, text] of cases) {
+        let line = 0;
+        try {
+          parse(text, { relax_column_count: false });
+        } catch (err) {
+          line = (err as { lines: number }).lines;
+        }
+        t.ok(line > 0, `csv-parse refuses it too (${what})`);
+        const res = await upload(server, text, 'ragged.csv');
+        t.match(res, { status: 422, body: { detail: new RegExp(`^line ${line} has \\d+ fields? but the header has`) } }, what);
+      }
+      const fine = 'a,b,c\n1,2,\n,,\n4,,6\n';
+      const ok = await upload(server, fine, 'empties.csv');
+      t.equal(ok.status, 201, 'empty fields, however many, are no ragged line');
+      t.equal(ok.body.version.sheets?.[0]?.row_count ?? ok.body.sheets[0].row_count, 3);
     });
 
     t.test('quotes escaped with a backslash are read as the writer meant', async (t) => {
