@@ -1,6 +1,9 @@
 /** The few HTTP calls the scenarios make besides the page load (which is autocannon's). */
-import { openAsBlob } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { request } from 'node:http';
 import { basename } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { elapsedMs } from './util.js';
 
 export interface Uploaded {
@@ -18,20 +21,56 @@ async function ok(res: Response, what: string): Promise<Response> {
   return res;
 }
 
-/** The upload form every bench upload sends: `name`, and the file streamed from disk, as a browser sends it. */
-export async function uploadForm(path: string, name = basename(path)): Promise<FormData> {
-  const form = new FormData();
-  form.set('name', name);
-  form.set('file', await openAsBlob(path), basename(path));
-  return form;
+/** What postFile got back: the status and the body as text. */
+export interface Posted {
+  status: number;
+  text: string;
 }
 
-/** Uploads a file (streamed from disk, as a browser would send it) and waits until its data is readable. */
+/**
+ * POSTs a multipart form (`fields`, then the file as the part `file`) with a Content-Length, the file streamed
+ * from disk in 1 MiB reads, as curl -F does. A lean client on purpose: the bench runs on the server's own
+ * 2 cores, and fetch + FormData spent ~0.9 CPU-s sending 127 MB (bench/results/quick-2026-12-01.md), CPU the
+ * server then lacked; this costs what the kernel's copies cost. Errors: the socket's, as a rejection.
+ */
+export async function postFile(url: string, path: string, fields: Record<string, string> = {}): Promise<Posted> {
+  const boundary = `----bench${randomBytes(12).toString('hex')}`;
+  const head = Buffer.from(
+    Object.entries(fields)
+      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
+      .join('') +
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${basename(path)}"\r\n` +
+      'Content-Type: application/octet-stream\r\n\r\n',
+  );
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const length = head.length + statSync(path).size + tail.length;
+  return new Promise<Posted>((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': length },
+    });
+    req.once('error', reject);
+    req.once('response', (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+      res.once('error', reject);
+    });
+    req.write(head);
+    // The server may answer (e.g. 413) before the body is sent: then the pipeline's error is the socket's.
+    pipeline(createReadStream(path, { highWaterMark: 1 << 20 }), async function* (file) {
+      yield* file;
+      yield tail;
+    }, req).catch(reject);
+  });
+}
+
+/** Uploads a file (streamed from disk by postFile) and waits until its data is readable. */
 export async function uploadFile(url: string, path: string, name = basename(path)): Promise<Uploaded> {
-  const form = await uploadForm(path, name);
   const start = process.hrtime.bigint();
-  const res = await ok(await fetch(`${url}/api/datasets/upload`, { method: 'POST', body: form }), `upload ${basename(path)}`);
-  const body = (await res.json()) as { dataset: { id: number }; version: { id: number }; sheets: { row_count: number }[] };
+  const res = await postFile(`${url}/api/datasets/upload`, path, { name });
+  if (res.status !== 201) throw new Error(`upload ${basename(path)}: HTTP ${res.status} ${res.text.slice(0, 500)}`);
+  const body = JSON.parse(res.text) as { dataset: { id: number }; version: { id: number }; sheets: { row_count: number }[] };
   const upload_ms = elapsedMs(start);
   const ids = { dataset_id: body.dataset.id, version_id: body.version.id };
   await getText(`${url}/api/datasets/${ids.dataset_id}/versions/${ids.version_id}/data?offset=0&limit=1`);

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { readCsv, TEXT_READ } from '../../workers/readers/csv.js';
 import { writeParquetDurably } from '../../workers/parse-worker.js';
-import { uploadForm } from '../client.js';
+import { postFile } from '../client.js';
 import type { Inputs } from '../data.js';
 import { startFloor, waitIdle } from '../servers.js';
 import { cpuByRole, cpuDeltaMs, ownCpuMs } from '../threads.js';
@@ -69,11 +69,10 @@ export async function csvCpuBaselines(inputs: Inputs, reps: number): Promise<Csv
   try {
     for (let r = 0; r < reps; r++) {
       await waitIdle([floor.pid]);
-      const form = await uploadForm(inputs.csv.path);
       const server = cpuByRole(floor.pid);
       const run = await timedCpu(async () => {
-        const res = await fetch(`${floor.url}/api/datasets/upload`, { method: 'POST', body: form });
-        const got = (await res.json()) as { bytes: number };
+        const res = await postFile(`${floor.url}/api/datasets/upload`, inputs.csv.path, { name: 'transport' });
+        const got = JSON.parse(res.text) as { bytes: number };
         if (got.bytes !== inputs.csv.bytes) throw new Error(`the floor received ${got.bytes} of ${inputs.csv.bytes} bytes`);
       });
       const used = cpuDeltaMs(server, cpuByRole(floor.pid));
