@@ -408,7 +408,7 @@ function browserSection(f: BrowserFigures): string[] {
     '|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    'Where the first rows\' time goes (medians, ms from the navigation\'s start): the page\'s own files (index.html, ui/*.js, vendor modules) all arrived, each API answer the grid waits for arrived (one after the other), the first /data request sent and answered, the rows shown. Between the schema and the /data request: the grid is built and waits its blockLoadDebounceMillis (50 ms). The facets beside the grid are asked for once the first rows have arrived.',
+    'Where the first rows\' time goes (medians, ms from the navigation\'s start): the page\'s own files (index.html, ui/*.js, vendor modules) all arrived, each API answer the grid waits for arrived (the dataset first: this URL names no version, so the version\'s sheets and schema are asked for together once its answer names the version), the first /data request sent and answered, the rows shown. Between the schema and the /data request: the grid is built and waits its blockLoadDebounceMillis (50 ms). The facets beside the grid are asked for once the first rows have arrived.',
     '',
     '| first rows | page files | dataset | sheets | schema | /data sent | /data answered | rows shown |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
