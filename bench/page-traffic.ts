@@ -6,13 +6,14 @@
  * for the files in `revalidate` (304s) and takes the others (max-age) from its cache. Started by bench/page.ts
  * with an IPC channel: `{type:'start', returning}` starts the loads, `{type:'stop'}` stops them and answers
  * `{type:'figures', …}` once the loads in flight have finished. Exits with its parent. Plain node:http with
- * keep-alive (fetch would add Cache-Control: no-cache to a conditional request, which no browser does).
+ * keep-alive (fetch would add Cache-Control: no-cache to a conditional request, which no browser does), sending
+ * Chromium's Accept-Encoding; bytes are counted as sent (compressed), not decoded.
  *
  *   node dist/bench/page-traffic.js <base url> <json Spec>
  */
 import { Agent, request } from 'node:http';
 import { createHistogram } from 'node:perf_hooks';
-import { round } from './util.js';
+import { BROWSER_ACCEPT_ENCODING, round } from './util.js';
 
 interface Spec {
   rate: number;
@@ -43,7 +44,7 @@ const agent = new Agent({ keepAlive: true });
 /** GET `path`; ok for a 2xx, or a 304 when `etag` was sent. */
 function get(path: string, etag?: string): Promise<{ ok: boolean; bytes: number }> {
   return new Promise((resolve) => {
-    const headers: Record<string, string> = path.startsWith('/api/') ? { accept: 'application/json' } : {};
+    const headers: Record<string, string> = { 'accept-encoding': BROWSER_ACCEPT_ENCODING, ...(path.startsWith('/api/') ? { accept: 'application/json' } : {}) };
     if (etag) headers['if-none-match'] = etag;
     const req = request(base + path, { agent, headers }, (res) => {
       let bytes = 0;

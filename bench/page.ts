@@ -33,7 +33,7 @@ import type { TrafficFigures } from './page-traffic.js';
 import { dataPath } from './scenarios/pages.js';
 import { ForeignCpu, installCleanup, procCpuSeconds, startService, stopAll, waitIdle, type Backend, type ServerHandle } from './servers.js';
 import { threadCpu } from './threads.js';
-import { BENCH_DIR, log, median, PARQUET_PATH, prng, quantile, ROOT, round } from './util.js';
+import { BENCH_DIR, BROWSER_ACCEPT_ENCODING, log, median, PARQUET_PATH, prng, quantile, ROOT, round } from './util.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -198,7 +198,11 @@ async function measureBrowser(browser: Browser, backend: Backend): Promise<Brows
 
 interface HeaderCheck {
   path: string;
+  /** Bytes of the file itself (no Accept-Encoding), and as sent to a browser (its Accept-Encoding). */
   bytes: number;
+  sent_bytes: number;
+  content_encoding: string;
+  vary_accept_encoding: boolean;
   etag: string | null;
   last_modified: boolean;
   cache_control: string;
@@ -220,13 +224,18 @@ function rawGet(url: string, headers: Record<string, string> = {}): Promise<{ st
 }
 
 async function checkHeaders(server: ServerHandle, path: string): Promise<HeaderCheck> {
-  const first = await rawGet(server.url + path);
-  if (first.status !== 200) throw new Error(`GET ${path}: ${first.status}`);
+  const plain = await rawGet(server.url + path);
+  const browser = { 'accept-encoding': BROWSER_ACCEPT_ENCODING };
+  const first = await rawGet(server.url + path, browser);
+  if (plain.status !== 200 || first.status !== 200) throw new Error(`GET ${path}: ${plain.status}, ${first.status}`);
   const etag = (first.headers.etag as string | undefined) ?? null;
-  const again = etag ? await rawGet(server.url + path, { 'if-none-match': etag }) : undefined;
+  const again = etag ? await rawGet(server.url + path, { ...browser, 'if-none-match': etag }) : undefined;
   return {
     path,
-    bytes: first.bytes,
+    bytes: plain.bytes,
+    sent_bytes: first.bytes,
+    content_encoding: (first.headers['content-encoding'] as string | undefined) ?? '',
+    vary_accept_encoding: /accept-encoding/i.test(String(first.headers.vary ?? '')),
     etag,
     last_modified: Boolean(first.headers['last-modified']),
     cache_control: (first.headers['cache-control'] as string | undefined) ?? '',
@@ -241,7 +250,7 @@ interface StaticCpu {
   mb_per_s: number;
 }
 
-/** Main-thread CPU per request of autocannon cycling over `paths` (c=6, a browser's connections per host), 3 s. */
+/** Main-thread CPU per request of autocannon cycling over `paths` (c=6, a browser's connections per host, its Accept-Encoding), 3 s. */
 async function staticCpu(server: ServerHandle, paths: string[], etags: Map<string, string> | undefined): Promise<StaticCpu> {
   await waitIdle([server.pid]);
   let i = 0;
@@ -256,7 +265,7 @@ async function staticCpu(server: ServerHandle, paths: string[], etags: Map<strin
         setupRequest: (req) => {
           const p = paths[i++ % paths.length];
           req.path = p;
-          req.headers = etags ? { 'if-none-match': etags.get(p) ?? '' } : {};
+          req.headers = { 'accept-encoding': BROWSER_ACCEPT_ENCODING, ...(etags ? { 'if-none-match': etags.get(p) ?? '' } : {}) };
           return req;
         },
       },
@@ -399,7 +408,7 @@ function browserSection(f: BrowserFigures): string[] {
     '|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    'Where the first rows\' time goes (medians, ms from the navigation\'s start): the page\'s own files (index.html, ui/*.js, vendor modules) all arrived, each API answer the grid waits for arrived (one after the other), the first /data request sent and answered, the rows shown. Between the schema and the /data request: the grid is built and waits its blockLoadDebounceMillis (50 ms). The facets beside the grid are asked for once the first rows have arrived.',
+    'Where the first rows\' time goes (medians, ms from the navigation\'s start): the page\'s own files (index.html, ui/*.js, vendor modules) all arrived, each API answer the grid waits for arrived (the dataset first: this URL names no version, so the version\'s sheets and schema are asked for together once its answer names the version), the first /data request sent and answered, the rows shown. Between the schema and the /data request: the grid is built and waits its blockLoadDebounceMillis (50 ms). The facets beside the grid are asked for once the first rows have arrived.',
     '',
     '| first rows | page files | dataset | sheets | schema | /data sent | /data answered | rows shown |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -416,7 +425,8 @@ function trafficSection(r: TrafficResults): string[] {
   const med = (v: Variant, f: (x: TrafficRun) => number) => median(by(v).map(f));
     const statics = r.static_cpu.find((s) => s.kind === '200');
   const reval = r.static_cpu.find((s) => s.kind === '304');
-  const allValidated = r.headers.every((h) => h.etag && h.last_modified && h.cache_control && h.revalidated === 304);
+  const allValidated = r.headers.every((h) => h.etag && h.last_modified && h.cache_control && h.revalidated === 304 && h.vary_accept_encoding);
+  const sum = (f: (h: HeaderCheck) => number) => r.headers.reduce((n, h) => n + f(h), 0);
   // Ratios within a repetition (its runs are seconds apart), then their median: the machine's drift between
   // repetitions is larger than the effect.
   const paired = (v: Variant, f: (x: TrafficRun) => number) =>
@@ -455,11 +465,15 @@ function trafficSection(r: TrafficResults): string[] {
       (reval ? `; revalidations (If-None-Match → 304) ${fmt(reval.rps)} req/s, **${fmt(reval.main_us)} µs per file** (${fmt((reval.main_us * r.revalidated.length) / 1000, 1)} ms per returning visitor's page load)` : '') +
       '.',
     '',
-    `Every file has an ETag, Last-Modified and Cache-Control, and answers 304 to If-None-Match: **${allValidated ? 'yes' : 'no'}**.`,
+    `Requests here and in the page traffic send Chromium's \`Accept-Encoding: ${BROWSER_ACCEPT_ENCODING}\`; the files together: ${fmt(sum((h) => h.bytes) / 1e3)} KB, ${fmt(sum((h) => h.sent_bytes) / 1e3)} KB as sent. ` +
+      `Every file has an ETag, Last-Modified, Cache-Control and \`Vary: Accept-Encoding\`, and answers 304 to If-None-Match: **${allValidated ? 'yes' : 'no'}**.`,
     '',
-    '| file | bytes | ETag | Last-Modified | Cache-Control | If-None-Match → |',
-    '|---|---:|---|---|---|---:|',
-    ...r.headers.map((h) => `| \`${h.path}\` | ${h.bytes} | ${h.etag ? 'yes' : 'no'} | ${h.last_modified ? 'yes' : 'no'} | ${h.cache_control || '–'} | ${h.revalidated || '–'} |`),
+    '| file | bytes | bytes sent | Content-Encoding | ETag | Last-Modified | Cache-Control | Vary: Accept-Encoding | If-None-Match → |',
+    '|---|---:|---:|---|---|---|---|---|---:|',
+    ...r.headers.map(
+      (h) =>
+        `| \`${h.path}\` | ${h.bytes} | ${h.sent_bytes} | ${h.content_encoding || '–'} | ${h.etag ? 'yes' : 'no'} | ${h.last_modified ? 'yes' : 'no'} | ${h.cache_control || '–'} | ${h.vary_accept_encoding ? 'yes' : 'no'} | ${h.revalidated || '–'} |`,
+    ),
     '',
   ];
 }

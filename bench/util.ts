@@ -9,6 +9,9 @@ export const CACHE_DIR = join(BENCH_DIR, '.cache');
 export const SERVICE_MAIN = join(ROOT, 'dist/src/main.js');
 export const PARQUET_PATH = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet');
 
+/** The Accept-Encoding Chromium sends on every request, so replayed page traffic gets what a browser gets. */
+export const BROWSER_ACCEPT_ENCODING = 'gzip, deflate, br, zstd';
+
 export const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
 export function median(xs: number[]): number {

@@ -114,31 +114,57 @@ class DsTable extends LitElement {
     super.disconnectedCallback();
   }
 
-  /** The URL's view: dataset, version, sheet and sort rebuild the grid; `row` only scrolls. */
+  /**
+   * The URL's view: dataset, version, sheet and sort rebuild the grid; `row` only scrolls. The API calls the
+   * grid needs go out together: the dataset, and the version's sheets and schema at once when the URL names the
+   * version, else as soon as the dataset's answer names it.
+   */
   async load() {
     try {
+      const sheet = this.query.get('sheet') ?? '';
+      const named = this.query.get('version');
+      const early = named ? this.versionInfo(named, sheet) : undefined;
+      early?.catch(() => {}); // its refusal is shown below, after the dataset's own (which says more)
       if (this.dataset?.id !== Number(this.datasetId)) {
         this.dataset = (await getJson(`/api/datasets/${this.datasetId}`)).body;
-        this.sheets = [];
       }
       document.title = `${this.dataset.name} · Datasets`;
       if (!this.versionId) {
         this.error = 'This dataset has no versions.';
         return;
       }
-      if (this.sheetsOf !== this.versionId) {
-        this.sheets = (await getJson(`${this.base}/sheets`)).body;
-        this.sheetsOf = this.versionId;
-      }
+      const [sheets, schema] = await this.versionInfo(this.versionId, sheet);
+      this.sheets = sheets;
       this.error = '';
       await this.updateComplete;
-      await this.showGrid();
+      await this.showGrid(schema);
     } catch (e) {
       this.error = e.text ?? String(e);
     }
   }
 
-  async showGrid() {
+  /**
+   * A version's sheets and the schema of one of them (`sheet` '' : the first, as the API defaults), asked for
+   * in parallel. Each answer is kept while the view shows that version (and sheet), so a new sort or filter
+   * asks again for neither; a refusal is not kept. Resolves `[sheets, schema]`; rejects with ApiFailure.
+   */
+  versionInfo(version, sheet) {
+    const base = `/api/datasets/${this.datasetId}/versions/${version}`;
+    const kept = (slot, key, path, params) => {
+      if (this[slot]?.key !== key) {
+        const answer = getJson(path, params).then((r) => r.body);
+        const entry = { key, answer };
+        this[slot] = entry;
+        answer.catch(() => {
+          if (this[slot] === entry) this[slot] = undefined;
+        });
+      }
+      return this[slot].answer;
+    };
+    return Promise.all([kept('sheetsAsked', base, `${base}/sheets`), kept('schemaAsked', `${base}?${sheet}`, `${base}/schema`, { sheet })]);
+  }
+
+  async showGrid(schema) {
     const sort = this.query.get('sort') ?? '';
     const filters = filtersFrom(this.query);
     const shownParam = this.query.get('columns') ?? '';
@@ -152,7 +178,6 @@ class DsTable extends LitElement {
     this.grid = undefined;
     this.gridKey = key;
     const sheet = this.sheetName;
-    const schema = (await getJson(`${this.base}/schema`, { sheet })).body;
     this.schema = schema;
     const sortKeys = parseSort(sort);
     const sheetInfo = this.sheets.find((s) => s.name === sheet);
