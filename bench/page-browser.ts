@@ -9,6 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { renderedGridRows } from '../test/support/grid-dom.js';
 
 /*
  * The next three mirror test/support/browser.ts (which cannot be imported from dist/: it reads axe-core and
@@ -66,7 +67,7 @@ export async function freshPage(browser: Browser, baseUrl: string): Promise<{ co
   });
   await context.route('**/*', (route) => (route.request().url().startsWith(baseUrl) || route.request().url() === 'about:blank' ? route.continue() : route.abort()));
   // Installed in every document the page opens (an init script is not subject to the page's CSP).
-  await page.addInitScript({ content: `performance.setResourceTimingBufferSize(100000); window.__benchWait = ${inPageWait.toString()};` });
+  await page.addInitScript({ content: `performance.setResourceTimingBufferSize(100000); window.__gridRows = ${renderedGridRows.toString()}; window.__benchWait = ${inPageWait.toString()};` });
   return { context, page, errors };
 }
 
@@ -77,17 +78,7 @@ export async function freshPage(browser: Browser, baseUrl: string): Promise<{ co
  */
 function inPageWait(arg: { first: number; count: number; columns: string[]; since: number; timeoutMs: number; dataPath: string }) {
   const { first, count, columns, since, timeoutMs, dataPath } = arg;
-  const rowsNow = (): string[][] | null => {
-    const out: string[][] = [];
-    for (let i = first; i < first + count; i++) {
-      const row = document.querySelector(`.ag-grid-scrolling-container .ag-row[row-index="${i}"]`);
-      if (!row || row.classList.contains('ag-row-loading')) return null;
-      const cells = columns.map((c) => row.querySelector(`.ag-cell[col-id="${CSS.escape(c)}"]`)?.textContent ?? null);
-      if (cells.some((c) => c === null) || cells.every((c) => c === '')) return null;
-      out.push(cells as string[]);
-    }
-    return out;
-  };
+  const rowsNow = () => (window as unknown as { __gridRows: typeof renderedGridRows }).__gridRows({ first, count, columns });
   const requests = () =>
     (performance.getEntriesByType('resource') as PerformanceResourceTiming[])
       .filter((e) => e.startTime >= since - 1 && new URL(e.name).pathname === dataPath)

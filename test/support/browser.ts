@@ -9,6 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { renderedGridRows } from './grid-dom.js';
 import { ROOT } from './server.js';
 
 /** Screenshots of the views: git-ignored, kept after the run for people to look at. */
@@ -119,21 +120,8 @@ export function expectedCell(value: unknown): string {
  * `columns` order, once all of them are rendered with their data loaded (waits up to `timeout` ms).
  */
 export async function gridRows(page: Page, first: number, count: number, columns: string[], timeout = 20_000): Promise<string[][]> {
-  const handle = await page.waitForFunction(
-    ({ first, count, columns }) => {
-      const out: string[][] = [];
-      for (let i = first; i < first + count; i++) {
-        const row = document.querySelector(`.ag-grid-scrolling-container .ag-row[row-index="${i}"]`);
-        if (!row || row.classList.contains('ag-row-loading')) return false;
-        const cells = columns.map((c) => row.querySelector(`.ag-cell[col-id="${CSS.escape(c)}"]`)?.textContent ?? null);
-        if (cells.some((c) => c === null) || cells.every((c) => c === '')) return false;
-        out.push(cells as string[]);
-      }
-      return out;
-    },
-    { first, count, columns },
-    { timeout, polling: 100 },
-  );
+  // Passed as source text: the page cannot reach this module's imports.
+  const handle = await page.waitForFunction(`(${renderedGridRows.toString()})(${JSON.stringify({ first, count, columns })}) || false`, undefined, { timeout, polling: 100 });
   return (await handle.jsonValue()) as string[][];
 }
 
