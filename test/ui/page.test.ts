@@ -206,17 +206,16 @@ for (const backend of BACKENDS) {
     await screenshot(again, `${backend}-table-filtered`);
     await again.context().close();
 
+    t.same(errors.splice(0), [], 'no page errors or console errors before the refused filter');
     // A filter the column's type cannot hold: the API's 400 in words.
     const badFilter = await getJson(server, `${base}/data?offset=0&limit=10&filter[temp_max]gte=warm`);
     t.equal(badFilter.status, 400);
     await page.goto(`/#/datasets/${dataset.id}?filter%5Btemp_max%5Dgte=warm`);
     await page.locator('main .error').waitFor();
     t.equal(await page.locator('main .error').innerText(), `400 Bad request: ${badFilter.body.detail}`);
-    // The browser logs the refused request itself; nothing else may have been logged.
-    const before = errors.length;
-    const logged = errors.splice(0).filter((e) => !e.includes('status of 400'));
-    t.ok(before >= 1, 'the refused request was logged by the browser');
-    errors.push(...logged);
+    // The browser logs each refused request itself (the page's /data and, racing it, possibly another with the
+    // same filter, which may be logged later): 400s are expected from here on; nothing else may be logged.
+    t.ok(errors.some((e) => e.includes('status of 400')), 'the refused request was logged by the browser');
 
     // --- 390 px wide: no horizontal scrolling of the page on any view
     const { page: narrow, errors: narrowErrors } = await openPage(browser, server.url, { width: 390, height: 844 });
@@ -229,7 +228,7 @@ for (const backend of BACKENDS) {
     t.same(narrowErrors, [], 'no page errors at 390 px');
     await narrow.context().close();
 
-    t.same(errors, [], 'no page errors or console errors');
+    t.same(errors.filter((e) => !e.includes('status of 400')), [], 'no page errors or console errors (the refused filter aside)');
     t.same(foreign, [], 'nothing requested from outside the service');
   });
 
