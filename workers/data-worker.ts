@@ -8,7 +8,7 @@ import { encodeArrow } from './encoders/arrow.js';
 import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders/export.js';
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import { checkXlsxLimits } from './encoders/xlsx.js';
-import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
+import type { DataTask, ExportTask, FacetsResult, SnapshotResult, LoadResult, PageEnvelope, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
 import { filterSortProject, countRows } from './table/plan.js';
 import { computeStatistics } from './table/statistics.js';
 import { failureOf } from './task-error.js';
@@ -18,6 +18,7 @@ import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { cachedFacets, isComputed, cachedRows } from './table/result-cache.js';
+import { blockJsonPage } from './table/json-blocks.js';
 import { dropVersion, holdSheet, openLater, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
 import { serveDirect } from './direct-port.js';
@@ -85,40 +86,46 @@ export default function run(
 }
 
 /**
- * One JSON page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is a zero-copy
- * slice; a filtered or sorted one a slice of the query's result (computed once, then cached: table/result-cache.ts);
- * a projection alone one lazy plan, sliced for the page.
+ * One page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is copied from JSON
+ * blocks written once (table/json-blocks.ts) or, for Arrow and CSV pages, a zero-copy slice; a filtered or sorted
+ * one a slice of the query's result (computed once, then cached: table/result-cache.ts); a projection alone one
+ * lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
   const { decoded: sheet, lazy, schema, rows: rowCount } = openSheet(task.table);
-  let total: number;
-  let rows: NativeFrame;
-  let layout: JsonLayout | undefined;
+  const count = (total: number) => Math.max(0, Math.min(task.size, total - task.offset));
   if (sheet && isPlain(task.query)) {
-    // The hot path: a zero-copy slice of a decoded frame, whose layout was worked out when it was decoded.
-    total = rowCount;
-    rows = sheet.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
-    layout = sheet.json;
-  } else if (isComputed(task.query)) {
-    const result = cachedRows(task.table, task.query, () => ({ lazy: lazy(), schema }));
-    total = result.native.height;
-    rows = result.native.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset)));
-    layout = result.json;
-  } else {
-    const plan = filterSortProject(lazy(), schema, task.query);
-    total = task.query.filters.length === 0 ? rowCount : countRows(plan);
-    const frame = plan.slice(task.offset, Math.max(0, Math.min(task.size, total - task.offset))).collectSync();
-    rows = nativeOf(frame);
-    if (task.format === 'json') layout = jsonLayout(frame.columns, frame.dtypes);
+    // The hot path: a decoded frame, whose layout was worked out when it was decoded.
+    if (task.format === 'json') {
+      const body = blockJsonPage(task.table.key, sheet, task.offset, count(rowCount), envelopeOf(task, rowCount), task.int64AsString);
+      if (body) return withTransfer({ body, total_rows: rowCount }, [body]);
+    }
+    return encodedPage(task, sheet.native.slice(task.offset, count(rowCount)), rowCount, sheet.json);
   }
+  if (isComputed(task.query)) {
+    const result = cachedRows(task.table, task.query, () => ({ lazy: lazy(), schema }));
+    const total = result.native.height;
+    return encodedPage(task, result.native.slice(task.offset, count(total)), total, result.json);
+  }
+  const plan = filterSortProject(lazy(), schema, task.query);
+  const total = task.query.filters.length === 0 ? rowCount : countRows(plan);
+  const frame = plan.slice(task.offset, count(total)).collectSync();
+  return encodedPage(task, nativeOf(frame), total, task.format === 'json' ? jsonLayout(frame.columns, frame.dtypes) : undefined);
+}
+
+/** The paging envelope of a JSON page of a view with `total` rows. */
+const envelopeOf = (task: PageTask, total: number): PageEnvelope => ({
+  total_rows: total,
+  page: Math.floor(task.offset / task.size) + 1,
+  page_size: task.size,
+  total_pages: Math.ceil(total / task.size),
+});
+
+/** `rows` written in the task's format (JSON with `layout`, which must describe them). */
+function encodedPage(task: PageTask, rows: NativeFrame, total: number, layout: JsonLayout | undefined): PageResult {
   const body =
     task.format === 'json'
-      ? encodeJsonPage(
-          rows,
-          { total_rows: total, page: Math.floor(task.offset / task.size) + 1, page_size: task.size, total_pages: Math.ceil(total / task.size) },
-          task.int64AsString,
-          layout!,
-        )
+      ? encodeJsonPage(rows, envelopeOf(task, total), task.int64AsString, layout!)
       : encodeWhole(rows, task.format, { neutralizeFormulas: task.neutralizeFormulas });
   return withTransfer({ body, total_rows: total }, [body]);
 }

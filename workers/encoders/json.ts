@@ -146,7 +146,7 @@ function jsonRowPieces(frame: NativeFrame, int64AsString: boolean, layout: JsonL
  * nested columns every such key is that column's. Only for rows written as they are (see jsonRowPieces);
  * jsonReady formats its datetimes itself.
  */
-function fixNaiveDatetimes(rows: Buffer, int64AsString: boolean, layout: JsonLayout): void {
+export function fixNaiveDatetimes(rows: Buffer, int64AsString: boolean, layout: JsonLayout): void {
   const keys = layout.naiveDatetimeKeys;
   if (keys.length === 0 || !layout.writtenAsIs[int64AsString ? 1 : 0]) return;
   // Past this many spaces, a byte loop is cheaper than a call per space.
@@ -186,14 +186,23 @@ export function jsonRows(frame: pl.DataFrame, int64AsString = false, layout = js
   return rows;
 }
 
+/** What a JSON page body starts with, before its rows' array. */
+export const JSON_PAGE_HEAD = Buffer.from('{"data":');
+
+/** What a JSON page body ends with, after its rows' array: the columns and the paging envelope. */
+export function jsonPageTail(layout: JsonLayout, envelope: PageEnvelope): Buffer {
+  return Buffer.from(`,"columns":${layout.columnsJson},${JSON.stringify(envelope).slice(1)}`);
+}
+
 /**
  * The whole JSON page body, encoded here so the main thread only sends bytes. `layout` must describe
- * `frame`'s columns (the sheet's, for a held sheet's slices).
+ * `frame`'s columns (the sheet's, for a held sheet's slices). (A held sheet's plain pages are copied from
+ * blocks written once instead: table/json-blocks.ts, the same bytes.)
  */
 export function encodeJsonPage(frame: NativeFrame, envelope: PageEnvelope, int64AsString: boolean, layout: JsonLayout): ArrayBuffer {
-  const head = Buffer.from('{"data":');
+  const head = JSON_PAGE_HEAD;
   const pieces = jsonRowPieces(frame, int64AsString, layout);
-  const tail = Buffer.from(`,"columns":${layout.columnsJson},${JSON.stringify(envelope).slice(1)}`);
+  const tail = jsonPageTail(layout, envelope);
   const body = ownedCopy(head, ...pieces, tail);
   fixNaiveDatetimes(Buffer.from(body, head.length, body.byteLength - head.length - tail.length), int64AsString, layout);
   return body;
