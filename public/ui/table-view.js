@@ -196,6 +196,8 @@ class DsTable extends LitElement {
         // A getter, not `field`: field treats dots as paths into nested objects, and names may hold dots.
         valueGetter: (p) => p.data?.[c.name],
         valueFormatter: (p) => cellText(p.value),
+        // The browser's own tooltip (a title) with the whole value, for a cell cut short with an ellipsis.
+        tooltipValueGetter: (p) => (p.data ? cellText(p.value) : undefined),
         cellClassRules: { 'cell-null': (p) => p.value === null },
         headerComponent: TypedHeader,
         headerComponentParams: { type: c.type },
@@ -219,9 +221,25 @@ class DsTable extends LitElement {
       facetsAsked = true;
       void this.loadFacets(schema, sheet, filterQuery);
     };
+    // Columns fit the grid's width before any row is in; once the first rows are, each column takes its
+    // content's width (header included) and any room left is shared out, so nothing is cut at first sight.
+    let fitted = false;
+    const fitColumns = () => {
+      if (fitted) return;
+      fitted = true;
+      requestAnimationFrame(() => {
+        if (this.grid !== grid || grid.isDestroyed()) return;
+        grid.autoSizeAllColumns();
+        // Then widen them to the body's width (less its scrollbar), none narrower than its content.
+        const columnLimits = grid.getColumnState().map((c) => ({ key: c.colId, minWidth: c.width }));
+        grid.sizeColumnsToFit({ columnLimits });
+      });
+    };
     grid = this.grid = createGrid(el, {
       columnDefs,
-      defaultColDef: { minWidth: 90, resizable: true },
+      defaultColDef: { minWidth: 72, resizable: true },
+      autoSizeStrategy: { type: 'fitGridWidth', defaultMinWidth: 110 },
+      enableBrowserTooltips: true,
       rowModelType: 'infinite',
       cacheBlockSize: BLOCK,
       maxBlocksInCache: 40,
@@ -251,6 +269,7 @@ class DsTable extends LitElement {
               const page = await res.json();
               this.total = page.total_rows;
               params.successCallback(page.data, page.total_rows);
+              fitColumns();
               askFacets();
               // Once the first answer has fixed the row count, make sure the URL's row is where the grid starts.
               if (pendingRow !== undefined) {
