@@ -9,7 +9,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { AllCommunityModule, ModuleRegistry, createGrid } from 'ag-grid-community';
 import { can, keysOn } from './access.js';
-import { authHeaders, downloadWithToken, failureOf, getJson, listName, withQuery } from './api.js';
+import { authHeaders, downloadWithToken, failureOf, getJson, listName, plural, withQuery } from './api.js';
 import { TypedHeader } from './grid-header.js';
 import { filterParams, filtersFrom } from './table-filters.js';
 import { hrefFor, replaceQuery } from './route.js';
@@ -471,7 +471,7 @@ class DsTable extends LitElement {
           <label>Go to row <input name="row" type="number" min="1" max=${this.total ?? nothing} inputmode="numeric"></label>
           <button type="submit">Go</button>
         </form>
-        <p class="count" aria-live="polite">${this.total == null ? '' : `${this.total.toLocaleString()} rows${filtersFrom(this.query).length ? ' match' : ''}`}</p>
+        <p class="count" aria-live="polite">${this.total == null ? '' : filtersFrom(this.query).length ? plural(this.total, 'row matches', 'rows match') : plural(this.total, 'row')}</p>
       </div>
       ${this.schema ? this.renderTools() : nothing}
       <div class="table-body">

@@ -81,3 +81,143 @@ t.test('the Seattle table fits the grid at 1280×800 and no number is cut silent
   t.same(errors, []);
   t.same(foreign, []);
 });
+
+t.test('plural and duration words', async (t) => {
+  // @ts-expect-error: the page's own module (plain JavaScript, no types)
+  const { duration, plural } = await import('../../public/ui/api.js');
+  t.equal(duration(42), '42 s');
+  t.equal(duration(253), '4 min 13 s');
+  t.equal(duration(7380), '2 h 3 min');
+  t.equal(duration(180000), '2 d 2 h');
+  t.equal(plural(1, 'entry', 'entries'), '1 entry');
+  t.equal(plural(0, 'entry', 'entries'), '0 entries');
+  t.equal(plural(1, 'miss', 'misses'), '1 miss');
+  t.equal(plural(1461, 'row'), (1461).toLocaleString() + ' rows');
+});
+
+t.test('an empty service, a stored upload, aligned numbers, readable top values, operators by type, health words', async (t) => {
+  const server = await startServer(t, { backend: 'memory' });
+  const browser = await launchBrowser(t);
+  const { page, errors, foreign } = await openPage(browser, server.url);
+  const align = (selector: string) => page.$$eval(selector, (els) => els.map((e) => getComputedStyle(e).textAlign));
+
+  // --- No datasets at all: "No datasets yet" and a link to Upload; no empty table, no pager.
+  t.equal((await getJson(server, '/api/datasets')).headers.get('x-total-count'), '0');
+  await page.goto('/');
+  await page.locator('main .count.empty').waitFor();
+  t.equal(await page.locator('main .count.empty').innerText(), 'No datasets yet. Upload a file to make the first one.');
+  t.equal(await page.locator('main .count.empty a').getAttribute('href'), '#/upload');
+  t.equal(await page.locator('table.datasets, nav.pager').count(), 0, 'no empty table, no pager');
+  t.same(await seriousViolations(page), [], 'empty list: no serious or critical axe violations');
+  await screenshot(page, 'first-look-empty');
+  // A search that matches nothing still says so.
+  await page.goto('/#/datasets?name=nothing-like-this');
+  await page.locator('main .count', { hasText: 'No datasets match.' }).waitFor();
+  t.equal((await getJson(server, '/api/datasets?name=nothing-like-this')).headers.get('x-total-count'), '0');
+  t.equal(await page.locator('main .count.empty').count(), 0);
+
+  // --- A stored upload empties the form, so a second click cannot send the file again.
+  await page.goto('/#/upload');
+  await page.getByLabel(/^File/).setInputFiles({ name: 'one.csv', mimeType: 'text/csv', buffer: Buffer.from('n,label\n1,x\n') });
+  await page.getByLabel('Name').fill('one row');
+  await page.getByLabel(/^Tags/).fill('tiny');
+  await page.getByRole('button', { name: 'Upload', exact: true }).click();
+  await page.locator('.ok').waitFor({ timeout: 60_000 });
+  const one = (await getJson(server, '/api/datasets?name=one row')).body[0];
+  t.equal(one?.row_count, 1, 'the API holds the one-row dataset');
+  t.match(await page.locator('.ok').innerText(), 'Stored as version 1 of one row (Sheet1: 1 row).');
+  t.same(
+    [await page.getByLabel(/^File/).inputValue(), await page.getByLabel('Name').inputValue(), await page.getByLabel(/^Tags/).inputValue(), await page.locator('.drop .file').count()],
+    ['', '', '', 0],
+    'the file, name and tags are cleared',
+  );
+  t.equal(await page.locator('.drop .note').innerText(), 'The form is cleared for another file.');
+
+  // --- The datasets list: numeric headings aligned like their numbers.
+  const up = await upload(server, readFileSync(SEATTLE), 'seattle-weather.csv', { name: 'Seattle weather' });
+  const { dataset, version } = up.body;
+  const base = `/api/datasets/${dataset.id}/versions/${version.id}`;
+  await page.goto('/');
+  await page.locator('table.datasets tbody tr').nth(1).waitFor();
+  t.same(await align('table.datasets thead th'), ['left', 'right', 'right', 'right', 'left'], 'list headings: Size, Rows, Versions right-aligned');
+  t.same(await align('table.datasets tbody tr:first-child > *'), ['left', 'right', 'right', 'right', 'left'], 'like their cells');
+
+  // --- SQL results: number columns right-aligned, heading included, like the table view.
+  const sql = 'SELECT weather, count(*) AS days, round(avg(temp_max),2) AS avg_max FROM data GROUP BY weather ORDER BY days DESC';
+  const answer = await getJson(server, `${base}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql, page_size: 100 }) });
+  t.equal(answer.status, 200);
+  await page.goto(`/#/datasets/${dataset.id}/sql?version=${version.id}&sql=${encodeURIComponent(sql)}`);
+  await page.locator('table.sql-result tbody tr').nth(answer.body.data.length - 1).waitFor();
+  const shown = await page.$$eval('table.sql-result tbody tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+  t.same(shown, answer.body.data.map((r: Record<string, unknown>) => answer.body.columns.map((c: string) => String(r[c]))), 'the rows are the API answer');
+  t.same(await align('table.sql-result thead th'), ['left', 'right', 'right'], 'SQL headings: days and avg_max right-aligned');
+  t.same(await align('table.sql-result tbody tr:first-child td'), ['left', 'right', 'right'], 'and their numbers');
+  t.same(await seriousViolations(page), [], 'SQL view: no serious or critical axe violations');
+
+  // --- Health: numeric headings aligned; counts in the right number; the uptime in minutes and seconds.
+  await page.goto('/#/health');
+  await page.locator('[data-field="sql-answers"]').waitFor();
+  t.same(await align('table.pools thead th'), ['left', 'right', 'right', 'right', 'right'], 'pool headings');
+  t.same(await align('table.pools tbody tr:first-child > *'), ['left', 'right', 'right', 'right', 'right'], 'like their cells');
+  t.same(await align('table.caches thead th'), ['left', 'right', 'right', 'right', 'right', 'right'], 'cache headings');
+  t.same(await align('table.caches tbody tr:first-child > *'), ['left', 'right', 'right', 'right', 'right', 'right'], 'like their cells');
+  const sqlAnswers = (await getJson(server, '/health')).body.sql_answers;
+  t.equal(sqlAnswers.entries, 1, 'one SQL answer cached');
+  const words = await page.locator('[data-field="sql-answers"]').innerText();
+  t.match(words, /^1 entry, /, '"1 entry", not "1 entries"');
+  t.match(words, /; \d+ (hit|hits), \d+ (miss|misses)\.$/);
+  t.notMatch(words, /\b1 (hits|misses)\b/);
+  t.match(await page.locator('[data-field="uptime"]').innerText(), /^(\d+ s|\d+ min \d+ s)$/, 'uptime as seconds, or minutes and seconds');
+  t.same(await seriousViolations(page), [], 'health view: no serious or critical axe violations');
+
+  // --- Statistics: each top value's count beside its bar, not over it; histograms as wide as their card.
+  t.equal((await getJson(server, `${base}/statistics/refresh?detailed=true`, { method: 'POST' })).status, 200);
+  const stats = (await getJson(server, `${base}/statistics`)).body;
+  await page.goto(`/#/datasets/${dataset.id}/stats?version=${version.id}`);
+  await page.locator('.histogram-plot canvas').first().waitFor();
+  const weather = stats.columns.find((c: { column_name: string }) => c.column_name === 'weather');
+  const tops = await page.$$eval('.stat-card[data-column="weather"] table.top-values tbody tr', (trs) =>
+    trs.map((tr) => {
+      const bar = tr.querySelector('.bar')!.getBoundingClientRect();
+      const count = tr.querySelector('.bar-count')!.getBoundingClientRect();
+      return { value: tr.querySelector('td')!.textContent, count: tr.querySelector('.bar-count')!.textContent, clear: count.left >= bar.right };
+    }),
+  );
+  t.same(tops.map((r) => [r.value, r.count]), weather.top_values.map((v: { value: string; count: number }) => [v.value, String(v.count)]), 'top values equal the API');
+  t.ok(tops.every((r) => r.clear), 'no count drawn over its bar');
+  const plots = await page.$$eval('.histogram-plot', (els) => els.map((el) => ({ box: el.clientWidth, canvas: el.querySelector('.uplot')!.getBoundingClientRect().width })));
+  t.ok(plots.length >= 4, `histograms drawn (${plots.length})`);
+  t.ok(plots.every((p) => p.canvas >= p.box - 2 && p.canvas > 420), `each histogram spans its card (${plots.map((p) => `${Math.round(p.canvas)}/${p.box}`).join(', ')})`);
+  t.same(await seriousViolations(page), [], 'statistics view: no serious or critical axe violations');
+  await screenshot(page, 'first-look-stats');
+
+  // --- Filters: only the operators the API takes for the column's type; each offered one is accepted.
+  const schema = (await getJson(server, `${base}/schema`)).body.columns as { name: string; type: string }[];
+  const first = (await getJson(server, `${base}/data?offset=0&limit=1`)).body.data[0];
+  await page.goto(`/#/datasets/${dataset.id}?version=${version.id}`);
+  await page.getByText('Filters', { exact: true }).click();
+  await page.getByRole('button', { name: 'Add filter' }).click();
+  for (const c of schema) {
+    await page.getByLabel(/^Column/).selectOption(c.name);
+    const ops = await page.getByLabel('Operator').evaluate((s: HTMLSelectElement) => [...s.options].map((o) => o.value));
+    t.equal(ops.includes('contains'), c.type === 'string', `${c.name} (${c.type}): contains offered only for text`);
+    t.equal(ops.includes('startswith'), c.type === 'string', `${c.name} (${c.type}): startswith offered only for text`);
+    for (const op of ops) {
+      const value = op === 'is_null' || op === 'not_null' ? '1' : String(first[c.name]);
+      const res = await getJson(server, `${base}/data?offset=0&limit=1&filter[${encodeURIComponent(c.name)}]${op}=${encodeURIComponent(value)}`);
+      t.equal(res.status, 200, `filter[${c.name}]${op}: the API takes it`);
+    }
+  }
+  const refused = await getJson(server, `${base}/data?offset=0&limit=1&filter[temp_max]contains=1`);
+  t.equal(refused.status, 400, 'the API refuses contains on a number column, which the page does not offer');
+
+  // --- 390 px: the views changed here do not scroll the page sideways.
+  await page.setViewportSize({ width: 390, height: 844 });
+  for (const view of ['#/datasets?name=nothing-like-this', `#/datasets/${dataset.id}/sql?version=${version.id}&sql=${encodeURIComponent(sql)}`, '#/health', `#/datasets/${dataset.id}/stats?version=${version.id}`]) {
+    await page.goto(`/${view}`);
+    await page.waitForSelector(view.includes('sql') ? 'table.sql-result tbody tr' : view.includes('stats') ? '.histogram-plot canvas' : view.includes('health') ? '[data-field="uptime"]' : 'main .count');
+    t.equal(await pageOverflowX(page), 0, `${view} at 390 px: no horizontal page scroll`);
+  }
+  t.same(errors, []);
+  t.same(foreign, []);
+});
