@@ -6,6 +6,7 @@
  */
 import { html } from 'lit';
 import { getJson } from './api.js';
+import { openKeyDialog } from './key-control.js';
 import { hrefFor } from './route.js';
 
 const ALL = ['read', 'write', 'admin'];
@@ -56,4 +57,19 @@ export function refusedView(access, scope, title, what) {
   return html`<h1>${title}</h1>
     <p class="error needs-scope" role="alert" data-scope=${scope}>${lacking(access, scope, what)}</p>
     <p><a href=${hrefFor('datasets')}>Back to the datasets</a></p>`;
+}
+
+/**
+ * The page where keys are on and `access` has none that works (its `refusal`): no key entered yet, a prompt
+ * to enter one; a key the API refused, the API's words and a way to change it. A button opens the key dialog.
+ */
+export function keyPrompt(access) {
+  const entered = Boolean(sessionStorage.getItem('api-key'));
+  document.title = 'API key needed · Datasets';
+  return html`<h1>API key needed</h1>
+    ${entered
+      ? html`<p class="error key-refused" role="alert">The service refused the API key you entered: ${access.refusal}.</p>`
+      : html`<p class="key-prompt">This service needs an API key to show its datasets. Enter yours to continue; it is
+          kept for this browser session only.</p>`}
+    <p><button type="button" class="open-key" @click=${openKeyDialog}>${entered ? 'Change the API key' : 'Enter an API key'}</button></p>`;
 }

@@ -108,3 +108,17 @@ export async function downloadWithToken(versionPath, view) {
   link.click();
   link.remove();
 }
+
+/** A count and its noun, singular for 1: plural(1, 'entry', 'entries') → "1 entry"; plural(1461, 'row') → "1,461 rows". */
+export function plural(n, one, many = `${one}s`) {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/** Seconds as a person reads a duration: 42 → "42 s", 253 → "4 min 13 s", 7380 → "2 h 3 min", 180000 → "2 d 2 h". */
+export function duration(seconds) {
+  const s = Math.floor(seconds);
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  return `${Math.floor(s / 86400)} d ${Math.floor((s % 86400) / 3600)} h`;
+}

@@ -7,11 +7,12 @@
  *   #/datasets/<id>/about                                dataset-view.js
  *   #/datasets/<id>/sql?version=&sql=&page=              sql-view.js
  *   #/datasets/<id>/stats?version=&sheet=                stats-view.js
- * The key's scopes (access.js) are read first: views that need `write` (upload, SQL) opened without it say so
+ * The key's scopes (access.js) are read first: without a valid key where keys are on, every view but health
+ * is a prompt to enter one; views that need `write` (upload, SQL) opened without it say so
  * in words, and the others get `access` to show only the controls it allows.
  */
 import { LitElement, html } from 'lit';
-import { loadAccess, can, refusedView } from './access.js';
+import { loadAccess, can, keyPrompt, refusedView } from './access.js';
 import { currentRoute } from './route.js';
 import './datasets-view.js';
 import './upload-view.js';
@@ -38,6 +39,8 @@ class DsApp extends LitElement {
     // The views wait for the key's scopes, so they never show a control and then take it away.
     void loadAccess().then((access) => {
       this.access = access;
+      const key = document.querySelector('ds-key');
+      if (key) key.access = access;
       // Controls outside the views (the header's Upload link) say which scope they need.
       for (const el of document.querySelectorAll('[data-needs-scope]')) el.hidden = !can(access, el.dataset.needsScope);
     });
@@ -70,6 +73,8 @@ class DsApp extends LitElement {
       return html`<ds-health></ds-health>`;
     }
     if (!access) return html`<p class="note">Loading…</p>`;
+    // Keys are on and none was entered, or the one entered was refused: every view would be that 401.
+    if (access.refusal) return keyPrompt(access);
     const needs = VIEW_SCOPES.find((v) => v.match(path));
     if (needs && !can(access, needs.scope)) return refusedView(access, needs.scope, needs.title, needs.what);
     if (first === 'upload') {

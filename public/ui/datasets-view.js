@@ -127,11 +127,11 @@ class DsDatasets extends LitElement {
         ${can(this.access, 'write') ? html`<a class="button" href="#/upload">Upload a file</a>` : nothing}
       </form>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      <p class="count" aria-live="polite">${this.loading ? 'Loading…' : this.total === 0 ? 'No datasets match.' : `${first}–${last} of ${this.total}`}</p>
-      <div class="table-scroll">
+      ${this.renderCount(first, last)}
+      ${this.total === 0 ? nothing : html`<div class="table-scroll">
         <table class="datasets">
           <caption class="visually-hidden">Datasets</caption>
-          <thead><tr><th scope="col">Name</th><th scope="col">Size</th><th scope="col">Rows</th><th scope="col">Versions</th><th scope="col">Last update</th></tr></thead>
+          <thead><tr><th scope="col">Name</th><th scope="col" class="num">Size</th><th scope="col" class="num">Rows</th><th scope="col" class="num">Versions</th><th scope="col">Last update</th></tr></thead>
           <tbody>
             ${this.datasets.map(
               (d) => html`<tr data-id=${d.id}>
@@ -149,8 +149,22 @@ class DsDatasets extends LitElement {
         <button type="button" ?disabled=${s.page <= 1} @click=${() => this.go({ page: s.page - 1 })}>Previous</button>
         <span>Page ${s.page} of ${pages}</span>
         <button type="button" ?disabled=${s.page >= pages} @click=${() => this.go({ page: s.page + 1 })}>Next</button>
-      </nav>
+      </nav>`}
     `;
+  }
+
+  /**
+   * Above the list: "1–20 of 42"; with nothing to list, "No datasets match." when a search, tag or page narrows
+   * it, else "No datasets yet" with a link to Upload (when the key may upload); nothing under an error.
+   */
+  renderCount(first, last) {
+    const s = this.state;
+    if (this.loading) return html`<p class="count" aria-live="polite">Loading…</p>`;
+    if (this.total > 0) return html`<p class="count" aria-live="polite">${first}–${last} of ${this.total}</p>`;
+    if (this.error) return nothing;
+    if (s.name || s.tag || s.page > 1) return html`<p class="count" aria-live="polite">No datasets match.</p>`;
+    return html`<p class="count empty" aria-live="polite">No datasets yet.${can(this.access, 'write')
+      ? html` <a href="#/upload">Upload a file</a> to make the first one.` : ''}</p>`;
   }
 }
 

@@ -4,7 +4,7 @@
  * each data worker's cache, the memory backend's shards and the SQL answer cache.
  */
 import { LitElement, html, nothing } from 'lit';
-import { bytes } from './api.js';
+import { bytes, duration, plural } from './api.js';
 
 const EVERY_MS = 2000;
 
@@ -62,12 +62,12 @@ class DsHealth extends LitElement {
             <div><dt>Status</dt><dd class=${h.status === 'ok' ? 'ok' : 'error'} data-field="status">${h.status}</dd></div>
             <div><dt>Backend</dt><dd data-field="backend">${h.storage_backend}</dd></div>
             <div><dt>Datasets</dt><dd data-field="datasets">${h.datasets ?? '—'}</dd></div>
-            <div><dt>Up for</dt><dd>${h.uptime_s != null ? `${h.uptime_s} s` : '—'}</dd></div>
+            <div><dt>Up for</dt><dd data-field="uptime">${h.uptime_s != null ? duration(h.uptime_s) : '—'}</dd></div>
             ${h.workers?.source_bytes != null ? html`<div><dt>Source files held</dt><dd>${bytes(h.workers.source_bytes)}</dd></div>` : nothing}
           </dl>
           <h2>Worker pools</h2>
           <div class="table-scroll"><table class="datasets pools">
-            <thead><tr><th scope="col">Pool</th><th scope="col">Threads</th><th scope="col">Queued</th><th scope="col">Utilization</th><th scope="col">Tasks done</th></tr></thead>
+            <thead><tr><th scope="col">Pool</th><th scope="col" class="num">Threads</th><th scope="col" class="num">Queued</th><th scope="col" class="num">Utilization</th><th scope="col" class="num">Tasks done</th></tr></thead>
             <tbody>${(h.workers?.pools ?? []).map(
               (p) => html`<tr data-pool=${p.name}><th scope="row">${p.name}</th><td class="num">${p.threads}</td><td class="num">${p.queued} / ${p.max_queue}</td>
                 <td class="num">${Math.round(p.utilization * 100)} %</td><td class="num" data-field="completed">${p.completed}</td></tr>`,
@@ -76,7 +76,7 @@ class DsHealth extends LitElement {
           ${h.workers?.data?.length
             ? html`<h2>Data worker caches</h2>
               <div class="table-scroll"><table class="datasets caches">
-                <thead><tr><th scope="col">Worker</th><th scope="col">Entries</th><th scope="col">Held / budget</th><th scope="col">Hits</th><th scope="col">Misses</th><th scope="col">Evictions</th></tr></thead>
+                <thead><tr><th scope="col">Worker</th><th scope="col" class="num">Entries</th><th scope="col" class="num">Held / budget</th><th scope="col" class="num">Hits</th><th scope="col" class="num">Misses</th><th scope="col" class="num">Evictions</th></tr></thead>
                 <tbody>${h.workers.data.map(
                   (w) => html`<tr><th scope="row">${w.name}</th><td class="num">${w.cache?.entries ?? '—'}</td><td class="num">${bytes(w.cache?.bytes)} / ${bytes(w.cache?.budget_bytes)}</td>
                     <td class="num">${w.cache?.hits ?? '—'}</td><td class="num">${w.cache?.misses ?? '—'}</td><td class="num">${w.cache?.evictions ?? '—'}</td></tr>`,
@@ -86,7 +86,7 @@ class DsHealth extends LitElement {
           ${h.workers?.shards?.length
             ? html`<h2>Shards (memory backend)</h2>
               <div class="table-scroll"><table class="datasets shards">
-                <thead><tr><th scope="col">Shard</th><th scope="col">Versions</th><th scope="col">Datasets</th><th scope="col">Held</th></tr></thead>
+                <thead><tr><th scope="col">Shard</th><th scope="col" class="num">Versions</th><th scope="col" class="num">Datasets</th><th scope="col" class="num">Held</th></tr></thead>
                 <tbody>${h.workers.shards.map(
                   (s) => html`<tr><th scope="row">${s.shard}</th><td class="num">${s.versions}</td><td class="num">${s.datasets}</td><td class="num">${bytes(s.bytes)}</td></tr>`,
                 )}</tbody>
@@ -94,7 +94,7 @@ class DsHealth extends LitElement {
             : nothing}
           ${h.sql_answers
             ? html`<h2>SQL answer cache</h2>
-              <p>${h.sql_answers.entries} entries, ${bytes(h.sql_answers.bytes)} of ${bytes(h.sql_answers.budget_bytes)}; ${h.sql_answers.hits} hits, ${h.sql_answers.misses} misses.</p>`
+              <p data-field="sql-answers">${plural(h.sql_answers.entries, 'entry', 'entries')}, ${bytes(h.sql_answers.bytes)} of ${bytes(h.sql_answers.budget_bytes)}; ${plural(h.sql_answers.hits, 'hit')}, ${plural(h.sql_answers.misses, 'miss', 'misses')}.</p>`
             : nothing}`
         : nothing}
     `;

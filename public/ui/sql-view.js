@@ -5,10 +5,21 @@
  * shows the API's words. The query is in the URL, so a link reruns it.
  */
 import { LitElement, html, nothing } from 'lit';
-import { getJson, send } from './api.js';
+import { getJson, plural, send } from './api.js';
 import { hrefFor, navigate } from './route.js';
 
 const PAGE_SIZE = 100;
+
+/**
+ * The result's columns whose shown values are all numbers (nulls aside; 64-bit integers written as strings
+ * with `int64: 'string'` are not asked for here): right-aligned, heading too, as the table view aligns them.
+ */
+function numericColumns(result) {
+  return new Set(result.columns.filter((c) => {
+    const values = result.data.map((row) => row[c]).filter((v) => v !== null);
+    return values.length > 0 && values.every((v) => typeof v === 'number');
+  }));
+}
 
 function cellText(value) {
   if (value === null) return 'null';
@@ -92,6 +103,7 @@ class DsSql extends LitElement {
     const d = this.dataset;
     const r = this.result;
     const pages = r ? Math.max(1, Math.ceil(r.total_rows / PAGE_SIZE)) : 1;
+    const numeric = r ? numericColumns(r) : new Set();
     return html`
       <nav class="crumbs" aria-label="Breadcrumb"><a href="#/datasets">Datasets</a> › <a href=${hrefFor(`datasets/${this.datasetId}`, { version: this.versionId })}>${d?.name ?? '…'}</a> › <span>SQL</span></nav>
       <h1>SQL${d ? ` · ${d.name}` : ''}</h1>
@@ -101,7 +113,7 @@ class DsSql extends LitElement {
           <ul>
             ${this.sheets.map(
               (s, i) => html`<li><strong>${s.name}</strong>${i === 0 ? html` <span class="note">(also “data”)</span>` : nothing}
-                <span class="note">${s.row_count.toLocaleString()} rows</span>
+                <span class="note">${plural(s.row_count, 'row')}</span>
                 <ul class="cols">${s.columns.map((c) => html`<li>${c.name} <span class="h-type">${c.type}</span></li>`)}</ul></li>`,
             )}
           </ul>
@@ -116,11 +128,11 @@ class DsSql extends LitElement {
       </div>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${r
-        ? html`<p class="count" aria-live="polite">${r.total_rows.toLocaleString()} result rows${pages > 1 ? ` · page ${this.page} of ${pages}` : ''}</p>
+        ? html`<p class="count" aria-live="polite">${plural(r.total_rows, 'result row')}${pages > 1 ? ` · page ${this.page} of ${pages}` : ''}</p>
           <div class="table-scroll">
             <table class="datasets sql-result">
-              <thead><tr>${r.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
-              <tbody>${r.data.map((row) => html`<tr>${r.columns.map((c) => html`<td class=${row[c] === null ? 'cell-null' : ''}>${cellText(row[c])}</td>`)}</tr>`)}</tbody>
+              <thead><tr>${r.columns.map((c) => html`<th scope="col" class=${numeric.has(c) ? 'num' : ''}>${c}</th>`)}</tr></thead>
+              <tbody>${r.data.map((row) => html`<tr>${r.columns.map((c) => html`<td class=${[numeric.has(c) ? 'num' : '', row[c] === null ? 'cell-null' : ''].join(' ').trim()}>${cellText(row[c])}</td>`)}</tr>`)}</tbody>
             </table>
           </div>
           ${pages > 1

@@ -1,14 +1,14 @@
 /**
  * <ds-stats>: per-column statistics of one sheet (`#/datasets/<id>/stats?version=&sheet=`): the numbers from
  * GET …/statistics, a histogram (uPlot bars) for numeric and temporal columns and the top values of text
- * columns (bars drawn in CSS beside their counts). Histograms and top values come with detailed statistics:
+ * columns (bars drawn in CSS, each count beside its bar). Histograms and top values come with detailed statistics:
  * when the cached ones are not detailed, a button computes them (POST …/statistics/refresh?detailed=true).
  * Each chart has a text alternative (its bins in a visually hidden table).
  */
 import { LitElement, html, nothing } from 'lit';
 import uPlot from 'uplot';
 import { can, lacking } from './access.js';
-import { getJson, send } from './api.js';
+import { getJson, plural, send } from './api.js';
 import { hrefFor, navigate } from './route.js';
 
 const NUMBERS = [
@@ -114,7 +114,8 @@ class DsStats extends LitElement {
       const { bin_edges: edges, counts } = column.histogram;
       const xs = counts.map((_, i) => xValue(edges[i]));
       const time = typeof edges[0] === 'string';
-      const width = Math.max(240, Math.min(420, el.clientWidth || 320));
+      // The card's whole width (the plot's box fills it), so a wide card gets a wide chart.
+      const width = Math.max(200, el.clientWidth || 320);
       this.plots.push(
         new uPlot(
           {
@@ -154,7 +155,7 @@ class DsStats extends LitElement {
             ? html`<button type="button" ?disabled=${this.busy} @click=${this.detail}>${this.busy ? 'Computing…' : 'Compute histograms and top values'}</button>`
             : html`<p class="note needs-scope">${lacking(this.access, 'write', 'Computing histograms and top values')}</p>`
           : nothing}
-        ${s ? html`<p class="count">${s.total_rows.toLocaleString()} rows, ${s.total_columns} columns</p>` : nothing}
+        ${s ? html`<p class="count">${plural(s.total_rows, 'row')}, ${plural(s.total_columns, 'column')}</p>` : nothing}
       </div>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       <div class="stat-cards">
@@ -181,11 +182,11 @@ class DsStats extends LitElement {
         : nothing}
       ${c.top_values
         ? html`<table class="top-values"><caption>Top values of ${c.column_name}</caption>
-            <thead><tr><th scope="col">Value</th><th scope="col">Rows</th></tr></thead>
+            <thead><tr><th scope="col">Value</th><th scope="col" class="num">Rows</th></tr></thead>
             <tbody>${c.top_values.map((t) => {
               const max = c.top_values[0]?.count || 1;
               return html`<tr><td class=${t.value === null ? 'cell-null' : ''}>${t.value === null ? 'null' : String(t.value)}</td>
-                <td class="num"><span class="bar" style=${`width:${Math.max(2, (t.count / max) * 100)}%`}></span><span class="bar-count">${t.count}</span></td></tr>`;
+                <td class="num"><span class="bar-row"><span class="bar-track"><span class="bar" style=${`width:${Math.max(2, (t.count / max) * 100)}%`}></span></span><span class="bar-count">${t.count}</span></span></td></tr>`;
             })}</tbody>
           </table>`
         : nothing}

@@ -20,6 +20,29 @@ export const OPERATORS = [
 ];
 const NO_VALUE = new Set(['is_null', 'not_null']);
 
+/**
+ * The operators the API takes for a column of portable `type` (…/schema's `type`), as workers/table/plan.ts
+ * applies them: `contains` and `startswith` only on text; comparisons and `in` on values it can read from
+ * text (numbers, dates, times, durations, decimals; booleans: equality only); lists, structs, binary and
+ * all-null columns only `is_null` / `not_null`.
+ */
+export function operatorsFor(type) {
+  const ops = (names) => OPERATORS.filter(([op]) => names.includes(op));
+  switch (type) {
+    case 'string':
+      return OPERATORS;
+    case 'boolean':
+      return ops(['eq', 'ne', 'in', 'is_null', 'not_null']);
+    case 'list':
+    case 'struct':
+    case 'binary':
+    case 'null':
+      return ops(['is_null', 'not_null']);
+    default:
+      return ops(['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'is_null', 'not_null']);
+  }
+}
+
 /** Filters from URL parameters `filter[<column>]<op>=<value>` (the column is everything up to the last `]`). */
 export function filtersFrom(query) {
   const out = [];
@@ -57,13 +80,31 @@ class DsFilters extends LitElement {
     if (changed.has('filters')) this.draft = this.filters.map((f) => ({ ...f }));
   }
 
+  /** The operators offered for the draft filter's column. */
+  operators(column) {
+    return operatorsFor(this.columns.find((c) => c.name === column)?.type);
+  }
+
+  /** The options of a filter row: its column's operators, and its own when a URL gave it another (the API's 400 says why). */
+  shownOperators(f) {
+    const ops = this.operators(f.column);
+    return ops.some(([op]) => op === f.op) ? ops : [...ops, OPERATORS.find(([op]) => op === f.op) ?? [f.op, f.op]];
+  }
+
+  /** Changes one draft filter; a new column keeps the operator only when that column's type takes it. */
   edit(i, changes) {
-    this.draft = this.draft.map((f, j) => (j === i ? { ...f, ...changes } : f));
+    this.draft = this.draft.map((f, j) => {
+      if (j !== i) return f;
+      const next = { ...f, ...changes };
+      const ops = this.operators(next.column);
+      if (!ops.some(([op]) => op === next.op)) next.op = ops[0][0];
+      return next;
+    });
   }
 
   add() {
     const first = this.columns[0]?.name ?? '';
-    this.draft = [...this.draft, { column: first, op: 'eq', value: '' }];
+    this.draft = [...this.draft, { column: first, op: this.operators(first)[0][0], value: '' }];
   }
 
   apply(e) {
@@ -84,7 +125,7 @@ class DsFilters extends LitElement {
             </label>
             <label>Operator
               <select name="op" @change=${(e) => this.edit(i, { op: e.target.value })}>
-                ${OPERATORS.map(([op, label]) => html`<option value=${op} ?selected=${op === f.op}>${label}</option>`)}
+                ${this.shownOperators(f).map(([op, label]) => html`<option value=${op} ?selected=${op === f.op}>${label}</option>`)}
               </select>
             </label>
             ${NO_VALUE.has(f.op)

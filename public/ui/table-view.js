@@ -9,7 +9,7 @@
 import { LitElement, html, nothing } from 'lit';
 import { AllCommunityModule, ModuleRegistry, createGrid } from 'ag-grid-community';
 import { can, keysOn } from './access.js';
-import { authHeaders, downloadWithToken, failureOf, getJson, listName, withQuery } from './api.js';
+import { authHeaders, downloadWithToken, failureOf, getJson, listName, plural, withQuery } from './api.js';
 import { TypedHeader } from './grid-header.js';
 import { filterParams, filtersFrom } from './table-filters.js';
 import { hrefFor, replaceQuery } from './route.js';
@@ -196,6 +196,8 @@ class DsTable extends LitElement {
         // A getter, not `field`: field treats dots as paths into nested objects, and names may hold dots.
         valueGetter: (p) => p.data?.[c.name],
         valueFormatter: (p) => cellText(p.value),
+        // The browser's own tooltip (a title) with the whole value, for a cell cut short with an ellipsis.
+        tooltipValueGetter: (p) => (p.data ? cellText(p.value) : undefined),
         cellClassRules: { 'cell-null': (p) => p.value === null },
         headerComponent: TypedHeader,
         headerComponentParams: { type: c.type },
@@ -219,9 +221,25 @@ class DsTable extends LitElement {
       facetsAsked = true;
       void this.loadFacets(schema, sheet, filterQuery);
     };
+    // Columns fit the grid's width before any row is in; once the first rows are, each column takes its
+    // content's width (header included) and any room left is shared out, so nothing is cut at first sight.
+    let fitted = false;
+    const fitColumns = () => {
+      if (fitted) return;
+      fitted = true;
+      requestAnimationFrame(() => {
+        if (this.grid !== grid || grid.isDestroyed()) return;
+        grid.autoSizeAllColumns();
+        // Then widen them to the body's width (less its scrollbar), none narrower than its content.
+        const columnLimits = grid.getColumnState().map((c) => ({ key: c.colId, minWidth: c.width }));
+        grid.sizeColumnsToFit({ columnLimits });
+      });
+    };
     grid = this.grid = createGrid(el, {
       columnDefs,
-      defaultColDef: { minWidth: 90, resizable: true },
+      defaultColDef: { minWidth: 72, resizable: true },
+      autoSizeStrategy: { type: 'fitGridWidth', defaultMinWidth: 110 },
+      enableBrowserTooltips: true,
       rowModelType: 'infinite',
       cacheBlockSize: BLOCK,
       maxBlocksInCache: 40,
@@ -251,6 +269,7 @@ class DsTable extends LitElement {
               const page = await res.json();
               this.total = page.total_rows;
               params.successCallback(page.data, page.total_rows);
+              fitColumns();
               askFacets();
               // Once the first answer has fixed the row count, make sure the URL's row is where the grid starts.
               if (pendingRow !== undefined) {
@@ -452,7 +471,7 @@ class DsTable extends LitElement {
           <label>Go to row <input name="row" type="number" min="1" max=${this.total ?? nothing} inputmode="numeric"></label>
           <button type="submit">Go</button>
         </form>
-        <p class="count" aria-live="polite">${this.total == null ? '' : `${this.total.toLocaleString()} rows${filtersFrom(this.query).length ? ' match' : ''}`}</p>
+        <p class="count" aria-live="polite">${this.total == null ? '' : filtersFrom(this.query).length ? plural(this.total, 'row matches', 'rows match') : plural(this.total, 'row')}</p>
       </div>
       ${this.schema ? this.renderTools() : nothing}
       <div class="table-body">

@@ -8,7 +8,7 @@
  * API's `detail` next to the file. The phase is announced in words (a status region); the bar is labelled.
  */
 import { LitElement, html, nothing } from 'lit';
-import { ApiFailure, authHeaders, bytes, getJson } from './api.js';
+import { ApiFailure, authHeaders, bytes, getJson, plural } from './api.js';
 import { hrefFor } from './route.js';
 
 /** How often the server's phase is asked for once the bytes are up (ms). */
@@ -133,6 +133,9 @@ class DsUpload extends LitElement {
       if (xhr.status === 201) {
         this.result = body;
         this.phase = 'done';
+        // Stored: the form is emptied, so the same file is not sent twice by a second click on Upload.
+        form.reset();
+        this.file = undefined;
       } else {
         this.error = new ApiFailure(xhr.status, body).text;
         this.phase = 'failed';
@@ -219,7 +222,8 @@ class DsUpload extends LitElement {
             ${this.phase === 'failed' ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
             ${this.phase === 'done' ? html`<p class="ok">Stored as version ${this.result.version.version_number} of
               <a href=${hrefFor(`datasets/${this.result.dataset.id}`, { version: this.result.version.id })}>${this.result.dataset.name}</a>
-              (${this.result.sheets.map((s) => `${s.name}: ${s.row_count.toLocaleString()} rows`).join(', ')}).</p>` : nothing}
+              (${this.result.sheets.map((s) => `${s.name}: ${plural(s.row_count, 'row')}`).join(', ')}).</p>
+              <p class="note">The form is cleared for another file.</p>` : nothing}
             </div>
           </div>
         </div>

@@ -122,7 +122,8 @@ for (const backend of BACKENDS) {
     await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
     await page.waitForURL(/#\/datasets$/);
     t.equal((await getJson(server, `/api/datasets/${id}`)).status, 404, 'the dataset is gone');
-    await page.locator('.count', { hasText: 'No datasets match.' }).waitFor();
+    t.equal((await getJson(server, '/api/datasets')).headers.get('x-total-count'), '0', 'no dataset left');
+    await page.locator('.count.empty', { hasText: 'No datasets yet.' }).waitFor(); // nothing left, no search: the empty service's words
 
     t.same(errors, [], 'no page errors');
     t.same(foreign, []);

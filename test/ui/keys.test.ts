@@ -1,5 +1,7 @@
 /**
- * The page where API keys are on, on both backends: without a key the list shows the API's 401 in words;
+ * The page where API keys are on, on both backends: without a key every view is a prompt to enter one (a
+ * button opens the key dialog); a refused key is named as refused, with the API's 401 in words; an accepted one
+ * by its name (GET /api/access);
  * a key entered once is kept in sessionStorage (never in the URL) and sent on every request, so the list,
  * the table and an upload work; for a read-only key (which the API refuses uploads with a 403) the page offers
  * no upload, and #/upload opened by URL says it needs the write scope.
@@ -34,18 +36,29 @@ for (const backend of BACKENDS) {
     const unauthorized = await getJson(server, '/api/datasets');
     t.equal(unauthorized.status, 401);
     await page.goto('/');
-    await page.locator('main .error').waitFor();
-    t.equal(await page.locator('main .error').innerText(), `401 Unauthorized: ${unauthorized.body.detail}`);
+    // No key yet: a prompt to enter one, not the list's 401 over an empty table.
+    await page.locator('main .key-prompt').waitFor();
+    t.equal(await page.locator('main h1').innerText(), 'API key needed');
+    t.match(await page.locator('main .key-prompt').innerText(), /^This service needs an API key to show its datasets\./);
+    t.equal(await page.locator('main .error').count(), 0, 'no error shown for a key not entered yet');
+    t.equal(await page.locator('table.datasets, nav.pager').count(), 0, 'no empty list, no pager');
+    t.notOk(await page.locator('main').innerText().then((s) => s.includes('No datasets match')), 'no "No datasets match."');
+    t.equal(await page.locator('header ds-key button.key-button').innerText(), 'API key');
+    t.same(await seriousViolations(page), [], 'the key prompt: no serious or critical axe violations');
 
-    // A read-only key: reading works, an upload is refused with the API's 403.
-    await page.getByRole('button', { name: 'API key' }).click();
+    // A read-only key, entered through the prompt's button: reading works, an upload is refused with the API's 403.
+    await page.getByRole('button', { name: 'Enter an API key' }).click();
+    t.ok(await page.locator('dialog[open]').isVisible(), 'the prompt opens the key dialog');
     t.same(await seriousViolations(page), [], 'the key dialog: no serious or critical axe violations');
     await page.getByRole('textbox', { name: 'Key' }).fill(reader);
     await page.getByRole('button', { name: 'Use this key' }).click();
     await page.locator('table.datasets tbody tr').first().waitFor();
     t.equal(await page.locator('table.datasets tbody th a').first().innerText(), 'cities');
     t.equal(await page.evaluate(() => sessionStorage.getItem('api-key')), reader, 'kept in sessionStorage');
-    t.equal(await page.getByRole('button', { name: 'API key: set' }).count(), 1);
+    const readerAccess = await getJson(server, '/api/access', { headers: auth(reader) });
+    t.equal(readerAccess.body.key_name, 'reader');
+    await page.getByRole('button', { name: `API key: ${readerAccess.body.key_name}`, exact: true }).waitFor();
+    t.pass('the header names the key as GET /api/access does');
 
     const dir = tmpDir(t);
     const file = join(dir, 'more.csv');
@@ -63,7 +76,7 @@ for (const backend of BACKENDS) {
     t.equal(await page.locator('input[type=file]').count(), 0, 'no upload form');
 
     // The writer's key: the upload goes through; the table reads with the key.
-    await page.getByRole('button', { name: 'API key: set' }).click();
+    await page.getByRole('button', { name: 'API key: reader' }).click();
     await page.getByRole('textbox', { name: 'Key' }).fill(writer);
     await page.getByRole('button', { name: 'Use this key' }).click();
     await page.waitForLoadState();
@@ -77,9 +90,24 @@ for (const backend of BACKENDS) {
     t.same(await gridRows(page, 0, 2, ['city', 'population']), [['Lyon', '522250'], ['Nice', '342669']]);
 
     t.notOk(urls.some((u) => u.includes(writer) || u.includes(reader)), 'no URL ever carried a key');
-    await page.getByRole('button', { name: 'API key: set' }).click();
+    await page.getByRole('button', { name: 'API key: writer', exact: true }).waitFor();
+
+    // A wrong key: the header says it was refused, the view says so in the API's words and offers to change it.
+    const wrong = randomBytes(24).toString('hex');
+    const refused = await getJson(server, '/api/access', { headers: auth(wrong) });
+    t.equal(refused.status, 401);
+    await page.getByRole('button', { name: 'API key: writer' }).click();
+    await page.getByRole('textbox', { name: 'Key' }).fill(wrong);
+    await page.getByRole('button', { name: 'Use this key' }).click();
+    await page.locator('main .key-refused').waitFor();
+    t.equal(await page.locator('header ds-key button.key-button').innerText(), 'API key: refused');
+    t.equal(await page.locator('main .key-refused').innerText(), `The service refused the API key you entered: 401 Unauthorized: ${refused.body.detail}.`);
+    t.equal(await page.locator('ag-grid, .ag-root, table.datasets').count(), 0, 'no empty grid or list under the refusal');
+    t.same(await seriousViolations(page), [], 'the refused key: no serious or critical axe violations');
+    await page.getByRole('button', { name: 'Change the API key' }).click();
+    t.ok(await page.locator('dialog[open] .error').isVisible(), 'the dialog says the key was refused');
     await page.getByRole('button', { name: 'Forget the key' }).click();
-    await page.locator('main .error').waitFor();
+    await page.locator('main .key-prompt').waitFor();
     t.equal(await page.evaluate(() => sessionStorage.getItem('api-key')), null, 'forgotten');
     t.same(foreign, []);
   });
