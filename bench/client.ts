@@ -1,9 +1,9 @@
 /** The few HTTP calls the scenarios make besides the page load (which is autocannon's). */
-import { randomBytes } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { formAroundFile } from '../test/support/multipart.js';
 import { elapsedMs } from './util.js';
 
 export interface Uploaded {
@@ -34,20 +34,12 @@ export interface Posted {
  * server then lacked; this costs what the kernel's copies cost. Errors: the socket's, as a rejection.
  */
 export async function postFile(url: string, path: string, fields: Record<string, string> = {}): Promise<Posted> {
-  const boundary = `----bench${randomBytes(12).toString('hex')}`;
-  const head = Buffer.from(
-    Object.entries(fields)
-      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
-      .join('') +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${basename(path)}"\r\n` +
-      'Content-Type: application/octet-stream\r\n\r\n',
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const { head, tail, contentType } = formAroundFile(fields, basename(path), { fileType: 'application/octet-stream' });
   const length = head.length + statSync(path).size + tail.length;
   return new Promise<Posted>((resolve, reject) => {
     const req = request(url, {
       method: 'POST',
-      headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': length },
+      headers: { 'content-type': contentType, 'content-length': length },
     });
     req.once('error', reject);
     req.once('response', (res) => {

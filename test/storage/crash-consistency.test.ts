@@ -28,6 +28,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
+import { formAroundFile } from '../support/multipart.js';
 import { requestsSettled } from '../support/logs.js';
 import { getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
@@ -91,17 +92,10 @@ interface ControlledUpload {
 }
 
 function controlledUpload(server: Server, fields: Record<string, string>, fileName: string, file: Buffer): ControlledUpload {
-  const boundary = `----crash-test-${Math.random().toString(16).slice(2)}`;
-  const head = Buffer.from(
-    Object.entries(fields)
-      .map(([k, v]) => `--${boundary}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)
-      .join('') +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"\r\nContent-Type: text/csv\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const { head, tail, contentType } = formAroundFile(fields, fileName, { fileType: 'text/csv' });
   const req = request(`${server.url}/api/datasets/upload`, {
     method: 'POST',
-    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + file.length + tail.length },
+    headers: { 'content-type': contentType, 'content-length': head.length + file.length + tail.length },
   });
   let failed: Error | undefined;
   const done = new Promise<{ status: number; body: any } | { error: Error }>((resolve) => {

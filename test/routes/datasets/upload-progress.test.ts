@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import t from 'tap';
+import { formAroundFile } from '../../support/multipart.js';
 import { BACKENDS, ROOT, getJson, startServer, type Server } from '../../support/server.js';
 
 function makeKey(name: string, scopes: string): { key: string; entry: string } {
@@ -20,12 +21,8 @@ const auth = (k: { key: string }) => ({ authorization: `Bearer ${k.key}` });
 const BOUNDARY = '----progress-test';
 /** A multipart body with a name field and a CSV file. */
 function multipart(name: string, csv: string): Buffer {
-  return Buffer.concat([
-    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="name"\r\n\r\n${name}\r\n`),
-    Buffer.from(`--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="data.csv"\r\nContent-Type: text/csv\r\n\r\n`),
-    Buffer.from(csv),
-    Buffer.from(`\r\n--${BOUNDARY}--\r\n`),
-  ]);
+  const { head, tail } = formAroundFile({ name }, 'data.csv', { fileType: 'text/csv', boundary: BOUNDARY });
+  return Buffer.concat([head, Buffer.from(csv), tail]);
 }
 const bigCsv = (rows: number) => 'id,label,value\n' + Array.from({ length: rows }, (_, i) => `${i},label number ${i % 977},${(i * 1.5).toFixed(1)}`).join('\n') + '\n';
 

@@ -3,6 +3,7 @@
  * characters, exactly as a hostile client sends them), bodies streamed without a length, and bodies that trickle.
  */
 import { request, type IncomingMessage } from 'node:http';
+import { fieldPart, formAroundFile } from '../multipart.js';
 import type { Server } from '../server.js';
 
 export interface RawResponse {
@@ -31,7 +32,7 @@ export function multipart(parts: Part[], boundary = `----corpus${Math.random().t
   const chunks: Buffer[] = [];
   for (const p of parts) {
     if (p.fileName === undefined) {
-      chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"\r\n\r\n${p.value ?? ''}\r\n`));
+      chunks.push(fieldPart(boundary, p.name, p.value ?? ''));
     } else {
       chunks.push(
         Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${p.name}"; filename="`),
@@ -90,11 +91,7 @@ export function streamUpload(
 ): Promise<StreamOutcome> {
   const url = new URL(`${server.url}/api/datasets/upload`);
   const boundary = '----corpus-stream';
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nstreamed\r\n` +
-      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${opts.fileName}"\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  const { head, tail } = formAroundFile({ name: 'streamed' }, opts.fileName, { boundary });
   const started = Date.now();
   return new Promise((resolve) => {
     let sent = 0;
