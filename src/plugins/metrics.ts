@@ -55,8 +55,8 @@ export default fp(async function metrics(app: FastifyInstance) {
       help,
       labelNames: ['shard'],
       registers,
-      collect() {
-        for (const s of shardReport(app.store, app.catalog)) this.set({ shard: String(s.shard) }, s[field]);
+      async collect() {
+        for (const s of await shardReport(app.store, app.catalog)) this.set({ shard: String(s.shard) }, s[field]);
       },
     });
   shardGauge('shard_datasets', 'Memory backend: datasets with a version on the shard', 'datasets');

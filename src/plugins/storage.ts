@@ -2,7 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { Catalog } from '../catalog/catalog.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
 import type { Config } from '../config.js';
 import { LocalStore } from '../storage/local-store.js';
 import { MemoryStore } from '../storage/memory-store.js';
@@ -23,10 +24,10 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   let store: TableStore;
   if (config.storageBackend === 'local') {
     mkdirSync(config.dataDir, { recursive: true });
-    catalog = new Catalog(join(config.dataDir, 'catalog.sqlite'));
-    store = await LocalStore.open(config.dataDir, config, catalog.storageKeys());
+    catalog = new SqliteCatalog(join(config.dataDir, 'catalog.sqlite'));
+    store = await LocalStore.open(config.dataDir, config, await catalog.storageKeys());
   } else {
-    catalog = new Catalog(':memory:');
+    catalog = new SqliteCatalog(':memory:');
     store = new MemoryStore(config);
   }
   app.decorate('config', config);
@@ -45,6 +46,6 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   });
   app.addHook('onClose', async () => {
     await store.close();
-    catalog.close();
+    await catalog.close();
   });
 });

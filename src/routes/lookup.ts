@@ -5,39 +5,39 @@ import type { ReaderReport } from '../../workers/protocol.js';
 
 /** Lookups shared by the route groups: each answers 404 with the contract's error code for what is missing. */
 
-export function findDataset(catalog: Catalog, id: number): Dataset {
-  const dataset = catalog.dataset(id);
+export async function findDataset(catalog: Catalog, id: number): Promise<Dataset> {
+  const dataset = await catalog.dataset(id);
   if (!dataset) throw notFound('dataset', `dataset ${id} does not exist`);
   return dataset;
 }
 
-export function findVersion(catalog: Catalog, datasetId: number, versionId: number): StoredVersion {
-  const version = catalog.version(datasetId, versionId);
+export async function findVersion(catalog: Catalog, datasetId: number, versionId: number): Promise<StoredVersion> {
+  const version = await catalog.version(datasetId, versionId);
   if (version) return version;
   // Only on a miss: which of the two is missing (every page request comes through here).
-  findDataset(catalog, datasetId);
+  await findDataset(catalog, datasetId);
   throw notFound('version', `dataset ${datasetId} has no version with id ${versionId}`);
 }
 
-export function findLatestVersion(catalog: Catalog, datasetId: number): StoredVersion {
-  findDataset(catalog, datasetId);
-  const version = catalog.latestVersion(datasetId);
+export async function findLatestVersion(catalog: Catalog, datasetId: number): Promise<StoredVersion> {
+  await findDataset(catalog, datasetId);
+  const version = await catalog.latestVersion(datasetId);
   if (!version) throw notFound('version', `dataset ${datasetId} has no versions`);
   return version;
 }
 
 /** The version with this per-dataset version_number. */
-export function findVersionByNumber(catalog: Catalog, datasetId: number, versionNumber: number): StoredVersion {
-  findDataset(catalog, datasetId);
-  const version = catalog.versionByNumber(datasetId, versionNumber);
+export async function findVersionByNumber(catalog: Catalog, datasetId: number, versionNumber: number): Promise<StoredVersion> {
+  await findDataset(catalog, datasetId);
+  const version = await catalog.versionByNumber(datasetId, versionNumber);
   if (!version) throw notFound('version', `dataset ${datasetId} has no version number ${versionNumber}`);
   return version;
 }
 
 /** A version tag of the dataset; 404 `tag_not_found` when the dataset has no tag of that name. */
-export function findVersionTag(catalog: Catalog, datasetId: number, name: string): VersionTag {
-  findDataset(catalog, datasetId);
-  const tag = catalog.versionTag(datasetId, name);
+export async function findVersionTag(catalog: Catalog, datasetId: number, name: string): Promise<VersionTag> {
+  await findDataset(catalog, datasetId);
+  const tag = await catalog.versionTag(datasetId, name);
   if (!tag) throw tagNotFound(datasetId, name);
   return tag;
 }
@@ -46,8 +46,8 @@ export const tagNotFound = (datasetId: number, name: string) =>
   new ApiError(404, 'tag_not_found', `dataset ${datasetId} has no version tag ${JSON.stringify(name)}`);
 
 /** The named sheet, or the first when no name is given. */
-export function findSheet(catalog: Catalog, version: Version, name: string | undefined): { index: number; sheet: SheetInfo } {
-  const sheets = catalog.sheets(version.id);
+export async function findSheet(catalog: Catalog, version: Version, name: string | undefined): Promise<{ index: number; sheet: SheetInfo }> {
+  const sheets = await catalog.sheets(version.id);
   const index = name === undefined ? 0 : sheets.findIndex((s) => s.name === name);
   if (index < 0 || index >= sheets.length) {
     const names = sheets.map((s) => JSON.stringify(s.name)).join(', ') || 'none';
@@ -61,8 +61,8 @@ export function findSheet(catalog: Catalog, version: Version, name: string | und
  * upload): the public version with `reader`, what the reader decided. Lists leave `reader` out (it has an
  * entry per column).
  */
-export function versionDetail(catalog: Catalog, version: StoredVersion): Version & { reader: ReaderReport | null } {
-  return { ...publicVersion(version), reader: catalog.readerReport(version.id) };
+export async function versionDetail(catalog: Catalog, version: StoredVersion): Promise<Version & { reader: ReaderReport | null }> {
+  return { ...publicVersion(version), reader: await catalog.readerReport(version.id) };
 }
 
 /** A version as clients see it, without where it is stored. */

@@ -10,11 +10,11 @@ export interface ShardReport {
 }
 
 /** Memory backend: per shard, the versions and datasets it holds and their Arrow bytes; [] for local. */
-export function shardReport(store: TableStore, catalog: Catalog): ShardReport[] {
+export async function shardReport(store: TableStore, catalog: Catalog): Promise<ShardReport[]> {
   const shards = store.stats().shards;
   if (!shards || !(store instanceof MemoryStore)) return [];
   const datasets = shards.map(() => new Set<number>());
-  for (const [key, datasetId] of catalog.datasetOfKeys()) {
+  for (const [key, datasetId] of await catalog.datasetOfKeys()) {
     const shard = store.shardOf(key);
     if (shard !== undefined) datasets[shard].add(datasetId);
   }

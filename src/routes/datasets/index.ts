@@ -71,12 +71,12 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     const upload = await receiveUpload(req, store);
     try {
       const target = uploadTarget(upload.fields);
-      if ('datasetId' in target) findDataset(catalog, target.datasetId);
+      if ('datasetId' in target) await findDataset(catalog, target.datasetId);
       const options = readOptions(upload.fields, upload.fileType);
       progress?.enter('parsing');
       const { sheets, reader } = await upload.sink.ingest(upload.fileType, upload.fileName, options, req.log);
       progress?.enter('storing');
-      const committed = catalog.commitVersion(target, {
+      const committed = await catalog.commitVersion(target, {
         storageKey: upload.sink.key,
         fileName: upload.fileName,
         fileType: upload.fileType,
@@ -87,7 +87,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       if (!committed) throw notFound('dataset', `dataset ${'datasetId' in target ? target.datasetId : ''} was deleted during the upload`);
       return reply.code(201).send({
         dataset: committed.dataset,
-        version: versionDetail(catalog, { ...committed.version, storage_key: upload.sink.key }),
+        version: await versionDetail(catalog, { ...committed.version, storage_key: upload.sink.key }),
         sheets: sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count })),
       });
     } catch (err) {
@@ -105,7 +105,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     },
   }, async (req, reply) => {
     const q = req.query;
-    const { items, total } = catalog.listDatasets({
+    const { items, total } = await catalog.listDatasets({
       limit: q.limit,
       offset: q.offset,
       name: q.name,
@@ -132,8 +132,8 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       response: { 200: DatasetWithVersions, ...errorResponses(400, 404, ...API_ERRORS) },
     },
   }, async (req) => {
-    const dataset = findDataset(catalog, req.params.id);
-    return { ...dataset, versions: catalog.versions(dataset.id).map(publicVersion) };
+    const dataset = await findDataset(catalog, req.params.id);
+    return { ...dataset, versions: (await catalog.versions(dataset.id)).map(publicVersion) };
   });
 
   app.patch('/api/datasets/:id', {
@@ -147,7 +147,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
     },
   }, async (req) => {
     const { name, description, tags } = req.body;
-    const updated = catalog.updateDataset(req.params.id, {
+    const updated = await catalog.updateDataset(req.params.id, {
       name: name === undefined ? undefined : checkName(name),
       description: description === undefined || description === null ? description : checkDescription(description),
       tags: tags === undefined ? undefined : normalizeTags(tags),
@@ -164,7 +164,7 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
       response: { 204: NoContent('deleted'), ...errorResponses(400, 404, ...API_ERRORS) },
     },
   }, async (req, reply) => {
-    const keys = catalog.deleteDataset(req.params.id);
+    const keys = await catalog.deleteDataset(req.params.id);
     if (!keys) throw notFound('dataset', `dataset ${req.params.id} does not exist`);
     await store.drop(keys);
     return reply.code(204).send(null);

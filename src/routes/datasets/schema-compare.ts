@@ -26,8 +26,8 @@ export default async function schemaCompareRoutes(fastify: FastifyInstance) {
   }, async (req) => {
     const { id } = req.params;
     const { version_id_1, version_id_2, sheet } = req.body;
-    const s1 = findSheet(catalog, findVersion(catalog, id, version_id_1), sheet).sheet;
-    const s2 = findSheet(catalog, findVersion(catalog, id, version_id_2), sheet).sheet;
+    const s1 = (await findSheet(catalog, await findVersion(catalog, id, version_id_1), sheet)).sheet;
+    const s2 = (await findSheet(catalog, await findVersion(catalog, id, version_id_2), sheet)).sheet;
     const changes = compareColumns(s1.columns, s2.columns);
     return { dataset_id: id, version_id_1, version_id_2, sheet_1: s1.name, sheet_2: s2.name, identical: changes.length === 0, changes };
   });

@@ -11,5 +11,5 @@ export default async function datasetStatisticsRoutes(fastify: FastifyInstance) 
 
   app.get('/api/datasets/:id/statistics', {
     schema: { tags: ['tables'], operationId: 'getLatestStatistics', summary: 'Per-column statistics of the latest version (cached)', params: DatasetParams, querystring: SheetQuery, response: statisticsResponses },
-  }, async (req, reply) => sendStatistics({ catalog, store }, req, reply, findLatestVersion(catalog, req.params.id), req.query.sheet, false));
+  }, async (req, reply) => sendStatistics({ catalog, store }, req, reply, await findLatestVersion(catalog, req.params.id), req.query.sheet, false));
 }

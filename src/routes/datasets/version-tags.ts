@@ -34,9 +34,9 @@ export default async function versionTagRoutes(fastify: FastifyInstance) {
     },
   }, async (req, reply) => {
     const { id, tag_name } = req.params;
-    findDataset(catalog, id);
+    await findDataset(catalog, id);
     // The catalog checks, in the same transaction as the write, that the version belongs to this dataset.
-    const set = catalog.setVersionTag(id, tag_name, req.body.version_id, req.body.description);
+    const set = await catalog.setVersionTag(id, tag_name, req.body.version_id, req.body.description);
     if (!set) throw notFound('version', `dataset ${id} has no version with id ${req.body.version_id}`);
     return reply.code(set.created ? 201 : 200).send(set.tag);
   });
@@ -54,8 +54,8 @@ export default async function versionTagRoutes(fastify: FastifyInstance) {
     },
   }, async (req, reply) => {
     const { id, tag_name } = req.params;
-    findDataset(catalog, id);
-    if (!catalog.deleteVersionTag(id, tag_name)) throw tagNotFound(id, tag_name);
+    await findDataset(catalog, id);
+    if (!await catalog.deleteVersionTag(id, tag_name)) throw tagNotFound(id, tag_name);
     return reply.code(204).send(null);
   });
 
@@ -67,7 +67,7 @@ export default async function versionTagRoutes(fastify: FastifyInstance) {
       response: { 200: VersionTagList, ...errorResponses(400, 404, ...API_ERRORS) },
     },
   }, async (req) => {
-    findDataset(catalog, req.params.id);
+    await findDataset(catalog, req.params.id);
     return catalog.versionTags(req.params.id);
   });
 }

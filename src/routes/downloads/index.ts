@@ -57,9 +57,9 @@ export default async function downloadRoutes(fastify: FastifyInstance) {
     if ('refused' in taken) throw new ApiError(404, 'download_token_not_found', refusal(taken.refused, taken.view));
     const { view } = taken;
     try {
-      const version = findVersion(catalog, view.datasetId, view.versionId);
+      const version = await findVersion(catalog, view.datasetId, view.versionId);
       if (view.format === 'original') return await sendOriginal(reply.header('Cache-Control', 'no-store'), store, version);
-      const sheet = catalog.sheets(version.id)[view.sheetIndex]!;
+      const sheet = (await catalog.sheets(version.id))[view.sheetIndex]!;
       return await sendRows(store, catalog, reply.header('Cache-Control', 'no-store'), {
         version,
         sheetIndex: view.sheetIndex,

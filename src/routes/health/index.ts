@@ -22,10 +22,10 @@ export default async function healthRoutes(fastify: FastifyInstance) {
         count: config.workers,
         pools: stats.pools,
         data: await store.workerReports(),
-        ...(stats.shards && { shards: shardReport(store, catalog), source_bytes: stats.source_bytes }),
+        ...(stats.shards && { shards: await shardReport(store, catalog), source_bytes: stats.source_bytes }),
       },
       sql_answers: store.sqlAnswers.stats(),
-      datasets: catalog.datasetCount(),
+      datasets: await catalog.datasetCount(),
       uptime_s: Math.round((Date.now() - started) / 1000),
     };
   });

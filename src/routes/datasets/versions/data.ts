@@ -33,8 +33,8 @@ export default async function dataRoutes(fastify: FastifyInstance) {
       },
     },
   }, async (req, reply) => {
-    const version = findVersion(catalog, req.params.id, req.params.vid);
-    const { index, sheet } = findSheet(catalog, version, req.query.sheet);
+    const version = await findVersion(catalog, req.params.id, req.params.vid);
+    const { index, sheet } = await findSheet(catalog, version, req.query.sheet);
     const format = chooseFormat(req.query.format, req.headers.accept);
     const query = parseFilters(req.query as Record<string, unknown>, sheet.columns);
     const { offset, size } = requestedWindow(req.query, format);

@@ -36,7 +36,7 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
     },
   }, async (req, reply) => {
     const body = req.body;
-    const version = findVersion(catalog, req.params.id, req.params.vid);
+    const version = await findVersion(catalog, req.params.id, req.params.vid);
     if (body.format === 'original') {
       const extra = Object.keys(body).filter((k) => k !== 'format');
       if (extra.length > 0) {
@@ -44,7 +44,7 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
       }
       return sendToken(reply, downloadTokens.mint({ datasetId: version.dataset_id, versionId: version.id, format: 'original' }));
     }
-    const { index, sheet } = findSheet(catalog, version, body.sheet);
+    const { index, sheet } = await findSheet(catalog, version, body.sheet);
     const query = parseFilters({ ...body.filters, sort: body.sort, columns: body.columns }, sheet.columns);
     const { offset, size } = requestedWindow({ offset: body.offset, limit: body.limit }, body.format);
     // Filter values are converted by the worker: one row of the view checks them (and a filtered or sorted

@@ -22,8 +22,8 @@ export default async function facetRoutes(fastify: FastifyInstance) {
       response: { 200: Facets, ...errorResponses(400, 404, 410, ...API_ERRORS) },
     },
   }, async (req, reply) => {
-    const version = findVersion(catalog, req.params.id, req.params.vid);
-    const { index, sheet } = findSheet(catalog, version, req.query.sheet);
+    const version = await findVersion(catalog, req.params.id, req.params.vid);
+    const { index, sheet } = await findSheet(catalog, version, req.query.sheet);
     const { filters, columns } = parseFilters(req.query as Record<string, unknown>, sheet.columns);
     const result = await store.run<FacetsResult>(
       version.storage_key,

@@ -23,28 +23,28 @@ export default async function versionRoutes(fastify: FastifyInstance) {
   app.get('/api/datasets/:id/versions', {
     schema: { tags: ['versions'], operationId: 'listVersions', summary: 'Versions of a dataset, newest first', params: DatasetParams, response: { 200: VersionList, ...errorResponses(400, 404, ...API_ERRORS) } },
   }, async (req) => {
-    findDataset(catalog, req.params.id);
-    return catalog.versions(req.params.id).map(publicVersion);
+    await findDataset(catalog, req.params.id);
+    return (await catalog.versions(req.params.id)).map(publicVersion);
   });
 
   app.get('/api/datasets/:id/versions/latest', {
     schema: { tags: ['versions'], operationId: 'getLatestVersion', summary: 'The newest version', params: DatasetParams, response: oneVersion },
-  }, async (req) => versionDetail(catalog, findLatestVersion(catalog, req.params.id)));
+  }, async (req) => versionDetail(catalog, await findLatestVersion(catalog, req.params.id)));
 
   app.get('/api/datasets/:id/versions/tag/:tag_name', {
     schema: { tags: ['versions'], operationId: 'getVersionByTag', summary: 'The version a version tag points at', params: TagParams, response: oneVersion },
   }, async (req) => {
-    const tag = findVersionTag(catalog, req.params.id, req.params.tag_name);
-    return versionDetail(catalog, findVersion(catalog, req.params.id, tag.version_id));
+    const tag = await findVersionTag(catalog, req.params.id, req.params.tag_name);
+    return versionDetail(catalog, await findVersion(catalog, req.params.id, tag.version_id));
   });
 
   app.get('/api/datasets/:id/versions/number/:n', {
     schema: { tags: ['versions'], operationId: 'getVersionByNumber', summary: 'The version with this version_number', params: NumberParams, response: oneVersion },
-  }, async (req) => versionDetail(catalog, findVersionByNumber(catalog, req.params.id, req.params.n)));
+  }, async (req) => versionDetail(catalog, await findVersionByNumber(catalog, req.params.id, req.params.n)));
 
   app.get('/api/datasets/:id/versions/:vid', {
     schema: { tags: ['versions'], operationId: 'getVersion', summary: 'A version with its sheets', params: VersionParams, response: oneVersion },
-  }, async (req) => versionDetail(catalog, findVersion(catalog, req.params.id, req.params.vid)));
+  }, async (req) => versionDetail(catalog, await findVersion(catalog, req.params.id, req.params.vid)));
 
   app.delete('/api/datasets/:id/versions/:vid', {
     schema: {
@@ -54,8 +54,8 @@ export default async function versionRoutes(fastify: FastifyInstance) {
       response: { 204: NoContent('deleted'), ...errorResponses(400, 404, ...API_ERRORS) },
     },
   }, async (req, reply) => {
-    findDataset(catalog, req.params.id);
-    const key = catalog.deleteVersion(req.params.id, req.params.vid);
+    await findDataset(catalog, req.params.id);
+    const key = await catalog.deleteVersion(req.params.id, req.params.vid);
     if (key === undefined) throw notFound('version', `dataset ${req.params.id} has no version with id ${req.params.vid}`);
     await store.drop([key]);
     return reply.code(204).send(null);
@@ -75,9 +75,9 @@ export default async function versionRoutes(fastify: FastifyInstance) {
         ...errorResponses(400, 404, 410, ...API_ERRORS),
       },
     },
-  }, async (req, reply) => sendOriginal(reply, store, findVersion(catalog, req.params.id, req.params.vid)));
+  }, async (req, reply) => sendOriginal(reply, store, await findVersion(catalog, req.params.id, req.params.vid)));
 
   app.get('/api/datasets/:id/versions/:vid/sheets', {
     schema: { tags: ['versions'], operationId: 'listSheets', summary: 'Sheets of a version with their columns', params: VersionParams, response: { 200: SheetList, ...errorResponses(400, 404, ...API_ERRORS) } },
-  }, async (req) => catalog.sheets(findVersion(catalog, req.params.id, req.params.vid).id) as SheetInfo[]);
+  }, async (req) => (await catalog.sheets((await findVersion(catalog, req.params.id, req.params.vid)).id)) as SheetInfo[]);
 }

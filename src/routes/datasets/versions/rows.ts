@@ -33,11 +33,14 @@ export interface RowsRequest {
  */
 export async function sendRows(store: TableStore, catalog: Catalog, reply: FastifyReply, r: RowsRequest, log: FastifyBaseLogger) {
   const { version, format } = r;
+  const asAttachment = format === 'xlsx' || r.attachment;
+  // The file name carries the sheet's name when the version has more than one.
+  const sheetCount = asAttachment ? (await catalog.sheets(version.id)).length : 0;
   // Set once the rows are known: an error answer must not come as an attachment.
   const disposition = () => {
-    if (format !== 'xlsx' && !r.attachment) return reply;
+    if (!asAttachment) return reply;
     const sheetPart = format === 'xlsx' ? excelSheetName(r.sheetName) : r.sheetName;
-    return reply.header('Content-Disposition', contentDisposition(exportFileName(version.file_name, sheetPart, catalog.sheets(version.id).length, format)));
+    return reply.header('Content-Disposition', contentDisposition(exportFileName(version.file_name, sheetPart, sheetCount, format)));
   };
   // Whole exports and big windows stream in batches (never JSON, whose pages are capped); pages and small
   // export windows come back in one message, without a channel's set-up per request. xlsx always streams:

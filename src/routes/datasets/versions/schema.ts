@@ -19,8 +19,8 @@ export default async function schemaRoutes(fastify: FastifyInstance) {
       response: { 200: SheetSchema, ...errorResponses(400, 404, ...API_ERRORS) },
     },
   }, async (req) => {
-    const version = findVersion(catalog, req.params.id, req.params.vid);
-    const { sheet } = findSheet(catalog, version, req.query.sheet);
+    const version = await findVersion(catalog, req.params.id, req.params.vid);
+    const { sheet } = await findSheet(catalog, version, req.query.sheet);
     return { version_id: version.id, sheet: sheet.name, columns: sheet.columns };
   });
 }

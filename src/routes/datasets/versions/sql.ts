@@ -31,8 +31,8 @@ export default async function sqlRoutes(fastify: FastifyInstance) {
       },
     },
   }, async (req, reply) => {
-    const version = findVersion(catalog, req.params.id, req.params.vid);
-    const sheets = catalog.sheets(version.id).map((s) => s.name);
+    const version = await findVersion(catalog, req.params.id, req.params.vid);
+    const sheets = (await catalog.sheets(version.id)).map((s) => s.name);
     checkSql(req.body.sql, sheets.includes('data') ? sheets : [...sheets, 'data']);
     const format = chooseFormat(undefined, req.headers.accept);
     if (format !== 'json' && format !== 'arrow-stream' && format !== 'arrow-file') {

@@ -21,7 +21,7 @@ export default async function statisticsRoutes(fastify: FastifyInstance) {
 
   app.get('/api/datasets/:id/versions/:vid/statistics', {
     schema: { tags: ['tables'], operationId: 'getStatistics', summary: 'Per-column statistics of a sheet (cached)', params: VersionParams, querystring: SheetQuery, response: statisticsResponses },
-  }, async (req, reply) => sendStatistics({ catalog, store }, req, reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, false));
+  }, async (req, reply) => sendStatistics({ catalog, store }, req, reply, await findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, false));
 
   app.post('/api/datasets/:id/versions/:vid/statistics/refresh', {
     schema: {
@@ -32,7 +32,7 @@ export default async function statisticsRoutes(fastify: FastifyInstance) {
       response: statisticsResponses,
     },
   }, async (req, reply) =>
-    sendStatistics({ catalog, store }, req, reply, findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, true, req.query.detailed));
+    sendStatistics({ catalog, store }, req, reply, await findVersion(catalog, req.params.id, req.params.vid), req.query.sheet, true, req.query.detailed));
 }
 
 /**
@@ -49,8 +49,8 @@ export async function sendStatistics(
   refresh: boolean,
   detailed = false,
 ) {
-  const { index, sheet } = findSheet(catalog, version, sheetName);
-  let body = refresh ? undefined : catalog.cachedStatistics(version.id, sheet.name);
+  const { index, sheet } = await findSheet(catalog, version, sheetName);
+  let body = refresh ? undefined : await catalog.cachedStatistics(version.id, sheet.name);
   if (body === undefined) {
     const result = await store.run<StatisticsResult>(version.storage_key, index, (table) => ({ op: 'statistics', table, detailed }), req.log);
     const head = {
@@ -63,7 +63,7 @@ export async function sendStatistics(
       detailed,
     };
     body = `${JSON.stringify(head).slice(0, -1)},"columns":${result.columns},"computed_at":"${isoNow()}"}`;
-    catalog.cacheStatistics(version.id, sheet.name, body);
+    await catalog.cacheStatistics(version.id, sheet.name, body);
   }
   return sendEncoded(reply.header('Content-Type', 'application/json; charset=utf-8'), body);
 }
