@@ -9,6 +9,8 @@ export type StorageBackend = 'local' | 'memory';
 
 export interface Config {
   storageBackend: StorageBackend;
+  /** PostgreSQL connection URL of a shared catalog (local backend only); undefined: the embedded SQLite catalog. */
+  catalogUrl?: string;
   host: string;
   port: number;
   dataDir: string;
@@ -67,6 +69,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (backend !== 'local' && backend !== 'memory') {
     throw new ConfigError(`STORAGE_BACKEND=${backend} is not a storage backend; use "local" or "memory"`);
   }
+  const catalogUrl = get('CATALOG_URL');
+  if (catalogUrl !== undefined) {
+    if (!/^postgres(ql)?:\/\//.test(catalogUrl)) throw new ConfigError('CATALOG_URL must be a PostgreSQL URL (postgres://user:password@host:port/database)');
+    // The memory backend's tables live in this process: another instance could never serve them.
+    if (backend === 'memory') throw new ConfigError('CATALOG_URL is for the local backend: the memory backend keeps its tables in this process, so it runs as a single instance with its own catalog');
+  }
   const logLevel = get('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError(`LOG_LEVEL=${logLevel} is not a log level; use one of ${LOG_LEVELS.join(', ')}`);
@@ -91,6 +99,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   const xlsxDefaults = defaultXlsxLimits(workerHeapMb); // what the parse worker's heap can hold: see there
   return {
     storageBackend: backend,
+    catalogUrl,
     host,
     port: integer(get, 'PORT', 8000, 0, 65535),
     dataDir: resolve(cwd, get('DATA_DIR') ?? './data'),

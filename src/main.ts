@@ -4,8 +4,10 @@ import { ConfigError, loadConfig } from './config.js';
 /** Starts the service; a bad setting stops start-up with one line that names it. */
 async function main() {
   let config;
+  let app;
   try {
     config = loadConfig();
+    app = await buildApp(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);
@@ -13,7 +15,6 @@ async function main() {
     }
     throw err;
   }
-  const app = await buildApp(config);
   const stop = async (signal: string) => {
     app.log.info({ signal }, 'shutting down');
     // A keep-alive connection busy at the signal would hold close() for keepAliveTimeout (72 s): close each

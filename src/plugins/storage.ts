@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Catalog } from '../catalog/catalog.js';
+import { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
-import type { Config } from '../config.js';
+import { ConfigError, type Config } from '../config.js';
 import { LocalStore } from '../storage/local-store.js';
 import { MemoryStore } from '../storage/memory-store.js';
 import type { TableStore } from '../storage/store.js';
@@ -24,7 +25,7 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   let store: TableStore;
   if (config.storageBackend === 'local') {
     mkdirSync(config.dataDir, { recursive: true });
-    catalog = new SqliteCatalog(join(config.dataDir, 'catalog.sqlite'));
+    catalog = config.catalogUrl ? await openPostgres(config.catalogUrl) : new SqliteCatalog(join(config.dataDir, 'catalog.sqlite'));
     store = await LocalStore.open(config.dataDir, config, await catalog.storageKeys());
   } else {
     catalog = new SqliteCatalog(':memory:');
@@ -49,3 +50,12 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
     await catalog.close();
   });
 });
+
+/** The PostgreSQL catalog at `url`; a database that cannot be reached or migrated stops start-up with one line. */
+async function openPostgres(url: string): Promise<Catalog> {
+  try {
+    return await PostgresCatalog.open(url);
+  } catch (err) {
+    throw new ConfigError(`CATALOG_URL: the PostgreSQL catalog could not be opened: ${(err as Error).message || String(err)}`);
+  }
+}

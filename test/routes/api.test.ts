@@ -1,16 +1,16 @@
 /**
- * Every endpoint of the contract, on both backends, against a real server: datasets, versions, sheets,
+ * Every endpoint of the contract, on both backends and both catalogs, against a real server: datasets, versions, sheets,
  * schema, data paging, statistics, download, PATCH/DELETE, tags, health and the error shape.
  */
 import t from 'tap';
-import { BACKENDS, getJson, startServer, upload } from '../support/server.js';
+import { SETUPS, getJson, startServer, upload } from '../support/server.js';
 
 const CSV_V1 = 'city,population,founded,coastal\nLyon,522250,-43-01-01,false\nNice,342669,,true\nBrest,139602,1593-01-01,true\n';
 const CSV_V2 = 'city;population\nLyon;522969\nNice;348085\nBrest;139926\nParis;2102650\n';
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend`, async (t) => {
-    const server = await startServer(t, { backend });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(name, async (t) => {
+    const server = await startServer(t, { backend, catalog });
 
     const first = await upload(server, CSV_V1, 'cities.csv', { name: 'Cities', description: 'French cities', tags: '["geo","france"]' });
     t.equal(first.status, 201, 'upload creates a dataset');

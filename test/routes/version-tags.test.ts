@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import t from 'tap';
 import { writeParquet } from '../support/parquet-writer.js';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
+import { SETUPS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/;
 const NAME_RULE = /1 to 64 characters of letters \(A-Z, a-z\), digits, '\.', '_' and '-'/;
@@ -38,9 +38,9 @@ const COMPARE_V2 = 'name,id,code,score,qty,email\nAnn,1,A10,1.5,five,ann@example
 /** The same columns as COMPARE_V1, with the same types and nullability, in another order and with other values. */
 const COMPARE_V1_REORDERED = 'legacy,qty,score,code,name,id\nq,8,9.25,40,Dee,4\n';
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend`, async (t) => {
-    const server = await startServer(t, { backend });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(name, async (t) => {
+    const server = await startServer(t, { backend, catalog });
 
     const first = await upload(server, 'a,b\n1,2\n', 'a1.csv', { name: 'Tagged', tags: 'geo,prod-data' });
     t.equal(first.status, 201);

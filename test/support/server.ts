@@ -12,6 +12,17 @@ export const ROOT = resolve(import.meta.dirname ?? __dirname, '../..');
 export const MAIN = join(ROOT, 'dist/src/main.js');
 export const BACKENDS = ['local', 'memory'] as const;
 export type Backend = (typeof BACKENDS)[number];
+export type CatalogKind = 'sqlite' | 'postgres';
+
+/**
+ * Every way the service stores what it is given: each backend with its embedded SQLite catalog, and the local
+ * backend over a PostgreSQL catalog (CATALOG_URL; the memory backend refuses one). API tests run over all of them.
+ */
+export const SETUPS: readonly { backend: Backend; catalog: CatalogKind; name: string }[] = [
+  { backend: 'local', catalog: 'sqlite', name: 'local' },
+  { backend: 'memory', catalog: 'sqlite', name: 'memory' },
+  { backend: 'local', catalog: 'postgres', name: 'local+postgres' },
+];
 
 export interface Server {
   url: string;
@@ -36,11 +47,14 @@ export interface StartOptions {
   dataDir?: string;
   env?: Record<string, string>;
   nodeArgs?: string[];
+  /** postgres: a new database on the tests' PostgreSQL (test/support/postgres.ts) as CATALOG_URL. */
+  catalog?: CatalogKind;
 }
 
 export async function startServer(t: Teardown, opts: StartOptions): Promise<Server> {
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dataset-service-test-'));
+  const catalogEnv = opts.catalog === 'postgres' ? { CATALOG_URL: await (await import('./postgres.js')).newCatalogDatabase() } : {};
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN], {
     cwd: dataDir, // no .env there, so only the settings given here apply
     env: {
@@ -56,6 +70,7 @@ export async function startServer(t: Teardown, opts: StartOptions): Promise<Serv
       // Tests share a small, busy machine: shedding on event-loop delay would turn its hiccups into 503s.
       // The shedding test sets its own limits.
       SHED_EVENT_LOOP_DELAY_MS: '0',
+      ...catalogEnv,
       ...opts.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,325 @@
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { runner } from 'node-pg-migrate';
+import { isoNow } from '../errors.js';
+import type { ReaderReport } from '../../workers/protocol.js';
+import type { Catalog, DatasetListing, NewVersion } from './catalog.js';
+import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
+
+/** Numbered SQL migrations (node-pg-migrate's `-- Up Migration` files), applied at start-up. */
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/catalog/migrations/', import.meta.url));
+/** node-pg-migrate's bookkeeping table. */
+const MIGRATIONS_TABLE = 'catalog_migrations';
+
+/** Versions kept in memory with their parsed sheets (the one read longest ago goes first). */
+const CACHED_VERSIONS = 10_000;
+
+const VERSION_TAG_SELECT = `
+SELECT t.name, t.dataset_id, t.version_id, v.version_number, t.description, t.created_at, t.updated_at
+FROM version_tags t JOIN versions v ON v.id = t.version_id`;
+
+/**
+ * int8 as a JavaScript number: ids, sizes and row counts stay far below 2^53; COUNT(*) is int8 too. Per pool,
+ * not pg's global parser table, so nothing else in the process changes.
+ */
+const TYPES = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+type DatasetRecord = Omit<Dataset, 'tags'> & { tags: string[] };
+type CachedVersion = { version: StoredVersion; sheets: SheetInfo[]; reader: ReaderReport | null };
+
+/**
+ * The catalog (catalog.ts) in PostgreSQL (`CATALOG_URL`), through a `pg` pool, for several instances over one
+ * DATA_DIR. The schema comes from the numbered migrations in `migrations/`, applied at start-up under
+ * node-pg-migrate's advisory lock, so instances starting together migrate once. Committed transactions are
+ * durable when they return (durable() has nothing to wait for). A version's sheets and reader report never
+ * change after the commit and are kept in memory once read; whether the version still exists is asked on every
+ * lookup, so a delete through another instance is seen at once, whatever tells this one about it.
+ * Errors: start-up rejects with pg's error when the database cannot be reached or migrated.
+ */
+export class PostgresCatalog implements Catalog {
+  private readonly versionCache = new Map<number, CachedVersion>();
+
+  private constructor(private readonly pool: pg.Pool) {}
+
+  /** Connects to `url`, applies pending migrations, and returns the catalog. */
+  static async open(url: string, options: { maxConnections?: number } = {}): Promise<PostgresCatalog> {
+    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES });
+    // An idle client that loses its server (PostgreSQL restarted) emits 'error'; the pool drops it.
+    pool.on('error', () => {});
+    try {
+      const client = await pool.connect();
+      try {
+        await runner({ dbClient: client, dir: MIGRATIONS_DIR, direction: 'up', migrationsTable: MIGRATIONS_TABLE, checkOrder: true, log: () => {} });
+      } finally {
+        client.release();
+      }
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
+    return new PostgresCatalog(pool);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
+  async durable(): Promise<void> {}
+
+  /** Runs `work` in one transaction on one connection; rolled back when it throws. */
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async rows<T>(sql: string, params: unknown[] = [], client: pg.ClientBase | pg.Pool = this.pool): Promise<T[]> {
+    return (await client.query(sql, params)).rows as T[];
+  }
+
+  async commitVersion(
+    target: { datasetId: number } | { name: string; description: string | null; tags: string[] },
+    v: NewVersion,
+  ): Promise<{ dataset: Dataset; version: Version } | undefined> {
+    const now = isoNow();
+    const versionId = await this.transaction(async (client) => {
+      // The UPDATE's row lock orders concurrent commits to one dataset: each reads the counter the previous set.
+      const [counted] =
+        'datasetId' in target
+          ? await this.rows<{ id: number; last_version_number: number }>(
+              'UPDATE datasets SET last_version_number = last_version_number + 1, updated_at = $1 WHERE id = $2 RETURNING id, last_version_number',
+              [now, target.datasetId],
+              client,
+            )
+          : await this.rows<{ id: number; last_version_number: number }>(
+              'INSERT INTO datasets (name, description, tags, created_at, updated_at, last_version_number) VALUES ($1, $2, $3, $4, $4, 1) RETURNING id, last_version_number',
+              [target.name, target.description, JSON.stringify(target.tags), now],
+              client,
+            );
+      if (!counted) return undefined;
+      const [{ id }] = await this.rows<{ id: number }>(
+        'INSERT INTO versions (dataset_id, version_number, file_name, file_type, file_size, created_at, storage_key, reader) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id',
+        [counted.id, counted.last_version_number, v.fileName, v.fileType, v.fileSize, now, v.storageKey, JSON.stringify(v.reader)],
+        client,
+      );
+      for (const [i, s] of v.sheets.entries()) {
+        await client.query('INSERT INTO sheets (version_id, position, name, row_count, columns) VALUES ($1, $2, $3, $4, $5)', [id, i, s.name, s.row_count, JSON.stringify(s.columns)]);
+      }
+      return id;
+    });
+    if (versionId === undefined) return undefined;
+    const version = (await this.cached(versionId))!.version;
+    return { dataset: (await this.dataset(version.dataset_id))!, version };
+  }
+
+  async dataset(id: number): Promise<Dataset | undefined> {
+    const [row] = await this.rows<DatasetRecord>('SELECT * FROM dataset_view WHERE id = $1', [id]);
+    return row;
+  }
+
+  async listDatasets(q: DatasetListing): Promise<{ items: Dataset[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.name) {
+      params.push(q.name);
+      where.push(`strpos(lower(name), lower($${params.length})) > 0`);
+    }
+    if (q.tags.length > 0) {
+      params.push(JSON.stringify(q.tags));
+      where.push(`tags @> $${params.length}::jsonb`);
+    }
+    const filter = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    // As SQLite orders them: names by their lower case in code-point order, NULLs first when ascending.
+    const order = q.sortOrder === 'desc' ? 'DESC NULLS LAST' : 'ASC NULLS FIRST';
+    const sortKey = q.sortBy === 'name' ? 'lower(name) COLLATE "C"' : q.sortBy;
+    const [{ total }] = await this.rows<{ total: number }>(`SELECT COUNT(*) AS total FROM dataset_view ${filter}`, params);
+    const items = await this.rows<DatasetRecord>(
+      `SELECT * FROM dataset_view ${filter} ORDER BY ${sortKey} ${order}, id ${q.sortOrder === 'desc' ? 'DESC' : 'ASC'} LIMIT $${params.length + 1} OFFSET $${params.length + 2}`,
+      [...params, q.limit, q.offset],
+    );
+    return { items, total };
+  }
+
+  async datasetTagCounts(): Promise<{ name: string; count: number }[]> {
+    return this.rows(
+      'SELECT t.value AS name, COUNT(*) AS count FROM datasets d, jsonb_array_elements_text(d.tags) AS t(value) GROUP BY t.value ORDER BY count DESC, t.value COLLATE "C"',
+    );
+  }
+
+  async updateDataset(id: number, patch: { name?: string; description?: string | null; tags?: string[] }): Promise<Dataset | undefined> {
+    const changed = await this.rows(
+      `UPDATE datasets SET
+         name = COALESCE($2, name),
+         description = CASE WHEN $3::boolean THEN $4 ELSE description END,
+         tags = COALESCE($5::jsonb, tags),
+         updated_at = $6
+       WHERE id = $1 RETURNING id`,
+      [id, patch.name ?? null, patch.description !== undefined, patch.description ?? null, patch.tags ? JSON.stringify(patch.tags) : null, isoNow()],
+    );
+    return changed.length ? this.dataset(id) : undefined;
+  }
+
+  async deleteDataset(id: number): Promise<string[] | undefined> {
+    return this.transaction(async (client) => {
+      const versions = await this.rows<{ id: number; storage_key: string }>('SELECT id, storage_key FROM versions WHERE dataset_id = $1', [id], client);
+      const { rowCount } = await client.query('DELETE FROM datasets WHERE id = $1', [id]);
+      for (const v of versions) this.versionCache.delete(v.id);
+      return rowCount ? versions.map((v) => v.storage_key) : undefined;
+    });
+  }
+
+  async deleteVersion(datasetId: number, versionId: number): Promise<string | undefined> {
+    return this.transaction(async (client) => {
+      const [found] = await this.rows<{ storage_key: string }>('DELETE FROM versions WHERE id = $1 AND dataset_id = $2 RETURNING storage_key', [versionId, datasetId], client);
+      if (!found) return undefined;
+      this.versionCache.delete(versionId);
+      await client.query('UPDATE datasets SET updated_at = $1 WHERE id = $2', [isoNow(), datasetId]);
+      return found.storage_key;
+    });
+  }
+
+  async versions(datasetId: number): Promise<StoredVersion[]> {
+    const ids = await this.rows<{ id: number }>('SELECT id FROM versions WHERE dataset_id = $1 ORDER BY version_number DESC', [datasetId]);
+    const found = await Promise.all(ids.map((r) => this.cached(r.id)));
+    return found.filter((c): c is CachedVersion => c !== undefined).map((c) => c.version);
+  }
+
+  async version(datasetId: number, versionId: number): Promise<StoredVersion | undefined> {
+    const found = (await this.live(versionId))?.version;
+    return found?.dataset_id === datasetId ? found : undefined;
+  }
+
+  /** The cached version, after asking the database that it still exists (another instance may have deleted it). */
+  private async live(versionId: number): Promise<CachedVersion | undefined> {
+    if (this.versionCache.has(versionId)) {
+      const exists = await this.rows('SELECT 1 FROM versions WHERE id = $1', [versionId]);
+      if (exists.length === 0) {
+        this.versionCache.delete(versionId);
+        return undefined;
+      }
+    }
+    return this.cached(versionId);
+  }
+
+  /** A version and its sheets, read once and kept: they never change after the commit (see live). */
+  private async cached(versionId: number): Promise<CachedVersion | undefined> {
+    const entry = this.versionCache.get(versionId);
+    if (entry) return entry;
+    const [found] = await this.rows<Omit<StoredVersion, 'sheets' | 'row_count'> & { reader: string | null }>('SELECT * FROM versions WHERE id = $1', [versionId]);
+    if (!found) return undefined;
+    const { reader, ...row } = found;
+    const rows = await this.rows<{ name: string; row_count: number; columns: string }>(
+      'SELECT name, row_count, columns FROM sheets WHERE version_id = $1 ORDER BY position',
+      [versionId],
+    );
+    const sheets = rows.map((r) => {
+      const columns = JSON.parse(r.columns);
+      return { name: r.name, row_count: r.row_count, column_count: columns.length, columns };
+    });
+    const summaries = sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count }));
+    const made: CachedVersion = {
+      version: { ...row, row_count: summaries.reduce((n, s) => n + s.row_count, 0), sheets: summaries },
+      sheets,
+      reader: reader === null ? null : JSON.parse(reader),
+    };
+    if (this.versionCache.size >= CACHED_VERSIONS) this.versionCache.delete(this.versionCache.keys().next().value!);
+    this.versionCache.set(versionId, made);
+    return made;
+  }
+
+  async readerReport(versionId: number): Promise<ReaderReport | null> {
+    return (await this.cached(versionId))?.reader ?? null;
+  }
+
+  async latestVersion(datasetId: number): Promise<StoredVersion | undefined> {
+    const [row] = await this.rows<{ id: number }>('SELECT id FROM versions WHERE dataset_id = $1 ORDER BY version_number DESC LIMIT 1', [datasetId]);
+    return row && (await this.cached(row.id))?.version;
+  }
+
+  async sheets(versionId: number): Promise<readonly SheetInfo[]> {
+    return (await this.cached(versionId))?.sheets ?? [];
+  }
+
+  async versionByNumber(datasetId: number, versionNumber: number): Promise<StoredVersion | undefined> {
+    const [row] = await this.rows<{ id: number }>('SELECT id FROM versions WHERE dataset_id = $1 AND version_number = $2', [datasetId, versionNumber]);
+    return row && (await this.cached(row.id))?.version;
+  }
+
+  async setVersionTag(
+    datasetId: number,
+    name: string,
+    versionId: number,
+    description: string | null | undefined,
+  ): Promise<{ tag: VersionTag; created: boolean } | undefined> {
+    return this.transaction(async (client) => {
+      // FOR SHARE: the version cannot be deleted before this transaction ends.
+      const owned = await this.rows('SELECT 1 FROM versions WHERE id = $1 AND dataset_id = $2 FOR SHARE', [versionId, datasetId], client);
+      if (owned.length === 0) return undefined;
+      const now = isoNow();
+      // One statement decides created-or-moved: xmax = 0 only for a row this statement inserted.
+      const [{ created }] = await this.rows<{ created: boolean }>(
+        `INSERT INTO version_tags (dataset_id, name, version_id, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)
+         ON CONFLICT (dataset_id, name) DO UPDATE SET version_id = EXCLUDED.version_id, updated_at = EXCLUDED.updated_at,
+           description = CASE WHEN $6::boolean THEN EXCLUDED.description ELSE version_tags.description END
+         RETURNING (xmax = 0) AS created`,
+        [datasetId, name, versionId, description ?? null, now, description !== undefined],
+        client,
+      );
+      const [tag] = await this.rows<VersionTag>(`${VERSION_TAG_SELECT} WHERE t.dataset_id = $1 AND t.name = $2`, [datasetId, name], client);
+      return { tag, created };
+    });
+  }
+
+  async versionTag(datasetId: number, name: string): Promise<VersionTag | undefined> {
+    const [tag] = await this.rows<VersionTag>(`${VERSION_TAG_SELECT} WHERE t.dataset_id = $1 AND t.name = $2`, [datasetId, name]);
+    return tag;
+  }
+
+  async versionTags(datasetId: number): Promise<VersionTag[]> {
+    return this.rows<VersionTag>(`${VERSION_TAG_SELECT} WHERE t.dataset_id = $1 ORDER BY t.name COLLATE "C"`, [datasetId]);
+  }
+
+  async deleteVersionTag(datasetId: number, name: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('DELETE FROM version_tags WHERE dataset_id = $1 AND name = $2', [datasetId, name]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async cachedStatistics(versionId: number, sheet: string): Promise<string | undefined> {
+    const [row] = await this.rows<{ body: string }>('SELECT body FROM statistics WHERE version_id = $1 AND sheet = $2', [versionId, sheet]);
+    return row?.body;
+  }
+
+  async cacheStatistics(versionId: number, sheet: string, body: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO statistics (version_id, sheet, body) SELECT id, $2, $3 FROM versions WHERE id = $1
+       ON CONFLICT (version_id, sheet) DO UPDATE SET body = EXCLUDED.body`,
+      [versionId, sheet, body],
+    );
+  }
+
+  async storageKeys(): Promise<Set<string>> {
+    return new Set((await this.rows<{ storage_key: string }>('SELECT storage_key FROM versions')).map((r) => r.storage_key));
+  }
+
+  async datasetOfKeys(): Promise<ReadonlyMap<string, number>> {
+    const rows = await this.rows<{ storage_key: string; dataset_id: number }>('SELECT storage_key, dataset_id FROM versions');
+    return new Map(rows.map((r) => [r.storage_key, r.dataset_id]));
+  }
+
+  async datasetCount(): Promise<number> {
+    const [{ count }] = await this.rows<{ count: number }>('SELECT COUNT(*) AS count FROM datasets');
+    return count;
+  }
+}
