@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   overloaded: 503,
   worker_failed: 503,
   shutting_down: 503,
+  catalog_unavailable: 503,
   memory_budget_exceeded: 507,
 } as const;
 
@@ -54,6 +55,13 @@ export class ApiError extends Error {
 }
 
 export const badRequest = (detail: string) => new ApiError(400, 'invalid_request', detail);
+
+/** Seconds a client waits before retrying when the catalog's database cannot be reached. */
+const CATALOG_RETRY_AFTER_S = 5;
+
+/** 503 `catalog_unavailable`: the catalog's database cannot be reached now (`reason`: what the driver said). */
+export const catalogUnavailable = (reason: string) =>
+  new ApiError(503, 'catalog_unavailable', `the catalog's database cannot be reached (${reason}); retry shortly`, { 'Retry-After': String(CATALOG_RETRY_AFTER_S) });
 export const notFound = (what: 'dataset' | 'version' | 'sheet', detail: string) =>
   new ApiError(404, `${what}_not_found`, detail);
 

@@ -32,6 +32,10 @@ const invalid: [Record<string, string>, RegExp][] = [
   [{ LOG_LEVEL: 'loud' }, /^configuration error: LOG_LEVEL=loud /],
   [{ XLSX_MAX_BYTES: 'huge' }, /^configuration error: XLSX_MAX_BYTES=huge is not a size/],
   [{ XLSX_MAX_CELLS: '-1' }, /^configuration error: XLSX_MAX_CELLS=-1 is not allowed/],
+  [{ CATALOG_URL: 'mysql://db/catalog' }, /^configuration error: CATALOG_URL must be a PostgreSQL URL/],
+  [{ STORAGE_BACKEND: 'memory', CATALOG_URL: 'postgres://db/catalog' }, /^configuration error: CATALOG_URL is for the local backend: the memory backend .* single instance/],
+  // Port 9 (discard) on loopback: nothing listens, so the connection is refused at once.
+  [{ CATALOG_URL: 'postgres://nobody:x@127.0.0.1:9/catalog' }, /^configuration error: CATALOG_URL: the PostgreSQL catalog could not be opened: .*ECONNREFUSED.*\n$/],
 ];
 
 for (const [env, message] of invalid) {

@@ -24,12 +24,21 @@ export interface DatasetListing {
   sortOrder: ListQuery['sort_order'];
 }
 
+/** Which engine keeps the catalog, whether it answers now, and (PostgreSQL) its connection pool. */
+export interface CatalogHealth {
+  kind: 'sqlite' | 'postgres';
+  reachable: boolean;
+  /** PostgreSQL: the pool's connections (open, of which idle) and requests waiting for one. */
+  connections?: { total: number; idle: number; waiting: number };
+}
+
 /**
  * Datasets, versions, sheets, version tags and cached statistics: the metadata the routes answer from, never
  * table data. One interface for every catalog engine (today SQLite: sqlite-catalog.ts), so routes and stores
  * never know which one runs. Every call is asynchronous because a catalog over the network needs it; an
  * implementation answers what it can from memory (a version never changes after its commit, only disappears).
- * "Not found" is `undefined` (or `false`), never an exception: the routes turn it into the contract's 404.
+ * "Not found" is `undefined` (or `false`), never an exception: the routes turn it into the contract's 404. A
+ * database that cannot be reached is ApiError 503 `catalog_unavailable` (with Retry-After), never a 500.
  */
 export interface Catalog {
   /**
@@ -85,5 +94,9 @@ export interface Catalog {
   datasetCount(): Promise<number>;
   /** Resolves once every write committed before the call is durable (answers to writes wait for it). */
   durable(): Promise<void>;
+  /** For /health and /metrics: asks the database (PostgreSQL: one `SELECT 1`); never rejects. */
+  health(): Promise<CatalogHealth>;
+  /** Has `observe` called with each database round trip's duration in seconds (for /metrics); SQLite: never. */
+  observeQueries(observe: (seconds: number) => void): void;
   close(): Promise<void>;
 }

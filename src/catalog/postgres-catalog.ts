@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
-import { isoNow } from '../errors.js';
+import { catalogUnavailable, isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
-import type { Catalog, DatasetListing, NewVersion } from './catalog.js';
+import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
 /** Numbered SQL migrations (node-pg-migrate's `-- Up Migration` files), applied at start-up. */
@@ -41,12 +41,14 @@ type CachedVersion = { version: StoredVersion; sheets: SheetInfo[]; reader: Read
  */
 export class PostgresCatalog implements Catalog {
   private readonly versionCache = new Map<number, CachedVersion>();
+  private observe: (seconds: number) => void = () => {};
 
   private constructor(private readonly pool: pg.Pool) {}
 
   /** Connects to `url`, applies pending migrations, and returns the catalog. */
   static async open(url: string, options: { maxConnections?: number } = {}): Promise<PostgresCatalog> {
-    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES });
+    // A database that does not answer (a network partition, not a refusal) fails a request after 3 s, not never.
+    const pool = new pg.Pool({ connectionString: url, max: options.maxConnections ?? 10, types: TYPES, connectionTimeoutMillis: 3000 });
     // An idle client that loses its server (PostgreSQL restarted) emits 'error'; the pool drops it.
     pool.on('error', () => {});
     try {
@@ -69,24 +71,50 @@ export class PostgresCatalog implements Catalog {
 
   async durable(): Promise<void> {}
 
+  async health(): Promise<CatalogHealth> {
+    const connections = { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
+    try {
+      await this.rows('SELECT 1');
+      return { kind: 'postgres', reachable: true, connections };
+    } catch {
+      return { kind: 'postgres', reachable: false, connections };
+    }
+  }
+
+  observeQueries(observe: (seconds: number) => void): void {
+    this.observe = observe;
+  }
+
   /** Runs `work` in one transaction on one connection; rolled back when it throws. */
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((err) => {
+      throw unavailableOr(err);
+    });
+    let failed: unknown;
     try {
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
       return result;
     } catch (err) {
+      failed = err;
       await client.query('ROLLBACK').catch(() => {});
-      throw err;
+      throw unavailableOr(err);
     } finally {
-      client.release();
+      // A connection that failed is closed rather than handed to the next caller.
+      client.release(failed !== undefined && isConnectionFailure(failed));
     }
   }
 
   private async rows<T>(sql: string, params: unknown[] = [], client: pg.ClientBase | pg.Pool = this.pool): Promise<T[]> {
-    return (await client.query(sql, params)).rows as T[];
+    const started = performance.now();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } catch (err) {
+      throw unavailableOr(err);
+    } finally {
+      this.observe((performance.now() - started) / 1000);
+    }
   }
 
   async commitVersion(
@@ -174,9 +202,9 @@ export class PostgresCatalog implements Catalog {
   async deleteDataset(id: number): Promise<string[] | undefined> {
     return this.transaction(async (client) => {
       const versions = await this.rows<{ id: number; storage_key: string }>('SELECT id, storage_key FROM versions WHERE dataset_id = $1', [id], client);
-      const { rowCount } = await client.query('DELETE FROM datasets WHERE id = $1', [id]);
+      const deleted = await this.rows('DELETE FROM datasets WHERE id = $1 RETURNING id', [id], client);
       for (const v of versions) this.versionCache.delete(v.id);
-      return rowCount ? versions.map((v) => v.storage_key) : undefined;
+      return deleted.length ? versions.map((v) => v.storage_key) : undefined;
     });
   }
 
@@ -292,8 +320,8 @@ export class PostgresCatalog implements Catalog {
   }
 
   async deleteVersionTag(datasetId: number, name: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('DELETE FROM version_tags WHERE dataset_id = $1 AND name = $2', [datasetId, name]);
-    return (rowCount ?? 0) > 0;
+    const deleted = await this.rows('DELETE FROM version_tags WHERE dataset_id = $1 AND name = $2 RETURNING name', [datasetId, name]);
+    return deleted.length > 0;
   }
 
   async cachedStatistics(versionId: number, sheet: string): Promise<string | undefined> {
@@ -302,7 +330,7 @@ export class PostgresCatalog implements Catalog {
   }
 
   async cacheStatistics(versionId: number, sheet: string, body: string): Promise<void> {
-    await this.pool.query(
+    await this.rows(
       `INSERT INTO statistics (version_id, sheet, body) SELECT id, $2, $3 FROM versions WHERE id = $1
        ON CONFLICT (version_id, sheet) DO UPDATE SET body = EXCLUDED.body`,
       [versionId, sheet, body],
@@ -322,4 +350,25 @@ export class PostgresCatalog implements Catalog {
     const [{ count }] = await this.rows<{ count: number }>('SELECT COUNT(*) AS count FROM datasets');
     return count;
   }
+}
+
+/**
+ * Whether `err` says the database cannot be reached or dropped the connection (rather than refusing a query):
+ * socket errors, a connection ended mid-query, and SQLSTATE classes 08 (connection exception) and 57P
+ * (operator intervention: admin or crash shutdown, cannot connect now), 53300 (too many connections).
+ * Source: PostgreSQL's Appendix A, "PostgreSQL Error Codes".
+ */
+function isConnectionFailure(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: string; message?: string };
+  if (code && /^(08|57P)/.test(code)) return true;
+  if (code === '53300') return true;
+  if (code && /^E[A-Z]+$/.test(code)) return true; // ECONNREFUSED, ECONNRESET, ETIMEDOUT, EPIPE, ENOTFOUND…
+  return /Connection terminated|connection timeout|Client has encountered a connection error/i.test(message ?? '');
+}
+
+/** A connection failure as 503 `catalog_unavailable`; any other error as it is (a bug is a 500). */
+function unavailableOr(err: unknown): unknown {
+  if (!isConnectionFailure(err)) return err;
+  const { code, message } = err as { code?: string; message?: string };
+  return catalogUnavailable(code ?? message ?? 'no connection');
 }

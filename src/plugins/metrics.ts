@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { Type } from 'typebox';
 import { errorResponses } from '../schemas/errors.js';
-import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { shardReport } from '../storage/shard-report.js';
 import { exportsInFlight } from '../routes/datasets/versions/export.js';
 import type { CacheStats } from '../../workers/protocol.js';
@@ -20,6 +20,35 @@ export default fp(async function metrics(app: FastifyInstance) {
   const registers = [registry];
   const requests = new RequestMetrics();
   for (const m of requests.exposed()) registry.registerMetric(m as unknown as Metric);
+
+  // The catalog: whether it answers, its pool (PostgreSQL), and each round trip to its database.
+  new Gauge({
+    name: 'catalog_reachable',
+    help: 'The catalog answered at scrape time (1) or not (0: requests that need it get 503)',
+    labelNames: ['kind'],
+    registers,
+    async collect() {
+      const health = await app.catalog.health();
+      this.set({ kind: health.kind }, health.reachable ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'catalog_pool_connections',
+    help: 'PostgreSQL catalog: connections of the pool by state (total, idle) and requests waiting for one',
+    labelNames: ['state'],
+    registers,
+    async collect() {
+      const { connections } = await app.catalog.health();
+      if (connections) for (const [state, n] of Object.entries(connections)) this.set({ state }, n);
+    },
+  });
+  const catalogQueries = new Histogram({
+    name: 'catalog_query_seconds',
+    help: 'PostgreSQL catalog: duration of each round trip to the database',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 3],
+    registers,
+  });
+  app.catalog.observeQueries((seconds) => catalogQueries.observe(seconds));
 
   const pools = () => app.store.stats().pools;
   new Gauge({

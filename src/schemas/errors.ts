@@ -34,7 +34,7 @@ const WHEN: Record<number, string> = {
   422: 'a supported file that cannot be read faithfully (the detail says where)',
   429: 'more than RATE_LIMIT_PER_MINUTE requests in a minute',
   500: 'a bug; it has been logged',
-  503: 'overloaded, a worker failed, or shutting down; retry after Retry-After',
+  503: 'overloaded, a worker failed, shutting down, or the catalog database unreachable; retry after Retry-After',
   507: "the memory backend's memory budget would be exceeded; nothing stored is harmed",
 };
 

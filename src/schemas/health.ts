@@ -40,6 +40,20 @@ const DataWorker = Type.Object(
   },
 );
 
+const CatalogFigures = Type.Object(
+  {
+    kind: Type.Unsafe<'sqlite' | 'postgres'>({ type: 'string', enum: ['sqlite', 'postgres'], description: 'sqlite: embedded (the default); postgres: CATALOG_URL' }),
+    reachable: Type.Boolean({ description: 'the catalog answered this request; false: requests that need it get 503 catalog_unavailable' }),
+    connections: Type.Optional(
+      Type.Object(
+        { total: Count('open connections of the pool'), idle: Count(), waiting: Count('requests waiting for a connection') },
+        { additionalProperties: false, description: 'postgres only' },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 const Shard = Type.Object(
   { shard: Count(), versions: Count(), datasets: Count(), bytes: Count('Arrow bytes of the sheets it holds') },
   { additionalProperties: false },
@@ -47,7 +61,11 @@ const Shard = Type.Object(
 
 export const Health = Type.Object(
   {
-    status: Type.Unsafe<'ok' | 'overloaded'>({ type: 'string', enum: ['ok', 'overloaded'] }),
+    status: Type.Unsafe<'ok' | 'overloaded' | 'degraded'>({
+      type: 'string',
+      enum: ['ok', 'overloaded', 'degraded'],
+      description: 'degraded: the catalog cannot be reached (see catalog); overloaded: new API requests are being shed',
+    }),
     storage_backend: Type.Unsafe<'local' | 'memory'>({ type: 'string', enum: ['local', 'memory'] }),
     workers: Type.Object(
       {
@@ -60,7 +78,8 @@ export const Health = Type.Object(
       { additionalProperties: false },
     ),
     sql_answers: CacheFigures('bytes of the SQL answers kept now', 'since the server started', 'answers of POST …/query kept on the main thread (a sixteenth of CACHE_BYTES)'),
-    datasets: Count(),
+    catalog: CatalogFigures,
+    datasets: Count('when the catalog cannot be reached, the count it gave the last /health (0 before any)'),
     uptime_s: Count(),
   },
   { additionalProperties: false },

@@ -10,13 +10,16 @@ const started = Date.now();
 export default async function healthRoutes(fastify: FastifyInstance) {
   const app = fastify.withTypeProvider<TypeBoxTypeProvider>();
   const { catalog, store, config } = app;
+  let lastDatasetCount = 0;
 
   app.get('/health', {
-    schema: { tags: ['service'], operationId: 'getHealth', summary: 'Status, storage backend, worker pools, data workers and their caches, shards', response: { 200: Health, ...errorResponses(500) } },
+    schema: { tags: ['service'], operationId: 'getHealth', summary: 'Status, storage backend, worker pools, data workers and their caches, shards, catalog', response: { 200: Health, ...errorResponses(500) } },
   }, async () => {
     const stats = store.stats();
+    const catalogHealth = await catalog.health();
+    if (catalogHealth.reachable) lastDatasetCount = await catalog.datasetCount().catch(() => lastDatasetCount);
     return {
-      status: app.overloaded() ? ('overloaded' as const) : ('ok' as const),
+      status: !catalogHealth.reachable ? ('degraded' as const) : app.overloaded() ? ('overloaded' as const) : ('ok' as const),
       storage_backend: store.backend,
       workers: {
         count: config.workers,
@@ -25,7 +28,8 @@ export default async function healthRoutes(fastify: FastifyInstance) {
         ...(stats.shards && { shards: await shardReport(store, catalog), source_bytes: stats.source_bytes }),
       },
       sql_answers: store.sqlAnswers.stats(),
-      datasets: await catalog.datasetCount(),
+      catalog: catalogHealth,
+      datasets: lastDatasetCount,
       uptime_s: Math.round((Date.now() - started) / 1000),
     };
   });
