@@ -1,4 +1,5 @@
 import type { ReaderReport } from '../../workers/protocol.js';
+import type { Instance } from '../instances/instance.js';
 import type { ListQuery } from '../schemas/datasets.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
@@ -94,6 +95,16 @@ export interface Catalog {
   datasetCount(): Promise<number>;
   /** Resolves once every write committed before the call is durable (answers to writes wait for it). */
   durable(): Promise<void>;
+  /**
+   * Records this instance among those sharing the catalog and keeps it alive (a heartbeat) until close().
+   * SQLite: nothing to record (one instance per DATA_DIR, see instances/data-dir-lock.ts).
+   */
+  registerInstance(me: Instance): Promise<void>;
+  /**
+   * Ids of the instances that may still own what they staged: this one, and others whose heartbeat is recent
+   * and, when they run on this host, whose pid still runs. Everything else is provably dead.
+   */
+  liveInstances(): Promise<Set<string>>;
   /** For /health and /metrics: asks the database (PostgreSQL: one `SELECT 1`); never rejects. */
   health(): Promise<CatalogHealth>;
   /** Has `observe` called with each database round trip's duration in seconds (for /metrics); SQLite: never. */

@@ -4,12 +4,17 @@ import { runner } from 'node-pg-migrate';
 import { catalogUnavailable, isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
+import { pidAlive, type Instance } from '../instances/instance.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
 /** Numbered SQL migrations (node-pg-migrate's `-- Up Migration` files), applied at start-up. */
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/catalog/migrations/', import.meta.url));
 /** node-pg-migrate's bookkeeping table. */
 const MIGRATIONS_TABLE = 'catalog_migrations';
+
+/** How often an instance touches its row, and after how long without a touch it owns nothing any more. */
+const HEARTBEAT_MS = 5_000;
+const INSTANCE_STALE_S = 30;
 
 /** Versions kept in memory with their parsed sheets (the one read longest ago goes first). */
 const CACHED_VERSIONS = 10_000;
@@ -42,6 +47,8 @@ type CachedVersion = { version: StoredVersion; sheets: SheetInfo[]; reader: Read
 export class PostgresCatalog implements Catalog {
   private readonly versionCache = new Map<number, CachedVersion>();
   private observe: (seconds: number) => void = () => {};
+  private me?: Instance;
+  private heartbeat?: NodeJS.Timeout;
 
   private constructor(private readonly pool: pg.Pool) {}
 
@@ -66,7 +73,26 @@ export class PostgresCatalog implements Catalog {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.heartbeat);
+    // Leaving cleanly: what it staged is gone already, and others need not wait for its heartbeat to age.
+    if (this.me) await this.rows('DELETE FROM instances WHERE id = $1', [this.me.id]).catch(() => undefined);
     await this.pool.end();
+  }
+
+  async registerInstance(me: Instance): Promise<void> {
+    this.me = me;
+    await this.rows('INSERT INTO instances (id, host, pid) VALUES ($1, $2, $3)', [me.id, me.host, me.pid]);
+    // A heartbeat that fails (the database away) is retried with the next one; the row ages meanwhile.
+    this.heartbeat = setInterval(() => void this.rows('UPDATE instances SET heartbeat_at = now() WHERE id = $1', [me.id]).catch(() => undefined), HEARTBEAT_MS).unref();
+  }
+
+  async liveInstances(): Promise<Set<string>> {
+    const rows = await this.rows<{ id: string; host: string; pid: number }>(
+      `SELECT id, host, pid FROM instances WHERE heartbeat_at > now() - interval '${INSTANCE_STALE_S} seconds'`,
+    );
+    // On this host a pid tells for sure: gone, or reused by this very process (a restarted container), is dead.
+    const live = rows.filter((r) => r.id === this.me?.id || r.host !== this.me?.host || (r.pid !== this.me.pid && pidAlive(r.pid)));
+    return new Set([...live.map((r) => r.id), ...(this.me ? [this.me.id] : [])]);
   }
 
   async durable(): Promise<void> {}

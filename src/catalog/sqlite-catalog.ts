@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
+import type { Instance } from '../instances/instance.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
 const SCHEMA = `
@@ -118,6 +119,17 @@ export class SqliteCatalog implements Catalog {
 
   async close(): Promise<void> {
     this.db.close();
+  }
+
+  private me?: Instance;
+
+  async registerInstance(me: Instance): Promise<void> {
+    this.me = me;
+  }
+
+  /** Only this one: a second instance on the DATA_DIR is refused at start (instances/data-dir-lock.ts). */
+  async liveInstances(): Promise<Set<string>> {
+    return new Set(this.me ? [this.me.id] : []);
   }
 
   async health(): Promise<CatalogHealth> {

@@ -5,6 +5,8 @@ import fp from 'fastify-plugin';
 import type { Catalog } from '../catalog/catalog.js';
 import { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
+import { lockDataDir } from '../instances/data-dir-lock.js';
+import { thisInstance } from '../instances/instance.js';
 import { ConfigError, type Config } from '../config.js';
 import { LocalStore } from '../storage/local-store.js';
 import { MemoryStore } from '../storage/memory-store.js';
@@ -23,10 +25,19 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   const { config } = opts;
   let catalog: Catalog;
   let store: TableStore;
+  let unlockDataDir: (() => void) | undefined;
   if (config.storageBackend === 'local') {
+    const me = thisInstance();
     mkdirSync(config.dataDir, { recursive: true });
-    catalog = config.catalogUrl ? await openPostgres(config.catalogUrl) : new SqliteCatalog(join(config.dataDir, 'catalog.sqlite'));
-    store = await LocalStore.open(config.dataDir, config, await catalog.storageKeys());
+    if (config.catalogUrl) {
+      catalog = await openPostgres(config.catalogUrl);
+    } else {
+      unlockDataDir = lockDataDir(config.dataDir, me);
+      catalog = new SqliteCatalog(join(config.dataDir, 'catalog.sqlite'));
+    }
+    await catalog.registerInstance(me);
+    const knownKeys = await catalog.storageKeys();
+    store = await LocalStore.open(config.dataDir, config, knownKeys, { me, live: await catalog.liveInstances() });
   } else {
     catalog = new SqliteCatalog(':memory:');
     store = new MemoryStore(config);
@@ -48,6 +59,7 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   app.addHook('onClose', async () => {
     await store.close();
     await catalog.close();
+    unlockDataDir?.();
   });
 });
 

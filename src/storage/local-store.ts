@@ -8,17 +8,22 @@ import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createSqlPool, retryableFailure } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
+import { ownedKey, ownerOf, type Instance } from '../instances/instance.js';
 import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend. Layout under DATA_DIR:
- *   catalog.sqlite            datasets, versions, sheets (the only record of what exists)
+ *   catalog.sqlite            datasets, versions, sheets (the only record of what exists), unless CATALOG_URL
+ *   instance.lock             the one instance using it, with the SQLite catalog (instances/data-dir-lock.ts)
  *   staging/<key>/            an upload being received and parsed
  *   versions/<key>/source     the uploaded file, as received
  *   versions/<key>/sheet-<i>.parquet
- * A version's directory is complete and fsynced before it is renamed into `versions/`, and it is in the
- * catalog only after that; at start-up anything in `staging/` or not in the catalog is removed. So a crash
- * at any moment leaves either the whole version or no trace of it.
+ * Keys are `<instance id>.<uuid>` (instances/instance.ts): several instances may share DATA_DIR (with a shared
+ * catalog), and each knows whose an entry is. A version's directory is complete and fsynced before it is renamed
+ * into `versions/`, and it is in the catalog only after that; at start-up, entries in `staging/` and
+ * uncatalogued ones in `versions/` are removed when the instance that made them is provably dead (catalog
+ * liveInstances) — never another live instance's upload in flight. So a crash at any moment leaves either the
+ * whole version or no trace of it, once its instance is known to be gone.
  *
  * Every request for a version goes to one data worker (shard), chosen from its storage key; that worker
  * *caches* the sheets it reads (decoded frames within its share of CACHE_BYTES), where the memory backend's
@@ -36,7 +41,7 @@ export class LocalStore implements TableStore {
   private readonly versionsDir: string;
   readonly sqlAnswers: SqlAnswers;
 
-  private constructor(dataDir: string, limits: StoreLimits) {
+  private constructor(dataDir: string, limits: StoreLimits, private readonly me: Instance) {
     const shares = cacheShares(limits.cacheBytes);
     this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.stagingDir = join(dataDir, 'staging');
@@ -47,13 +52,21 @@ export class LocalStore implements TableStore {
     this.sqlPool = createSqlPool(limits);
   }
 
-  static async open(dataDir: string, limits: StoreLimits, knownKeys: Set<string>): Promise<LocalStore> {
-    const store = new LocalStore(dataDir, limits);
-    await rm(store.stagingDir, { recursive: true, force: true });
+  /**
+   * Opens DATA_DIR for `me`. `knownKeys`: every version in the catalog; `live`: the instances that may still own
+   * what they staged (this one included), read after knownKeys, so a version committed in between by a live
+   * instance is kept as its owner's.
+   */
+  static async open(dataDir: string, limits: StoreLimits, knownKeys: Set<string>, instances: { me: Instance; live: Set<string> }): Promise<LocalStore> {
+    const store = new LocalStore(dataDir, limits, instances.me);
     await mkdir(store.stagingDir, { recursive: true });
     await mkdir(store.versionsDir, { recursive: true });
+    const dead = (key: string) => !instances.live.has(ownerOf(key) ?? '');
+    for (const key of await readdir(store.stagingDir)) {
+      if (dead(key)) await rm(join(store.stagingDir, key), { recursive: true, force: true });
+    }
     for (const key of await readdir(store.versionsDir)) {
-      if (!knownKeys.has(key)) await rm(join(store.versionsDir, key), { recursive: true, force: true });
+      if (!knownKeys.has(key) && dead(key)) await rm(join(store.versionsDir, key), { recursive: true, force: true });
     }
     void store.openRecent([...knownKeys].reverse()).catch(() => undefined);
     return store;
@@ -78,7 +91,7 @@ export class LocalStore implements TableStore {
   }
 
   async openUpload(): Promise<UploadSink> {
-    const key = randomUUID();
+    const key = ownedKey(this.me, randomUUID());
     const staged = join(this.stagingDir, key);
     const final = join(this.versionsDir, key);
     const sourcePath = join(staged, 'source');

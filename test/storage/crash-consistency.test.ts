@@ -24,11 +24,10 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { cpSync, existsSync, readdirSync, statSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import t, { type Test } from 'tap';
-import { formAroundFile } from '../support/multipart.js';
+import { controlledUpload, type ControlledUpload } from '../support/controlled-upload.js';
 import { requestsSettled } from '../support/logs.js';
 import { getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
@@ -81,70 +80,6 @@ const FILES: Record<string, { bytes: Buffer; rows: number; first: object[]; last
     last: [BIG_ROWS - 3, BIG_ROWS - 2, BIG_ROWS - 1].map(bigRow),
   },
 };
-
-// ---------------------------------------------------------------- an upload we control byte by byte
-
-interface ControlledUpload {
-  /** Sends `bytes` more of the file (all of it, and the closing boundary, when omitted). */
-  send(bytes?: number): Promise<void>;
-  /** The response, or the error the request ended with (after a kill). */
-  done: Promise<{ status: number; body: any } | { error: Error }>;
-}
-
-function controlledUpload(server: Server, fields: Record<string, string>, fileName: string, file: Buffer): ControlledUpload {
-  const { head, tail, contentType } = formAroundFile(fields, fileName, { fileType: 'text/csv' });
-  const req = request(`${server.url}/api/datasets/upload`, {
-    method: 'POST',
-    headers: { 'content-type': contentType, 'content-length': head.length + file.length + tail.length },
-  });
-  let failed: Error | undefined;
-  const done = new Promise<{ status: number; body: any } | { error: Error }>((resolve) => {
-    req.on('error', (error) => {
-      failed = error;
-      resolve({ error });
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('error', (error) => resolve({ error }));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({ status: res.statusCode!, body: text ? JSON.parse(text) : undefined });
-      });
-    });
-  });
-  const write = (chunk: Buffer) =>
-    new Promise<void>((resolve) => {
-      if (failed || !chunk.length) return resolve();
-      if (req.write(chunk)) resolve();
-      else {
-        const settle = () => {
-          req.off('drain', settle);
-          req.off('error', settle);
-          resolve();
-        };
-        req.on('drain', settle);
-        req.on('error', settle);
-      }
-    });
-  let sent = -1;
-  return {
-    done,
-    async send(bytes) {
-      if (sent < 0) {
-        await write(head);
-        sent = 0;
-      }
-      const end = bytes === undefined ? file.length : Math.min(file.length, sent + bytes);
-      for (let at = sent; at < end; at += 64 * 1024) await write(file.subarray(at, Math.min(end, at + 64 * 1024)));
-      sent = end;
-      if (bytes === undefined && !failed) {
-        await write(tail);
-        req.end();
-      }
-    },
-  };
-}
 
 // ---------------------------------------------------------------- watching DATA_DIR
 
@@ -311,7 +246,8 @@ t.test('local backend: SIGKILL during an upload leaves a consistent catalog and 
     const before = (await checkConsistent(t, server, acknowledged)).length;
     await server.kill();
     const [committed] = catalogKeys(dataDir);
-    const orphan = join(dataDir, 'versions', randomUUID());
+    // Named as the killed instance names its keys (`<instance id>.<uuid>`): that instance is gone.
+    const orphan = join(dataDir, 'versions', `${committed.split('.')[0]}.${randomUUID()}`);
     cpSync(join(dataDir, 'versions', committed), orphan, { recursive: true });
     const listed = await crashAndCheck(t);
     t.notOk(existsSync(orphan), 'the uncommitted version directory was removed at start-up');

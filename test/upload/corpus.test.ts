@@ -466,18 +466,21 @@ for (const backend of BACKENDS) {
   });
 }
 
-/** Only the local layout under DATA_DIR: the catalog, an empty staging/, and versions/<uuid>/{source,sheet-N.parquet}. */
+/**
+ * Only the local layout under DATA_DIR: the catalog, the instance lock, an empty staging/, and
+ * versions/<instance id>.<uuid>/{source,sheet-N.parquet}.
+ */
 function checkLayout(t: Test, server: Server): void {
   const strays: string[] = [];
   for (const entry of readdirSync(server.dataDir, { withFileTypes: true })) {
-    if (entry.isFile() && /^catalog\.sqlite(-wal|-shm|-journal)?$/.test(entry.name)) continue;
+    if (entry.isFile() && /^(catalog\.sqlite(-wal|-shm|-journal)?|instance\.lock)$/.test(entry.name)) continue;
     if (entry.isDirectory() && entry.name === 'staging') {
       strays.push(...readdirSync(join(server.dataDir, 'staging')).map((n) => `staging/${n}`));
       continue;
     }
     if (entry.isDirectory() && entry.name === 'versions') {
       for (const v of readdirSync(join(server.dataDir, 'versions'), { withFileTypes: true })) {
-        if (!v.isDirectory() || !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v.name)) {
+        if (!v.isDirectory() || !/^[0-9a-f]{12}\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v.name)) {
           strays.push(`versions/${v.name}`);
           continue;
         }
