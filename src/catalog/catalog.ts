@@ -105,6 +105,12 @@ export interface Catalog {
    * and, when they run on this host, whose pid still runs. Everything else is provably dead.
    */
   liveInstances(): Promise<Set<string>>;
+  /**
+   * Calls `listener` with the storage keys of versions deleted through any instance (this one included), soon
+   * after the delete commits, so caches let go of them early. Only to free memory: a deleted version is already
+   * a 404 everywhere, because every lookup asks the catalog. SQLite: never (one instance deletes for itself).
+   */
+  onVersionsDropped(listener: (storageKeys: string[]) => void): void;
   /** For /health and /metrics: asks the database (PostgreSQL: one `SELECT 1`); never rejects. */
   health(): Promise<CatalogHealth>;
   /** Has `observe` called with each database round trip's duration in seconds (for /metrics); SQLite: never. */

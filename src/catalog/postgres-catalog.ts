@@ -16,6 +16,11 @@ const MIGRATIONS_TABLE = 'catalog_migrations';
 const HEARTBEAT_MS = 5_000;
 const INSTANCE_STALE_S = 30;
 
+/** The notification channel of deleted versions' storage keys (a JSON array per notification). */
+const DROPPED_CHANNEL = 'catalog_versions_dropped';
+/** Wait before listening again after the listening connection was lost. */
+const RELISTEN_MS = 1_000;
+
 /** Versions kept in memory with their parsed sheets (the one read longest ago goes first). */
 const CACHED_VERSIONS = 10_000;
 
@@ -50,7 +55,13 @@ export class PostgresCatalog implements Catalog {
   private me?: Instance;
   private heartbeat?: NodeJS.Timeout;
 
-  private constructor(private readonly pool: pg.Pool) {}
+  private listener?: pg.Client;
+  private closed = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+  ) {}
 
   /** Connects to `url`, applies pending migrations, and returns the catalog. */
   static async open(url: string, options: { maxConnections?: number } = {}): Promise<PostgresCatalog> {
@@ -69,10 +80,12 @@ export class PostgresCatalog implements Catalog {
       await pool.end();
       throw err;
     }
-    return new PostgresCatalog(pool);
+    return new PostgresCatalog(pool, url);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.listener?.end().catch(() => undefined);
     clearInterval(this.heartbeat);
     // Leaving cleanly: what it staged is gone already, and others need not wait for its heartbeat to age.
     if (this.me) await this.rows('DELETE FROM instances WHERE id = $1', [this.me.id]).catch(() => undefined);
@@ -96,6 +109,39 @@ export class PostgresCatalog implements Catalog {
   }
 
   async durable(): Promise<void> {}
+
+  /**
+   * LISTENs on its own connection (a pooled one would be handed to queries); when that connection is lost (the
+   * database restarted), listens again a second later. Deletes missed meanwhile stay cached until evicted —
+   * memory only: lookups ask the catalog.
+   */
+  onVersionsDropped(listener: (storageKeys: string[]) => void): void {
+    const listen = async () => {
+      if (this.closed) return;
+      const client = new pg.Client({ connectionString: this.url });
+      const again = () => {
+        if (this.listener === client) this.listener = undefined;
+        client.end().catch(() => undefined);
+        if (!this.closed) setTimeout(() => void listen(), RELISTEN_MS).unref();
+      };
+      client.on('error', again);
+      client.on('notification', (n) => {
+        try {
+          listener(JSON.parse(n.payload ?? '[]') as string[]);
+        } catch {
+          // A payload this version did not write: nothing to free.
+        }
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${DROPPED_CHANNEL}`);
+        this.listener = client;
+      } catch {
+        again();
+      }
+    };
+    void listen();
+  }
 
   async health(): Promise<CatalogHealth> {
     const connections = { total: this.pool.totalCount, idle: this.pool.idleCount, waiting: this.pool.waitingCount };
@@ -230,6 +276,7 @@ export class PostgresCatalog implements Catalog {
       const versions = await this.rows<{ id: number; storage_key: string }>('SELECT id, storage_key FROM versions WHERE dataset_id = $1', [id], client);
       const deleted = await this.rows('DELETE FROM datasets WHERE id = $1 RETURNING id', [id], client);
       for (const v of versions) this.versionCache.delete(v.id);
+      if (deleted.length && versions.length) await notifyDropped(client, versions.map((v) => v.storage_key));
       return deleted.length ? versions.map((v) => v.storage_key) : undefined;
     });
   }
@@ -240,6 +287,7 @@ export class PostgresCatalog implements Catalog {
       if (!found) return undefined;
       this.versionCache.delete(versionId);
       await client.query('UPDATE datasets SET updated_at = $1 WHERE id = $2', [isoNow(), datasetId]);
+      await notifyDropped(client, [found.storage_key]);
       return found.storage_key;
     });
   }
@@ -397,4 +445,12 @@ function unavailableOr(err: unknown): unknown {
   if (!isConnectionFailure(err)) return err;
   const { code, message } = err as { code?: string; message?: string };
   return catalogUnavailable(code ?? message ?? 'no connection');
+}
+
+/** Tells every listening instance, once the transaction commits, that these versions are gone. */
+async function notifyDropped(client: pg.ClientBase, storageKeys: string[]): Promise<void> {
+  // A notification's payload is limited to 8000 bytes: a big dataset's keys go in several.
+  for (let i = 0; i < storageKeys.length; i += 100) {
+    await client.query('SELECT pg_notify($1, $2)', [DROPPED_CHANNEL, JSON.stringify(storageKeys.slice(i, i + 100))]);
+  }
 }

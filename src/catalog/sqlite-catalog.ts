@@ -136,6 +136,9 @@ export class SqliteCatalog implements Catalog {
     return { kind: 'sqlite', reachable: this.db.open };
   }
 
+  /** The one instance frees what it deletes itself (TableStore.drop). */
+  onVersionsDropped(): void {}
+
   /** In-process calls of a few microseconds: nothing worth a histogram. */
   observeQueries(): void {}
 

@@ -38,6 +38,9 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
     await catalog.registerInstance(me);
     const knownKeys = await catalog.storageKeys();
     store = await LocalStore.open(config.dataDir, config, knownKeys, { me, live: await catalog.liveInstances() });
+    // Deletes through other instances free this one's caches early (correctness never waits for it).
+    const local = store;
+    catalog.onVersionsDropped((keys) => void local.forget(keys));
   } else {
     catalog = new SqliteCatalog(':memory:');
     store = new MemoryStore(config);

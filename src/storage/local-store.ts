@@ -166,6 +166,11 @@ export class LocalStore implements TableStore {
     }
   }
 
+  async forget(keys: string[]): Promise<void> {
+    for (const key of keys) this.sqlAnswers.dropVersion(key);
+    for (const key of keys) await this.shards.drop(key, this.shards.hashed(key)).catch(() => undefined);
+  }
+
   stats() {
     return { pools: [this.parsePool.stats(), ...this.shards.poolStats(), this.sqlPool.stats()] };
   }

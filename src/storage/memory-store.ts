@@ -168,6 +168,9 @@ export class MemoryStore implements TableStore {
     }
   }
 
+  /** Single instance: what it holds, it deleted itself (drop). */
+  async forget(): Promise<void> {}
+
   stats(): StoreStats {
     const shards = this.shardBytes.map((bytes, shard) => ({ shard, versions: 0, bytes }));
     for (const p of this.placements.values()) shards[p.shard].versions++;

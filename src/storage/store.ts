@@ -45,7 +45,13 @@ export interface TableStore {
   /** Answers of SQL queries, kept on the main thread; drop() removes a version's. */
   readonly sqlAnswers: SqlAnswers;
   download(key: string): Readable | Buffer;
+  /** Deletes the versions' data (files or frames) and what is cached of them. */
   drop(keys: string[]): Promise<void>;
+  /**
+   * Lets go of what this instance caches of versions another instance deleted (the data itself is that
+   * instance's to delete): worker caches and SQL answers. Idempotent.
+   */
+  forget(keys: string[]): Promise<void>;
   stats(): StoreStats;
   /** Each data worker's figures (thread id, cache), asked of the workers; see ShardPool.reports. */
   workerReports(): Promise<WorkerReport[]>;

@@ -26,6 +26,21 @@ async function instances(t: Test, count: number): Promise<{ servers: Server[]; s
   return { servers, start, dataDir };
 }
 
+/** Entries in all of a server's data-worker caches (/health). */
+async function cachedEntries(server: Server): Promise<number> {
+  const { body } = await getJson(server, '/health');
+  return body.workers.data.reduce((n: number, w: any) => n + w.cache.entries, 0);
+}
+
+/** Polls `check` until it holds; false if it never does within 200 tries 50 ms apart (a bound, not a timing). */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
 const entries = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
 t.test('an upload through one instance is read through the others', async (t) => {
@@ -62,7 +77,8 @@ t.test('a delete through one instance is a 404 through the others at once', asyn
   const up = await upload(a, CSV, 'gone.csv', { name: 'Gone' });
   const { dataset, version } = up.body;
   const dataPath = `/api/datasets/${dataset.id}/versions/${version.id}/data`;
-  t.equal((await getJson(b, dataPath)).status, 200, 'b served it (and cached it)');
+  t.equal((await getJson(b, dataPath)).status, 200, 'b served it');
+  t.ok(await eventually(async () => (await cachedEntries(b)) > 0), 'b cached it');
   const tagged = await fetch(`${a.url}/api/datasets/${dataset.id}/tags/prod`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version_id: version.id }) });
   t.equal(tagged.status, 201);
   t.equal((await getJson(b, `/api/datasets/${dataset.id}/versions/tag/prod`)).body.id, version.id, 'a tag set through a is seen through b');
@@ -70,6 +86,7 @@ t.test('a delete through one instance is a 404 through the others at once', asyn
   for (const path of [dataPath, `/api/datasets/${dataset.id}/versions/${version.id}`, `/api/datasets/${dataset.id}/versions/tag/prod`]) {
     t.equal((await getJson(b, path)).status, 404, `b: ${path} is 404 right after a's 204`);
   }
+  t.ok(await eventually(async () => (await cachedEntries(b)) === 0), "b's cache let go of it (a's delete was notified)");
   t.equal((await fetch(`${b.url}/api/datasets/${dataset.id}`, { method: 'DELETE' })).status, 204, 'the dataset deleted through b');
   t.equal((await getJson(a, `/api/datasets/${dataset.id}`)).status, 404, 'a: 404');
 });
