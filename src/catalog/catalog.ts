@@ -1,5 +1,6 @@
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Instance } from '../instances/instance.js';
+import type { TokenRecords } from '../auth/download-tokens.js';
 import type { ListQuery } from '../schemas/datasets.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
@@ -111,6 +112,11 @@ export interface Catalog {
    * a 404 everywhere, because every lookup asks the catalog. SQLite: never (one instance deletes for itself).
    */
   onVersionsDropped(listener: (storageKeys: string[]) => void): void;
+  /**
+   * Where download tokens are kept (a used or expired one remembered for `ttlMs` after its expiry): SQLite, in
+   * this process's memory (one instance); PostgreSQL, in its table, so any instance takes a token another minted.
+   */
+  downloadTokenRecords(ttlMs: number): TokenRecords;
   /** For /health and /metrics: asks the database (PostgreSQL: one `SELECT 1`); never rejects. */
   health(): Promise<CatalogHealth>;
   /** Has `observe` called with each database round trip's duration in seconds (for /metrics); SQLite: never. */

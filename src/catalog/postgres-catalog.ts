@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { runner } from 'node-pg-migrate';
@@ -5,10 +6,16 @@ import { catalogUnavailable, isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
 import { pidAlive, type Instance } from '../instances/instance.js';
+import type { DownloadView, TokenRecords, Use } from '../auth/download-tokens.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
-/** Numbered SQL migrations (node-pg-migrate's `-- Up Migration` files), applied at start-up. */
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../../src/catalog/migrations/', import.meta.url));
+/**
+ * Numbered SQL migrations (node-pg-migrate's `-- Up Migration` files), applied at start-up: beside this module
+ * in src/ (the TypeScript sources, as tests load them), or in src/ next to dist/ for the compiled build.
+ */
+const MIGRATIONS_DIR = [new URL('./migrations/', import.meta.url), new URL('../../../src/catalog/migrations/', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(dir))!;
 /** node-pg-migrate's bookkeeping table. */
 const MIGRATIONS_TABLE = 'catalog_migrations';
 
@@ -141,6 +148,25 @@ export class PostgresCatalog implements Catalog {
       }
     };
     void listen();
+  }
+
+  downloadTokenRecords(ttlMs: number): TokenRecords {
+    return {
+      save: async (digest: string, view: DownloadView, expiresAt: number, now: number) => {
+        await this.rows('DELETE FROM download_tokens WHERE forget_at <= $1', [now]);
+        await this.rows('INSERT INTO download_tokens (digest, view, expires_at, forget_at) VALUES ($1, $2, $3, $4)', [digest, JSON.stringify(view), expiresAt, expiresAt + ttlMs]);
+      },
+      use: async (digest: string, now: number): Promise<Use> => {
+        // One statement: two instances taking the same token cannot both see it unused.
+        const [taken] = await this.rows<{ view: string }>('UPDATE download_tokens SET used = true WHERE digest = $1 AND NOT used AND expires_at > $2 RETURNING view', [digest, now]);
+        if (taken) return { view: JSON.parse(taken.view) };
+        const [known] = await this.rows<{ view: string; used: boolean }>('SELECT view, used FROM download_tokens WHERE digest = $1 AND forget_at > $2', [digest, now]);
+        return known ? { refused: known.used ? 'used' : 'expired', view: JSON.parse(known.view) } : { refused: 'unknown' };
+      },
+      release: async (digest: string) => {
+        await this.rows('UPDATE download_tokens SET used = false WHERE digest = $1', [digest]);
+      },
+    };
   }
 
   async health(): Promise<CatalogHealth> {

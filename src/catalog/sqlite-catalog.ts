@@ -4,6 +4,7 @@ import { isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
 import type { Instance } from '../instances/instance.js';
+import { MemoryTokenRecords, type TokenRecords } from '../auth/download-tokens.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
 
 const SCHEMA = `
@@ -134,6 +135,11 @@ export class SqliteCatalog implements Catalog {
 
   async health(): Promise<CatalogHealth> {
     return { kind: 'sqlite', reachable: this.db.open };
+  }
+
+  /** One instance: in its memory, where they cost nothing to check. */
+  downloadTokenRecords(ttlMs: number): TokenRecords {
+    return new MemoryTokenRecords(ttlMs);
   }
 
   /** The one instance frees what it deletes itself (TableStore.drop). */

@@ -10,7 +10,7 @@ declare module 'fastify' {
     apiKey?: ApiKey;
   }
   interface FastifyInstance {
-    /** Download tokens minted on this process (POST …/download-tokens, used by GET /api/downloads/{token}). */
+    /** Download tokens (POST …/download-tokens, used by GET /api/downloads/{token}), kept where the catalog keeps them. */
     downloadTokens: DownloadTokens;
   }
   interface FastifyContextConfig {
@@ -36,7 +36,7 @@ export const METHOD_SCOPES: Record<string, Scope> = { GET: 'read', HEAD: 'read',
 export default fp(async function access(app: FastifyInstance, opts: { keys: ApiKey[]; ratePerMinute: number; downloadTokenTtlMs: number }) {
   const { keys } = opts;
   app.decorateRequest('apiKey', undefined);
-  app.decorate('downloadTokens', new DownloadTokens(opts.downloadTokenTtlMs));
+  app.decorate('downloadTokens', new DownloadTokens(opts.downloadTokenTtlMs, app.catalog.downloadTokenRecords(opts.downloadTokenTtlMs)));
 
   // Without keys the API is open: no hook at all, rather than one that returns at once on every request.
   if (keys.length > 0) {

@@ -55,6 +55,15 @@ t.test('an upload through one instance is read through the others', async (t) =>
     const file = await fetch(`${s.url}/api/datasets/${dataset.id}/versions/${version.id}/download`);
     t.equal(await file.text(), CSV, `${name} serves the uploaded file`);
   }
+  const minted = await fetch(`${a.url}/api/datasets/${dataset.id}/versions/${version.id}/download-tokens`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ format: 'original' }) });
+  t.equal(minted.status, 201);
+  const { url } = await minted.json();
+  const used = await fetch(`${b.url}${url}`);
+  t.equal(used.status, 200, 'a download token minted through a is used through b');
+  t.equal(await used.text(), CSV);
+  const again = await getJson(c, url);
+  t.equal(again.status, 404, 'and only once, through any instance');
+  t.match(again.body.detail, /already used/);
 });
 
 t.test('8 concurrent new versions through different instances are numbered densely', async (t) => {

@@ -53,7 +53,7 @@ export default async function downloadRoutes(fastify: FastifyInstance) {
       },
     },
   }, async (req, reply) => {
-    const taken = downloadTokens.take(req.params.token);
+    const taken = await downloadTokens.take(req.params.token);
     if ('refused' in taken) throw new ApiError(404, 'download_token_not_found', refusal(taken.refused, taken.view));
     const { view } = taken;
     try {
@@ -74,7 +74,7 @@ export default async function downloadRoutes(fastify: FastifyInstance) {
       }, req.log);
     } catch (err) {
       // Nothing was sent (overloaded, a worker failed, …): the token may be tried again until it expires.
-      if (!reply.raw.headersSent) taken.give();
+      if (!reply.raw.headersSent) await taken.give().catch(() => undefined);
       throw err;
     }
   });

@@ -42,7 +42,7 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
       if (extra.length > 0) {
         throw badRequest(`format "original" is the uploaded file as it is: ${extra.join(', ')} cannot apply to it; leave ${extra.length === 1 ? 'it' : 'them'} out`);
       }
-      return sendToken(reply, downloadTokens.mint({ datasetId: version.dataset_id, versionId: version.id, format: 'original' }));
+      return sendToken(reply, await downloadTokens.mint({ datasetId: version.dataset_id, versionId: version.id, format: 'original' }));
     }
     const { index, sheet } = await findSheet(catalog, version, body.sheet);
     const query = parseFilters({ ...body.filters, sort: body.sort, columns: body.columns }, sheet.columns);
@@ -55,7 +55,7 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
       (table) => ({ op: 'page', table, query, offset: 0, size: 1, format: 'json', int64AsString: false, neutralizeFormulas: false }),
       req.log,
     );
-    const minted = downloadTokens.mint({
+    const minted = await downloadTokens.mint({
       datasetId: version.dataset_id,
       versionId: version.id,
       sheetIndex: index,
