@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BACKENDS, ROOT, startServer, type Server } from '../support/server.js';
+import { SETUPS, ROOT, startServer, type Server } from '../support/server.js';
 import { ContractValidator, checkAnswer, fetchDocument, operations, type Operation } from './support/contract.js';
 
 const CSV = readFileSync(join(ROOT, 'test/fixtures/contract/seattle-weather-2012-01.csv'));
@@ -99,9 +99,9 @@ t.test('the checker itself: a wrong body, an undeclared status and an undeclared
   t.match(checkAnswer(v31, op31, answer(200, 'application/json', { id: 1, note: 5 })), [/body: \/note must be string,null/], '3.1: a wrong type');
 });
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend: every operation answers as the document says`, async (t) => {
-    const server: Server = await startServer(t, { backend });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(`${name}: every operation answers as the document says`, async (t) => {
+    const server: Server = await startServer(t, { backend, catalog });
     const doc = await fetchDocument(server);
     const validator = new ContractValidator(doc);
     const declared = new Map<string, Operation>(operations(doc).map((o) => [o.key, o]));

@@ -18,7 +18,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import * as A from 'apache-arrow';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
+import { SETUPS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
 import {
   CITIES,
   COLUMNS,
@@ -138,9 +138,9 @@ const COMBOS: Filter[][] = [
   [['city', 'ne', '東京'], ['day', 'is_null', '']],
 ];
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend`, async (t) => {
-    const server = await startServer(t, { backend, env: { SQL_MAX_ROWS: String(SQL_MAX_ROWS) } });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(name, async (t) => {
+    const server = await startServer(t, { backend, catalog, env: { SQL_MAX_ROWS: String(SQL_MAX_ROWS) } });
     const up = await upload(server, CSV, 'orders.csv', { name: 'Orders' });
     t.equal(up.status, 201, 'upload');
     t.equal(up.body.sheets[0].row_count, N);

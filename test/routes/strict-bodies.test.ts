@@ -3,7 +3,7 @@
  * nothing is coerced or stored. Query strings and path parameters keep the conversion HTTP needs. Both backends.
  */
 import t, { type Test } from 'tap';
-import { BACKENDS, getJson, startServer, upload, type Server } from '../support/server.js';
+import { SETUPS, getJson, startServer, upload, type Server } from '../support/server.js';
 
 const send = (server: Server, method: string, path: string, body: unknown) =>
   getJson(server, path, { method, headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
@@ -15,9 +15,9 @@ function isFieldError(t: Test, res: { status: number; body: any }, detail: RegEx
   t.match(res.body?.timestamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/, `${label}: timestamp`);
 }
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend`, async (t) => {
-    const server = await startServer(t, { backend });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(name, async (t) => {
+    const server = await startServer(t, { backend, catalog });
     const up = await upload(server, 'city,pop\nOslo,700000\nBergen,290000\n', 'cities.csv', { name: 'cities', description: 'two cities', tags: 'nordic,towns' });
     t.equal(up.status, 201);
     const id = up.body.dataset.id as number;

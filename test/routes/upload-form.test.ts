@@ -5,7 +5,7 @@
  * to do — and nothing is stored. Both backends.
  */
 import t from 'tap';
-import { BACKENDS, getJson, startServer, type Server } from '../support/server.js';
+import { SETUPS, getJson, startServer, type Server } from '../support/server.js';
 
 const CSV = 'a,b\n1,2\n';
 
@@ -18,9 +18,9 @@ async function post(server: Server, fields: Record<string, string> | [string, st
   return { status: res.status, body: await res.json() };
 }
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend`, async (t) => {
-    const server = await startServer(t, { backend });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(name, async (t) => {
+    const server = await startServer(t, { backend, catalog });
     const first = await post(server, { name: 'first', tags: '["x","y"]' });
     t.equal(first.status, 201);
     t.same(first.body.dataset.tags, ['x', 'y'], 'a JSON array of labels');

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BACKENDS, ROOT, getJson, startServer, tmpDir, upload, type Server } from '../../support/server.js';
+import { SETUPS, ROOT, getJson, startServer, tmpDir, upload, type Server } from '../../support/server.js';
 
 const XLSX = readFileSync(join(ROOT, 'test/fixtures/multi-sheet.xlsx'));
 const csv = (rows: number) => 'n,label\n' + Array.from({ length: rows }, (_, i) => `${i},row ${i}`).join('\n') + '\n';
@@ -17,9 +17,9 @@ async function sheetRows(server: Server, ds: number, vid: number): Promise<numbe
   return sheets.body.reduce((n: number, s: { row_count: number }) => n + s.row_count, 0);
 }
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend`, async (t) => {
-    const server = await startServer(t, { backend });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(name, async (t) => {
+    const server = await startServer(t, { backend, catalog });
 
     const small = await upload(server, csv(3), 'small.csv', { name: 'small' });
     t.equal(small.status, 201);

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { BACKENDS, ROOT, getJson, startServer, type Server } from '../../../support/server.js';
+import { SETUPS, ROOT, getJson, startServer, type Server } from '../../../support/server.js';
 
 const CSV = readFileSync(join(ROOT, 'test/fixtures/contract/seattle-weather-2012-01.csv'));
 
@@ -43,9 +43,9 @@ async function bytes(server: Server, path: string, headers: Record<string, strin
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
 }
 
-for (const backend of BACKENDS) {
-  t.test(`${backend} backend, API keys on`, async (t) => {
-    const server = await startServer(t, { backend, env: KEYS });
+for (const { backend, catalog, name } of SETUPS) {
+  t.test(`${name}, API keys on`, async (t) => {
+    const server = await startServer(t, { backend, catalog, env: KEYS });
     const { ds, vid } = await uploadCsv(server, writer);
     const data = `/api/datasets/${ds}/versions/${vid}/data`;
 
