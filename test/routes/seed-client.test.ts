@@ -201,3 +201,19 @@ t.test('local backend, then again after a restart on the same data', { skip }, a
   checkData(t, after, datasetId, versionId);
   t.equal(await second.stop(), 0);
 });
+
+t.test('two instances over one DATA_DIR and a PostgreSQL catalog: the client through one, its data through the other', { skip }, async (t) => {
+  const dataDir = tmpDir(t);
+  const env = { ...NO_SHEDDING, CATALOG_URL: await (await import('../support/postgres.js')).newCatalogDatabase() };
+  const first = await startServer(t, { backend: 'local', dataDir, env });
+  const other = await startServer(t, { backend: 'local', dataDir, env });
+  const through = await runSeedClient(t, first, LAZY_IDS);
+  checkUpload(t, through);
+  checkData(t, through, through.upload.dataset.id, through.upload.version.id);
+  // The same snippet against the other instance, its GET bound to the upload made through the first.
+  const { id: datasetId } = through.upload.dataset;
+  const { id: versionId } = through.upload.version;
+  const elsewhere = await runSeedClient(t, other, `dataset_id = ${datasetId}\nversion_id = ${versionId}\n`);
+  t.equal(elsewhere.upload_status, 201, 'its own upload through the other instance: 201 Created');
+  checkData(t, elsewhere, datasetId, versionId);
+});
