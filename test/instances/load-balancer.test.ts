@@ -4,24 +4,13 @@
  * it, whichever instance answers, and both instances serve.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
+import { freePort } from '../support/embedded-postgres.js';
 import { newCatalogDatabase } from '../support/postgres.js';
 import { ROOT, getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
 const HAPROXY = ['/usr/sbin/haproxy', '/usr/bin/haproxy'].find((p) => spawnSync(p, ['-v']).status === 0);
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** Data pages the server has answered, from its /metrics (counted by route template and status). */
 async function pagesAnswered(server: Server): Promise<number> {
