@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pl from 'nodejs-polars';
 import { jsonLayout, type JsonLayout } from '../encoders/json.js';
-import { nativeOf, type NativeFrame } from '../native-frame.js';
+import { heldBytes, nativeOf, type NativeFrame } from '../native-frame.js';
 import type { TableRef } from '../protocol.js';
 import { releaseMemory } from '../release-memory.js';
 import { TaskError } from '../task-error.js';
@@ -154,7 +154,8 @@ function fillLater(table: ParquetRef): void {
 async function fill(table: ParquetRef): Promise<void> {
   const { key, path } = table;
   if (dropped.has(versionOf(key))) return;
-  const { lazy, rowGroups } = scanSheet(table);
+  const { lazy, rowGroups, schema } = scanSheet(table);
+  const dtypes = Object.values(schema);
   // Chunks are slices of the kept scan along row-group bounds (a slice across a bound decodes both groups),
   // put together without a copy: a page sliced across two chunks costs what one in a single chunk does.
   const chunks: pl.DataFrame[] = [];
@@ -165,7 +166,7 @@ async function fill(table: ParquetRef): Promise<void> {
     if (dropped.has(versionOf(key))) return;
     const chunk = lazy.slice(offset, rows).collectSync();
     offset += rows;
-    bytes += nativeOf(chunk).estimatedSize();
+    bytes += heldBytes(nativeOf(chunk), dtypes);
     chunks.push(chunk);
     if (bytes > workerCache.budgetBytes) return void markTooLarge(key);
   }
@@ -173,7 +174,7 @@ async function fill(table: ParquetRef): Promise<void> {
   // Deleted while it was read: keeping it would bring the version back.
   if (dropped.has(versionOf(key)) || !existsSync(path)) return;
   const sheet = decode(frame);
-  const size = sheet.native.estimatedSize();
+  const size = heldBytes(sheet.native, dtypes);
   const before = workerCache.stats().bytes;
   if (!workerCache.set(key, sheet, size)) return void markTooLarge(key);
   if (before + size - workerCache.stats().bytes >= RELEASE_AFTER_BYTES) releaseMemory();
