@@ -330,8 +330,9 @@ export async function startService(opts: ServiceOptions): Promise<ServerHandle> 
         DATA_DIR: dataDir,
         WORKERS: String(opts.workers),
         LOG_LEVEL: opts.logLevel ?? 'warn',
-        // As `npm start` sets it (see the README's operators' section): without it glibc keeps freed frames.
+        // As `npm start` sets them (see the README's operators' section): without them glibc keeps freed frames.
         MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+        MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '131072',
         ...opts.env,
       },
     },
