@@ -6,7 +6,10 @@
  * Polars' own writeIpcStream of the same slice decodes to: schema with metadata, types, nullability, values,
  * null positions. 32-bit offsets (Utf8, Binary), which Polars never writes, are checked on streams written by
  * apache-arrow against apache-arrow's own slices. Frames with a column that is not flat get no layout (the
- * per-request writer). The pages served over HTTP, on both backends, are in arrow-blocks-http.test.ts.
+ * per-request writer). Over HTTP, on both backends: plain pages of an uploaded Parquet file of those types
+ * read as the same rows with every column projected (which Polars writes per request), by both readers; the
+ * blocks are cache entries; a new version serves its own rows; a deleted one none; a sheet with a list
+ * column (Polars' writer) reads the same way.
  */
 import { join } from 'node:path';
 import * as A from 'apache-arrow';
@@ -16,7 +19,9 @@ import { nativeOf, written, type NativeFrame } from '../../../workers/native-fra
 import { arrowLayoutOf, blockOfStream, layoutOfStream, pageFromBlocks, writeArrowBlock, type ArrowBlock, type ArrowLayout } from '../../../workers/table/arrow-blocks.js';
 import { BLOCK_ROWS } from '../../../workers/table/json-blocks.js';
 import { prng } from '../../support/prng.js';
-import { ROOT } from '../../support/server.js';
+import { settledHealth } from '../../support/health.js';
+import { BACKENDS, ROOT, startServer, upload, type Server } from '../../support/server.js';
+import type { CacheStats } from '../../../workers/protocol.js';
 
 const FLIGHTS = join(ROOT, 'node_modules/vega-datasets/data/flights-3m.parquet');
 
@@ -91,8 +96,8 @@ function windows(rows: number, seed: number, random: number): [number, number][]
 const ROWS = 2 * BLOCK_ROWS + 1_234;
 
 /** Every flat type Polars writes, with nulls at varied densities and positions. */
-function everyType(): pl.DataFrame {
-  const r = prng(11);
+function everyType(seed = 11): pl.DataFrame {
+  const r = prng(seed);
   const words = ['', 'a', 'é', '漢字', '🙂 emoji', 'line\nbreak', 'x'.repeat(300), 'plain'];
   const k = Array.from({ length: ROWS }, (_, i) => i);
   // Masks: none, sparse, dense, a run across the first block boundary, every other row, nearly all.
@@ -204,3 +209,70 @@ t.test('a column that is not flat: no layout, the per-request writer', async (t)
   ];
   for (const [label, frame] of cases) t.equal(arrowLayoutOf(nativeOf(frame)), undefined, `${label}: no layout`);
 });
+
+const ARROW_STREAM = 'application/vnd.apache.arrow.stream';
+
+/** An Arrow stream page: by Accept, or by ?format= on odd offsets (the two ways to ask). */
+async function arrowBytes(server: Server, base: string, query: string, offset: number): Promise<Uint8Array> {
+  const byFormat = offset % 2 === 1;
+  const res = await fetch(`${server.url}${base}?${query}${byFormat ? '&format=arrow-stream' : ''}`, { headers: byFormat ? {} : { accept: ARROW_STREAM } });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  if (res.status !== 200) throw new Error(`${base}?${query}: ${res.status} ${Buffer.from(bytes).toString()}`);
+  return bytes;
+}
+
+/** Arrow block entries in the data workers' caches, once /health has caught up. */
+const cacheEntries = async (server: Server): Promise<number> =>
+  ((await settledHealth(server)).workers.data as { cache: CacheStats }[]).reduce((n, w) => n + w.cache.entries, 0);
+
+for (const backend of BACKENDS) {
+  t.test(`${backend}: plain Arrow stream pages equal Polars' writer over HTTP`, async (t) => {
+    const server = await startServer(t, { backend });
+    const frame = everyType();
+    const up = await upload(server, frame.writeParquet(), 'every-type.parquet', { name: 'arrow blocks' });
+    t.equal(up.status, 201);
+    const base = `/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}/data`;
+    const all = `columns=${frame.columns.join(',')}`;
+    // Local: the first reads are answered from the file while the frame is decoded and cached.
+    if (backend === 'local') for (let i = 0; i < 50 && (await cacheEntries(server)) < 1; i++) await arrowBytes(server, base, 'offset=0&limit=10', 0);
+    const before = await cacheEntries(server);
+    const random = prng(17);
+    const pages: [number, number][] = [
+      [0, 100], [BLOCK_ROWS - 1, 2], [BLOCK_ROWS - 50, 100], [2 * BLOCK_ROWS - 999, 1000], [ROWS - 100, 100], [ROWS - 1, 1000], [ROWS, 100], [ROWS + 10, 5],
+      ...Array.from({ length: 16 }, (): [number, number] => [Math.floor(random() * ROWS), 1 + Math.floor(random() * 1000)]),
+    ];
+    for (const [offset, limit] of pages) {
+      const query = `offset=${offset}&limit=${limit}`;
+      samePage(t, `${backend} ${query}`, (await arrowBytes(server, base, query, offset)).slice().buffer, await arrowBytes(server, base, `${query}&${all}`, offset), true);
+    }
+    const blocks = (await cacheEntries(server)) - before;
+    t.equal(blocks, Math.ceil(ROWS / BLOCK_ROWS), `each block read is a cache entry (${blocks})`);
+
+    // A new version of the dataset: its pages are its own rows.
+    const frame2 = everyType(12);
+    const up2 = await upload(server, frame2.writeParquet(), 'every-type-2.parquet', { dataset_id: String(up.body.dataset.id) });
+    t.equal(up2.status, 201);
+    const base2 = `/api/datasets/${up.body.dataset.id}/versions/${up2.body.version.id}/data`;
+    for (const offset of [0, BLOCK_ROWS - 10, ROWS - 5]) {
+      const query = `offset=${offset}&limit=20`;
+      const page = await arrowBytes(server, base2, query, offset);
+      samePage(t, `version 2, ${query}`, page.slice().buffer, await arrowBytes(server, base2, `${query}&${all}`, offset), true);
+      const text = (bytes: Uint8Array) => JSON.stringify(arrowReading(bytes).columns[frame.columns.indexOf('text')]);
+      t.not(text(page), text(await arrowBytes(server, base, query, offset)), `version 2 at ${offset}: not version 1's rows`);
+    }
+
+    // Deleted: no page at all.
+    t.equal((await fetch(`${server.url}/api/datasets/${up.body.dataset.id}`, { method: 'DELETE' })).status, 204);
+    t.equal((await fetch(`${server.url}${base2}?offset=0&limit=10`, { headers: { accept: ARROW_STREAM } })).status, 404, 'a deleted version serves no page');
+
+    // A sheet with a list column takes Polars' writer: the same rows all the same.
+    const listed = frame.select('text', 'i32').withColumns(pl.concatList([pl.col('i32')]).alias('list'));
+    const up3 = await upload(server, listed.writeParquet(), 'list.parquet', { name: 'list column' });
+    t.equal(up3.status, 201);
+    const base3 = `/api/datasets/${up3.body.dataset.id}/versions/${up3.body.version.id}/data`;
+    for (const [offset, limit] of [[0, 100], [BLOCK_ROWS - 50, 100], [ROWS - 3, 10]]) {
+      const query = `offset=${offset}&limit=${limit}`;
+      samePage(t, `list column, ${query}`, (await arrowBytes(server, base3, query, offset)).slice().buffer, await arrowBytes(server, base3, `${query}&columns=text,i32,list`, offset), true);
+    }
+  });
+}
