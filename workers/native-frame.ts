@@ -12,6 +12,8 @@ export interface NativeFrame {
   /** Bytes of the frame's buffers (shared buffers counted once per column that uses them). */
   estimatedSize(): number;
   slice(offset: number, length: number): NativeFrame;
+  /** The same rows with each column in one chunk (a frame of one chunk is returned as it is). */
+  rechunk(): NativeFrame;
   writeJson(sink: ByteSink, options: { format: 'json' | 'lines' }): void;
   writeIpcStream(sink: ByteSink, compression: 'uncompressed'): void;
   writeIpc(sink: ByteSink, compression: 'uncompressed'): void;
