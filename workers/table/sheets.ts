@@ -6,7 +6,9 @@
  *
  * A local sheet in no cache is answered from a lazy scan (only the row groups the request needs); once that
  * answer is on its way, the whole file is read, a few row groups per event-loop turn, and cached if it fits
- * the budget.
+ * the budget and the cache admits it: with the cache full, only if it was asked for clearly more often lately
+ * than what it would evict (ByteBudgetCache.makeRoom), room made before the rest is read. A sheet not admitted
+ * is served from its lazy scan, as with the cache off.
  */
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -152,35 +154,99 @@ function fillLater(table: ParquetRef): void {
 }
 
 async function fill(table: ParquetRef): Promise<void> {
-  const { key, path } = table;
+  const { key } = table;
   if (dropped.has(versionOf(key))) return;
-  const { lazy, rowGroups, schema } = scanSheet(table);
+  // A sheet read before: admitted (room made) or not before anything is read.
+  const known = sizes.get(key);
+  if (known !== undefined && !admit(key, known)) return;
+  let reserved = known ?? 0;
+  try {
+    reserved = await readWhole(table, reserved);
+  } finally {
+    workerCache.release(reserved);
+  }
+}
+
+/**
+ * fill's reading, `reserved` bytes already admitted (0: none yet, the sheet's size unknown). Returns the bytes
+ * still reserved when it stops (0 once the sheet is cached).
+ */
+async function readWhole(table: ParquetRef, reserved: number): Promise<number> {
+  const { key, path } = table;
+  const { lazy, rowGroups, rows: sheetRows, schema } = scanSheet(table);
   const dtypes = Object.values(schema);
   // Chunks are slices of the kept scan along row-group bounds (a slice across a bound decodes both groups),
   // put together without a copy: a page sliced across two chunks costs what one in a single chunk does.
   const chunks: pl.DataFrame[] = [];
   let bytes = 0;
   let offset = 0;
+  const abandon = () => {
+    chunks.length = 0;
+    releaseMemory(); // what was read is garbage now: free it before the next request
+    return reserved;
+  };
   for (const rows of chunkRows(rowGroups)) {
     await idleTurn();
-    if (dropped.has(versionOf(key))) return;
+    if (dropped.has(versionOf(key))) return reserved;
     const chunk = lazy.slice(offset, rows).collectSync();
     offset += rows;
     bytes += heldBytes(nativeOf(chunk), dtypes);
     chunks.push(chunk);
-    if (bytes > workerCache.budgetBytes) return void markTooLarge(key);
+    if (bytes > workerCache.budgetBytes) {
+      markTooLarge(key);
+      return reserved;
+    }
+    if (reserved === 0) {
+      // Read for the first time: its size estimated from the first chunk, admitted (or not) on that.
+      const estimate = Math.ceil((bytes * sheetRows) / offset);
+      rememberSize(key, estimate);
+      if (estimate > workerCache.budgetBytes) {
+        markTooLarge(key);
+        return reserved;
+      }
+      if (!admit(key, estimate)) return abandon();
+      reserved = estimate;
+    } else if (bytes > reserved) {
+      // Larger than estimated: more room, on the same terms.
+      if (!admit(key, bytes - reserved)) {
+        rememberSize(key, Math.ceil((bytes * sheetRows) / offset));
+        return abandon();
+      }
+      reserved = bytes;
+    }
   }
   const frame = chunks.length === 0 ? lazy.slice(0, 0).collectSync() : pl.concat(chunks, { how: 'vertical', rechunk: false });
   // Deleted while it was read: keeping it would bring the version back.
-  if (dropped.has(versionOf(key)) || !existsSync(path)) return;
+  if (dropped.has(versionOf(key)) || !existsSync(path)) return reserved;
   const sheet = decode(frame);
   const size = heldBytes(sheet.native, dtypes);
+  rememberSize(key, size);
+  workerCache.release(reserved);
+  if (!workerCache.set(key, sheet, size)) markTooLarge(key);
+  return 0;
+}
+
+/**
+ * workerCache.makeRoom(key, bytes) (the cache's admission), collecting at once when what it evicted is worth
+ * it (see RELEASE_AFTER_BYTES).
+ */
+function admit(key: string, bytes: number): boolean {
   const before = workerCache.stats().bytes;
-  if (!workerCache.set(key, sheet, size)) return void markTooLarge(key);
-  if (before + size - workerCache.stats().bytes >= RELEASE_AFTER_BYTES) releaseMemory();
+  if (!workerCache.makeRoom(key, bytes)) return false;
+  if (before - workerCache.stats().bytes >= RELEASE_AFTER_BYTES) releaseMemory();
+  return true;
+}
+
+/** Bytes each sheet read whole held (or was estimated to), so the next fill is admitted or not before reading. */
+const sizes = new Map<string, number>();
+
+function rememberSize(key: string, bytes: number): void {
+  if (!sizes.has(key) && sizes.size >= 10_000) sizes.clear();
+  sizes.set(key, bytes);
 }
 
 function markTooLarge(key: string): void {
+  sizes.delete(key);
   if (tooLarge.size >= 10_000) tooLarge.clear();
   tooLarge.add(key);
   releaseMemory(); // what was read is garbage now: free it before the next request
