@@ -99,6 +99,7 @@ export function dropVersion(storageKey: string): number {
   const prefix = `${storageKey}/`;
   let count = 0;
   for (const key of [...held.keys()]) if (key.startsWith(prefix) && held.delete(key)) count++;
+  for (const key of [...sizes.keys()]) if (key.startsWith(prefix)) sizes.delete(key);
   count += workerCache.dropVersion(storageKey) + dropScans(storageKey);
   if (count > 0) releaseMemory();
   return count;
@@ -159,19 +160,19 @@ async function fill(table: ParquetRef): Promise<void> {
   // A sheet read before: admitted (room made) or not before anything is read.
   const known = sizes.get(key);
   if (known !== undefined && !admit(key, known)) return;
-  let reserved = known ?? 0;
+  const room = { reserved: known ?? 0 };
   try {
-    reserved = await readWhole(table, reserved);
+    await readWhole(table, room);
   } finally {
-    workerCache.release(reserved);
+    workerCache.release(room.reserved);
   }
 }
 
 /**
- * fill's reading, `reserved` bytes already admitted (0: none yet, the sheet's size unknown). Returns the bytes
- * still reserved when it stops (0 once the sheet is cached).
+ * fill's reading. `room.reserved`: the bytes the cache reserved for the sheet (0: none yet, its size unknown),
+ * kept up to date here (0 once the sheet is cached) so that fill gives back what is left, also on a throw.
  */
-async function readWhole(table: ParquetRef, reserved: number): Promise<number> {
+async function readWhole(table: ParquetRef, room: { reserved: number }): Promise<void> {
   const { key, path } = table;
   const { lazy, rowGroups, rows: sheetRows, schema } = scanSheet(table);
   const dtypes = Object.values(schema);
@@ -183,47 +184,40 @@ async function readWhole(table: ParquetRef, reserved: number): Promise<number> {
   const abandon = () => {
     chunks.length = 0;
     releaseMemory(); // what was read is garbage now: free it before the next request
-    return reserved;
   };
   for (const rows of chunkRows(rowGroups)) {
     await idleTurn();
-    if (dropped.has(versionOf(key))) return reserved;
+    if (dropped.has(versionOf(key))) return;
     const chunk = lazy.slice(offset, rows).collectSync();
     offset += rows;
     bytes += heldBytes(nativeOf(chunk), dtypes);
     chunks.push(chunk);
-    if (bytes > workerCache.budgetBytes) {
-      markTooLarge(key);
-      return reserved;
-    }
-    if (reserved === 0) {
-      // Read for the first time: its size estimated from the first chunk, admitted (or not) on that.
-      const estimate = Math.ceil((bytes * sheetRows) / offset);
+    if (bytes > workerCache.budgetBytes) return markTooLarge(key);
+    if (room.reserved === 0) {
+      // Read for the first time: its size estimated from the first chunk (at most the budget: only what is
+      // read can say the sheet does not fit), admitted (or not) on that.
+      const estimate = Math.min(workerCache.budgetBytes, Math.ceil((bytes * sheetRows) / offset));
       rememberSize(key, estimate);
-      if (estimate > workerCache.budgetBytes) {
-        markTooLarge(key);
-        return reserved;
-      }
       if (!admit(key, estimate)) return abandon();
-      reserved = estimate;
-    } else if (bytes > reserved) {
+      room.reserved = estimate;
+    } else if (bytes > room.reserved) {
       // Larger than estimated: more room, on the same terms.
-      if (!admit(key, bytes - reserved)) {
-        rememberSize(key, Math.ceil((bytes * sheetRows) / offset));
+      if (!admit(key, bytes - room.reserved)) {
+        rememberSize(key, Math.min(workerCache.budgetBytes, Math.ceil((bytes * sheetRows) / offset)));
         return abandon();
       }
-      reserved = bytes;
+      room.reserved = bytes;
     }
   }
   const frame = chunks.length === 0 ? lazy.slice(0, 0).collectSync() : pl.concat(chunks, { how: 'vertical', rechunk: false });
   // Deleted while it was read: keeping it would bring the version back.
-  if (dropped.has(versionOf(key)) || !existsSync(path)) return reserved;
+  if (dropped.has(versionOf(key)) || !existsSync(path)) return;
   const sheet = decode(frame);
   const size = heldBytes(sheet.native, dtypes);
   rememberSize(key, size);
-  workerCache.release(reserved);
+  workerCache.release(room.reserved);
+  room.reserved = 0;
   if (!workerCache.set(key, sheet, size)) markTooLarge(key);
-  return 0;
 }
 
 /**
