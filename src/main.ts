@@ -39,8 +39,8 @@ async function main() {
   }
   if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
     app.log.warn(
-      'MALLOC_MMAP_THRESHOLD_ is not set: glibc keeps the memory of evicted cache entries and finished scans, so RSS grows ' +
-        'with every eviction; start with MALLOC_MMAP_THRESHOLD_=131072 (npm start does)',
+      'MALLOC_MMAP_THRESHOLD_ is not set: glibc raises its mmap threshold up to 32 MiB, so freed column buffers of that ' +
+        'size stay in its arenas; start with MALLOC_MMAP_THRESHOLD_=4194304 (npm start does)',
     );
   }
 }
