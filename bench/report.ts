@@ -306,6 +306,39 @@ export function assemble(a: {
   return results;
 }
 
+/** The cache sweep's two targets: req/s against the cache-off server's, and its RSS bound. */
+function cacheSweepTargets(cs: CacheSweepFigures): Target[] {
+  const out: Target[] = [];
+  const [small, , off] = cs.rows;
+  const q = ratio(small?.rps, off?.rps);
+  out.push({
+    id: 'cache-sweep-vs-cold-scans',
+    backend: 'local',
+    description: `pages spread over ${cs.tables} tables, more than CACHE_BYTES holds (${small?.server}): req/s ≥ the cache-off server's on the same tables`,
+    measured: `${fmt(small?.rps, 0)} req/s, cache off ${fmt(off?.rps, 0)} req/s = ${fmt(q)}×; hit ratio ${fmt(small?.cache?.hit_ratio)}, ${small?.cache?.evictions ?? 'n/a'} evictions${failures(small)}`,
+    pass: q === null ? null : q >= 1 && clean(small),
+  });
+  const bound = small && off?.rss_peak_mb != null ? off.rss_peak_mb + (2 * small.cache_bytes) / MB : null;
+  out.push({
+    id: 'cache-sweep-rss-bounded',
+    backend: 'local',
+    description: "the same: RSS bounded (no thrash): peak RSS ≤ the cache-off server's peak + 2 × CACHE_BYTES",
+    measured: `peak ${fmt(small?.rss_peak_mb, 0)} MB (before the runs ${fmt(small?.rss_before_mb, 0)}, after ${fmt(small?.rss_after_mb, 0)}); cache off peak ${fmt(off?.rss_peak_mb, 0)} MB; bound ${fmt(bound, 0)} MB`,
+    pass: bound === null || small?.rss_peak_mb == null ? null : small.rss_peak_mb <= bound,
+  });
+  return out;
+}
+
+/**
+ * Markdown for a run of the cache sweep alone (`--only cache-sweep`): its target lines and its section, as a
+ * full run's summary has them.
+ */
+export function cacheSweepMarkdown(cs: CacheSweepFigures): string {
+  const L = ['| target | measured | verdict |', '|---|---|---|'];
+  for (const t of cacheSweepTargets(cs)) L.push(`| ${t.description} (${t.backend}) | ${t.measured} | **${verdict(t.pass)}** |`);
+  return [...L, ...cacheSweepSection({ cache_sweep: cs } as Results)].join('\n');
+}
+
 function pageCell(r: Results, name: ServiceName, rows: number, format: string, concurrency: number): PageRow | undefined {
   return r.backends[name]?.pages.find((c) => c.rows === rows && c.format === format && c.concurrency === concurrency);
 }
@@ -426,26 +459,7 @@ function targets(r: Results): Target[] {
     });
   }
   // Pages spread over more tables than CACHE_BYTES holds.
-  const cs = r.cache_sweep;
-  if (cs) {
-    const [small, , off] = cs.rows;
-    const q = ratio(small?.rps, off?.rps);
-    out.push({
-      id: 'cache-sweep-vs-cold-scans',
-      backend: 'local',
-      description: `pages spread over ${cs.tables} tables, more than CACHE_BYTES holds (${small?.server}): req/s ≥ the cache-off server's on the same tables`,
-      measured: `${fmt(small?.rps, 0)} req/s, cache off ${fmt(off?.rps, 0)} req/s = ${fmt(q)}×; hit ratio ${fmt(small?.cache?.hit_ratio)}, ${small?.cache?.evictions ?? 'n/a'} evictions${failures(small)}`,
-      pass: q === null ? null : q >= 1 && clean(small),
-    });
-    const bound = small && off?.rss_peak_mb != null ? off.rss_peak_mb + (2 * small.cache_bytes) / MB : null;
-    out.push({
-      id: 'cache-sweep-rss-bounded',
-      backend: 'local',
-      description: "the same: RSS bounded (no thrash): peak RSS ≤ the cache-off server's peak + 2 × CACHE_BYTES",
-      measured: `peak ${fmt(small?.rss_peak_mb, 0)} MB (before the runs ${fmt(small?.rss_before_mb, 0)}, after ${fmt(small?.rss_after_mb, 0)}); cache off peak ${fmt(off?.rss_peak_mb, 0)} MB; bound ${fmt(bound, 0)} MB`,
-      pass: bound === null || small?.rss_peak_mb == null ? null : small.rss_peak_mb <= bound,
-    });
-  }
+  if (r.cache_sweep) out.push(...cacheSweepTargets(r.cache_sweep));
   // The mixed scenario.
   for (const name of ['memory', 'local'] as const) {
     const el = r.backends[name]?.event_loop;

@@ -1,15 +1,15 @@
 /**
- * `npm run bench [-- --quick] [--json PATH] [--cpu-prof]`: builds (npm script), then measures the service
+ * `npm run bench [-- --quick] [--json PATH] [--cpu-prof] [--only cache-sweep]`: builds (npm script), then measures the service
  * on both backends against the baselines it runs itself (HTTP floor, engine floor), and writes JSON,
  * Markdown and SVG. Every server is started here on loopback and stopped here, also on error or Ctrl-C.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { prepareInputs } from './data.js';
 import { machineInfo } from './machine.js';
 import { summarizeProfiles, type ProfileSummary } from './profile.js';
-import { assemble, writeOutputs, type RssPoint } from './report.js';
+import { assemble, cacheSweepMarkdown, writeOutputs, type RssPoint } from './report.js';
 import { engineFloor } from './scenarios/engine.js';
 import { csvCpuBaselines } from './scenarios/csv-cpu.js';
 import { eventLoopScenario, type EventLoopFigures } from './scenarios/event-loop.js';
@@ -23,7 +23,7 @@ import { statisticsScenario, type StatisticsFigures } from './scenarios/statisti
 import { sweepScenario, type SweepRow } from './scenarios/sweep.js';
 import { uploadScenario, type UploadResult } from './scenarios/uploads.js';
 import { installCleanup, setIdleThreshold, startFloor, startNamed, stopAll, type Backend, type ServerHandle, type ServiceName } from './servers.js';
-import { parseArgs } from './settings.js';
+import { parseArgs, type Settings } from './settings.js';
 import { log, round } from './util.js';
 
 async function main() {
@@ -39,6 +39,7 @@ async function main() {
   }
   const nodeArgs = (name: string, workers: number) =>
     settings.cpu_prof ? ['--cpu-prof', `--cpu-prof-dir=${join(profileDir, `${name}-workers${workers}`)}`] : [];
+  if (settings.only === 'cache-sweep') return cacheSweepAlone(settings, began);
 
   log(`${settings.mode} run: ${settings.reps} repetition(s), ${settings.page_duration_s} s per load run, ${settings.cells.length} page cells`);
   const machine = machineInfo();
@@ -150,13 +151,7 @@ async function main() {
   );
   sweep.sort((a, b) => a.workers - b.workers || a.backend.localeCompare(b.backend));
 
-  const cacheSweepFigures = await cacheSweep({
-    tables: settings.cache_sweep_tables,
-    tableRows: settings.cache_sweep_rows,
-    workers: settings.main_workers,
-    cell: settings.cache_sweep_cell,
-    load,
-  });
+  const cacheSweepFigures = await runCacheSweep(settings);
 
   let profiles: { dir: string; summaries: ProfileSummary[] }[] = [];
   if (settings.cpu_prof) {
@@ -191,6 +186,22 @@ async function main() {
   const written = writeOutputs(results, settings.json_path);
   process.stdout.write(`\n${written.markdown}\n`);
   log(`wrote ${written.paths.join(', ')}`);
+}
+
+/** `--only cache-sweep`: the cache sweep on its own servers; its JSON to settings.json_path, Markdown to stdout. */
+async function cacheSweepAlone(settings: Settings, began: number): Promise<void> {
+  const machine = machineInfo();
+  const figures = await runCacheSweep(settings);
+  machine.load_average_at_end = loadavg().map((x) => round(x, 2));
+  const durationS = round((Date.now() - began) / 1000, 1);
+  writeFileSync(settings.json_path, `${JSON.stringify({ scenario: 'cache-sweep', settings, machine, duration_s: durationS, cache_sweep: figures }, null, 2)}\n`);
+  process.stdout.write(`\n${cacheSweepMarkdown(figures)}\n`);
+  log(`wrote ${settings.json_path}`);
+}
+
+function runCacheSweep(settings: Settings) {
+  const load = { reps: settings.reps, durationS: settings.page_duration_s, warmupS: settings.warmup_s };
+  return cacheSweep({ tables: settings.cache_sweep_tables, tableRows: settings.cache_sweep_rows, workers: settings.main_workers, cell: settings.cache_sweep_cell, load });
 }
 
 main()

@@ -209,7 +209,7 @@ async function spawnReady(spec: SpawnSpec, backend?: Backend, workers?: number):
     const port = await freePort();
     const proc = spawn(process.execPath, spec.args, {
       cwd: spec.cwd,
-      env: { ...spec.env, PORT: String(port) },
+      env: { ...Object.fromEntries(Object.entries(spec.env).filter(([, v]) => v !== '')), PORT: String(port) },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     const entry = { proc, dataDir: spec.dataDir };
@@ -296,7 +296,7 @@ export interface ServiceOptions {
   /** Extra node arguments for the server (e.g. --cpu-prof). */
   nodeArgs?: string[];
   logLevel?: string;
-  /** More environment for the server (e.g. a setting under test). */
+  /** More environment for the server (e.g. a setting under test); an empty value unsets the variable. */
   env?: Record<string, string>;
   /** Reuse this data directory (a restart) instead of a new one. */
   dataDir?: string;
@@ -330,8 +330,9 @@ export async function startService(opts: ServiceOptions): Promise<ServerHandle> 
         DATA_DIR: dataDir,
         WORKERS: String(opts.workers),
         LOG_LEVEL: opts.logLevel ?? 'warn',
-        // As `npm start` sets it (see the README's operators' section): without it glibc keeps freed frames.
+        // As `npm start` sets them (see the README's operators' section): without them glibc keeps freed frames.
         MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
+        MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '4194304',
         ...opts.env,
       },
     },

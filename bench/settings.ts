@@ -46,15 +46,22 @@ export interface Settings {
   cache_sweep_rows: number;
   cache_sweep_cell: PageCell;
   cpu_prof: boolean;
+  /** Run this scenario alone (its own servers), not the whole bench; null: everything. */
+  only: OnlyScenario | null;
   json_path: string;
 }
+
+/** Scenarios `--only` runs alone: those that start their own servers. */
+export const ONLY_SCENARIOS = ['cache-sweep'] as const;
+export type OnlyScenario = (typeof ONLY_SCENARIOS)[number];
 
 const USAGE = `usage: npm run bench -- [--quick] [--json PATH] [--cpu-prof] [--reps N] [--duration S]
   --quick       one repetition, 1.5 s per load run, fewer cells (a few minutes)
   --json PATH   where to write the results (default bench/results/latest.json; .md and .svg beside it)
   --cpu-prof    run every service server with --cpu-prof; profiles and their summaries go beside the JSON
   --reps N      repetitions per figure (default 3, quick 1)
-  --duration S  seconds per page-load run (default 2, quick 1.5; filtered pages 3, quick 1)`;
+  --duration S  seconds per page-load run (default 2, quick 1.5; filtered pages 3, quick 1)
+  --only NAME   run one scenario alone: cache-sweep (JSON default bench/results/NAME.json, Markdown to stdout)`;
 
 /** Flights from the most frequent origin delayed over 30 min, worst first, three columns (26,430 rows). */
 const LATE_FROM_ORD: FilteredQuery = {
@@ -83,7 +90,7 @@ export function parseArgs(argv: string[]): Settings {
     }
     if (!a.startsWith('--')) throw new Error(`unexpected argument ${a}\n${USAGE}`);
     const [name, inline] = a.slice(2).split('=', 2);
-    if (['json', 'reps', 'duration'].includes(name)) {
+    if (['json', 'reps', 'duration', 'only'].includes(name)) {
       const v = inline ?? argv[++i];
       if (v === undefined) throw new Error(`--${name} needs a value\n${USAGE}`);
       flags.set(name, v);
@@ -101,8 +108,12 @@ export function parseArgs(argv: string[]): Settings {
     if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number`);
     return n;
   };
+  const onlyFlag = flags.get('only');
+  if (onlyFlag !== undefined && !ONLY_SCENARIOS.includes(onlyFlag as OnlyScenario)) throw new Error(`--only takes one of ${ONLY_SCENARIOS.join(', ')}\n${USAGE}`);
+  const only = (onlyFlag as OnlyScenario | undefined) ?? null;
   const jsonFlag = flags.get('json');
-  const jsonPath = typeof jsonFlag === 'string' ? (isAbsolute(jsonFlag) ? jsonFlag : resolve(process.env.INIT_CWD ?? process.cwd(), jsonFlag)) : join(BENCH_DIR, 'results/latest.json');
+  const jsonPath =
+    typeof jsonFlag === 'string' ? (isAbsolute(jsonFlag) ? jsonFlag : resolve(process.env.INIT_CWD ?? process.cwd(), jsonFlag)) : join(BENCH_DIR, `results/${only ?? 'latest'}.json`);
 
   const grid = (rows: number[], formats: PageFormat[], conc: number[]): PageCell[] =>
     rows.flatMap((r) => formats.flatMap((format) => conc.map((concurrency) => ({ rows: r, format, concurrency }))));
@@ -135,6 +146,7 @@ export function parseArgs(argv: string[]): Settings {
     cache_sweep_rows: 1_000_000,
     cache_sweep_cell: { rows: 100, format: 'json', concurrency: 64 },
     cpu_prof: flags.has('cpu-prof'),
+    only,
     json_path: jsonPath,
   };
 }

@@ -31,11 +31,17 @@ async function main() {
   process.once('SIGINT', () => void stop('SIGINT'));
   await app.listen({ host: config.host, port: config.port });
   app.log.info({ storage_backend: config.storageBackend, workers: config.workers, data_dir: config.dataDir }, 'dataset service ready');
+  // glibc reads these only at process start, so they cannot be set from here or from .env.
   if (process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined) {
-    // glibc reads it only at process start, so it cannot be set from here or from .env.
     app.log.warn(
       'MALLOC_ARENA_MAX is not set: glibc keeps the memory of freed tables in per-thread arenas, so RSS stays near its peak; ' +
         'start with MALLOC_ARENA_MAX=2 (npm start does)',
+    );
+  }
+  if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined) {
+    app.log.warn(
+      'MALLOC_MMAP_THRESHOLD_ is not set: glibc raises its mmap threshold up to 32 MiB, so freed column buffers of that ' +
+        'size stay in its arenas; start with MALLOC_MMAP_THRESHOLD_=4194304 (npm start does)',
     );
   }
 }

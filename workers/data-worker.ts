@@ -19,6 +19,7 @@ import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
 import { cachedFacets, isComputed, cachedRows } from './table/result-cache.js';
 import { blockJsonPage } from './table/json-blocks.js';
+import { blockArrowPage } from './table/arrow-blocks.js';
 import { dropVersion, holdSheet, openLater, openSheet } from './table/sheets.js';
 import { threadId } from './thread-id.js';
 import { serveDirect } from './direct-port.js';
@@ -86,10 +87,11 @@ export default function run(
 }
 
 /**
- * One page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is copied from JSON
- * blocks written once (table/json-blocks.ts) or, for Arrow and CSV pages, a zero-copy slice; a filtered or sorted
- * one a slice of the query's result (computed once, then cached: table/result-cache.ts); a projection alone one
- * lazy plan, sliced for the page.
+ * One page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is copied from
+ * blocks written once — JSON (table/json-blocks.ts) or, for Arrow stream pages of flat columns, record batches
+ * (table/arrow-blocks.ts) — or else written from a zero-copy slice (Arrow file and CSV pages, and sheets the
+ * blocks do not serve); a filtered or sorted one is a slice of the query's result (computed once, then cached:
+ * table/result-cache.ts); a projection alone one lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
   const { decoded: sheet, lazy, schema, rows: rowCount } = openSheet(task.table);
@@ -98,6 +100,10 @@ function page(task: PageTask): PageResult {
     // The hot path: a decoded frame, whose layout was worked out when it was decoded.
     if (task.format === 'json') {
       const body = blockJsonPage(task.table.key, sheet, task.offset, count(rowCount), envelopeOf(task, rowCount), task.int64AsString);
+      if (body) return withTransfer({ body, total_rows: rowCount }, [body]);
+    }
+    if (task.format === 'arrow-stream') {
+      const body = blockArrowPage(task.table.key, sheet, task.offset, count(rowCount));
       if (body) return withTransfer({ body, total_rows: rowCount }, [body]);
     }
     return encodedPage(task, sheet.native.slice(task.offset, count(rowCount)), rowCount, sheet.json);

@@ -10,7 +10,7 @@
  */
 import type pl from 'nodejs-polars';
 import { jsonLayout, type JsonLayout } from '../encoders/json.js';
-import { nativeOf, type NativeFrame } from '../native-frame.js';
+import { heldBytes, nativeOf, type NativeFrame } from '../native-frame.js';
 import type { Filter, TableQuery, TableRef } from '../protocol.js';
 import { workerCache } from './cache.js';
 import { computeFacets } from './facets.js';
@@ -57,8 +57,9 @@ export function cachedRows(table: TableRef, query: TableQuery, open: OpenSheet):
   const { lazy, schema } = open();
   const frame = filterSortProject(lazy, schema, query).collectSync();
   const native = nativeOf(frame);
-  const result = { frame, native, json: jsonLayout(frame.columns, frame.dtypes) };
-  workerCache.set(key, result, native.estimatedSize() + ENTRY_BYTES);
+  const dtypes = frame.dtypes;
+  const result = { frame, native, json: jsonLayout(frame.columns, dtypes) };
+  workerCache.set(key, result, heldBytes(native, dtypes) + ENTRY_BYTES);
   return result;
 }
 

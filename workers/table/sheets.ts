@@ -6,13 +6,15 @@
  *
  * A local sheet in no cache is answered from a lazy scan (only the row groups the request needs); once that
  * answer is on its way, the whole file is read, a few row groups per event-loop turn, and cached if it fits
- * the budget.
+ * the budget and the cache admits it: with the cache full, only if it was asked for clearly more often lately
+ * than what it would evict (ByteBudgetCache.makeRoom), room made before the rest is read. A sheet not admitted
+ * is served from its lazy scan, as with the cache off.
  */
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pl from 'nodejs-polars';
 import { jsonLayout, type JsonLayout } from '../encoders/json.js';
-import { nativeOf, type NativeFrame } from '../native-frame.js';
+import { heldBytes, nativeOf, type NativeFrame } from '../native-frame.js';
 import type { TableRef } from '../protocol.js';
 import { releaseMemory } from '../release-memory.js';
 import { TaskError } from '../task-error.js';
@@ -97,6 +99,7 @@ export function dropVersion(storageKey: string): number {
   const prefix = `${storageKey}/`;
   let count = 0;
   for (const key of [...held.keys()]) if (key.startsWith(prefix) && held.delete(key)) count++;
+  for (const key of [...sizes.keys()]) if (key.startsWith(prefix)) sizes.delete(key);
   count += workerCache.dropVersion(storageKey) + dropScans(storageKey);
   if (count > 0) releaseMemory();
   return count;
@@ -152,34 +155,92 @@ function fillLater(table: ParquetRef): void {
 }
 
 async function fill(table: ParquetRef): Promise<void> {
-  const { key, path } = table;
+  const { key } = table;
   if (dropped.has(versionOf(key))) return;
-  const { lazy, rowGroups } = scanSheet(table);
+  // A sheet read before: admitted (room made) or not before anything is read.
+  const known = sizes.get(key);
+  if (known !== undefined && !admit(key, known)) return;
+  const room = { reserved: known ?? 0 };
+  try {
+    await readWhole(table, room);
+  } finally {
+    workerCache.release(room.reserved);
+  }
+}
+
+/**
+ * fill's reading. `room.reserved`: the bytes the cache reserved for the sheet (0: none yet, its size unknown),
+ * kept up to date here (0 once the sheet is cached) so that fill gives back what is left, also on a throw.
+ */
+async function readWhole(table: ParquetRef, room: { reserved: number }): Promise<void> {
+  const { key, path } = table;
+  const { lazy, rowGroups, rows: sheetRows, schema } = scanSheet(table);
+  const dtypes = Object.values(schema);
   // Chunks are slices of the kept scan along row-group bounds (a slice across a bound decodes both groups),
   // put together without a copy: a page sliced across two chunks costs what one in a single chunk does.
   const chunks: pl.DataFrame[] = [];
   let bytes = 0;
   let offset = 0;
+  const abandon = () => {
+    chunks.length = 0;
+    releaseMemory(); // what was read is garbage now: free it before the next request
+  };
   for (const rows of chunkRows(rowGroups)) {
     await idleTurn();
     if (dropped.has(versionOf(key))) return;
     const chunk = lazy.slice(offset, rows).collectSync();
     offset += rows;
-    bytes += nativeOf(chunk).estimatedSize();
+    bytes += heldBytes(nativeOf(chunk), dtypes);
     chunks.push(chunk);
-    if (bytes > workerCache.budgetBytes) return void markTooLarge(key);
+    if (bytes > workerCache.budgetBytes) return markTooLarge(key);
+    if (room.reserved === 0) {
+      // Read for the first time: its size estimated from the first chunk (at most the budget: only what is
+      // read can say the sheet does not fit), admitted (or not) on that.
+      const estimate = Math.min(workerCache.budgetBytes, Math.ceil((bytes * sheetRows) / offset));
+      rememberSize(key, estimate);
+      if (!admit(key, estimate)) return abandon();
+      room.reserved = estimate;
+    } else if (bytes > room.reserved) {
+      // Larger than estimated: more room, on the same terms.
+      if (!admit(key, bytes - room.reserved)) {
+        rememberSize(key, Math.min(workerCache.budgetBytes, Math.ceil((bytes * sheetRows) / offset)));
+        return abandon();
+      }
+      room.reserved = bytes;
+    }
   }
   const frame = chunks.length === 0 ? lazy.slice(0, 0).collectSync() : pl.concat(chunks, { how: 'vertical', rechunk: false });
   // Deleted while it was read: keeping it would bring the version back.
   if (dropped.has(versionOf(key)) || !existsSync(path)) return;
   const sheet = decode(frame);
-  const size = sheet.native.estimatedSize();
+  const size = heldBytes(sheet.native, dtypes);
+  rememberSize(key, size);
+  workerCache.release(room.reserved);
+  room.reserved = 0;
+  if (!workerCache.set(key, sheet, size)) markTooLarge(key);
+}
+
+/**
+ * workerCache.makeRoom(key, bytes) (the cache's admission), collecting at once when what it evicted is worth
+ * it (see RELEASE_AFTER_BYTES).
+ */
+function admit(key: string, bytes: number): boolean {
   const before = workerCache.stats().bytes;
-  if (!workerCache.set(key, sheet, size)) return void markTooLarge(key);
-  if (before + size - workerCache.stats().bytes >= RELEASE_AFTER_BYTES) releaseMemory();
+  if (!workerCache.makeRoom(key, bytes)) return false;
+  if (before - workerCache.stats().bytes >= RELEASE_AFTER_BYTES) releaseMemory();
+  return true;
+}
+
+/** Bytes each sheet read whole held (or was estimated to), so the next fill is admitted or not before reading. */
+const sizes = new Map<string, number>();
+
+function rememberSize(key: string, bytes: number): void {
+  if (!sizes.has(key) && sizes.size >= 10_000) sizes.clear();
+  sizes.set(key, bytes);
 }
 
 function markTooLarge(key: string): void {
+  sizes.delete(key);
   if (tooLarge.size >= 10_000) tooLarge.clear();
   tooLarge.add(key);
   releaseMemory(); // what was read is garbage now: free it before the next request

@@ -67,11 +67,14 @@ async function text(server: Server, path: string): Promise<{ status: number; tex
 
 /**
  * Local backend: requests `path` until an answer came from the cache (the workers' hit count moved), which it
- * returns; the first requests are cold and fill the cache after answering. Memory: the held frame's answer.
+ * returns; the first requests are cold and fill the cache after answering. With the cache full, a sheet is
+ * admitted only once asked for clearly more often lately than what it would evict (ByteBudgetCache.makeRoom):
+ * after ~150 requests here, where each table was asked for about that often before the next.
+ * Memory: the held frame's answer.
  */
 async function fromCache(server: Server, path: string): Promise<string> {
   if (server.backend === 'memory') return (await text(server, path)).text;
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < 600; i++) {
     const before = total(await settled(server), 'hits');
     const answer = await text(server, path);
     if (total(await settled(server), 'hits') > before) return answer.text;
@@ -189,6 +192,28 @@ for (const backend of BACKENDS) {
       t.equal((await getJson(server, path1)).status, 404);
     });
   });
+
+  if (backend === 'local') {
+    t.test('local: a cached sheet counts what its frame holds, the 16-byte view of every string included', async (t) => {
+      const server = await startServer(t, { backend, env: { CACHE_BYTES: String(64 << 20) } });
+      const csv = table(500);
+      const rows = expected(csv);
+      const up = await upload(server, csv, 'sized.csv');
+      // Arrow pages: no JSON blocks are written, so the sheet is the cache's only entry once it is read.
+      const arrow = { headers: { accept: 'application/vnd.apache.arrow.stream' } };
+      t.equal((await fetch(`${server.url}${dataPath(up, '?offset=100&limit=100')}`, arrow)).status, 200);
+      const ws = await until(server, (w) => total(w, 'entries') === 1);
+      t.equal(total(ws, 'entries'), 1, 'the sheet is cached');
+      const bytes = total(ws, 'bytes');
+      // id (Int64) and value (Float64): 8 bytes a row each; label: one 16-byte view a row (its text, at most 12
+      // bytes here, inside it); flag: a bit a row. Polars' own estimate counted the labels' text, not the views.
+      const labelBytes = rows.reduce((n, r) => n + Buffer.byteLength(r.label), 0);
+      t.ok(rows.every((r) => Buffer.byteLength(r.label) <= 12), 'every label fits in its view');
+      const held = ROWS * (8 + 8 + 16) + ROWS / 8;
+      t.ok(bytes >= held, `${bytes} bytes counted ≥ the ${held} the columns hold`);
+      t.ok(bytes <= held + labelBytes + 4096, `${bytes} bytes counted ≤ those + the labels' ${labelBytes} bytes of text (counted twice) + 4 KiB`);
+    });
+  }
 
   t.test(`${backend}: CACHE_BYTES=0 keeps nothing and serves the same pages`, async (t) => {
     const server = await startServer(t, { backend, env: { CACHE_BYTES: '0' } });
