@@ -5,6 +5,7 @@ import { runner } from 'node-pg-migrate';
 import { catalogUnavailable, isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
+import { ExistenceChecks } from './existence-checks.js';
 import { pidAlive, type Instance } from '../instances/instance.js';
 import type { DownloadView, TokenRecords, Use } from '../auth/download-tokens.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
@@ -62,6 +63,11 @@ export class PostgresCatalog implements Catalog {
   private me?: Instance;
   private heartbeat?: NodeJS.Timeout;
 
+  /** Whether cached versions still exist, asked per request in batches (see ExistenceChecks). */
+  private readonly existence = new ExistenceChecks(async (ids) => {
+    const found = await this.rows<{ id: number }>('SELECT id FROM versions WHERE id = ANY($1::bigint[])', [ids]);
+    return new Set(found.map((r) => r.id));
+  });
   private listener?: pg.Client;
   private closed = false;
 
@@ -332,8 +338,7 @@ export class PostgresCatalog implements Catalog {
   /** The cached version, after asking the database that it still exists (another instance may have deleted it). */
   private async live(versionId: number): Promise<CachedVersion | undefined> {
     if (this.versionCache.has(versionId)) {
-      const exists = await this.rows('SELECT 1 FROM versions WHERE id = $1', [versionId]);
-      if (exists.length === 0) {
+      if (!(await this.existence.exists(versionId))) {
         this.versionCache.delete(versionId);
         return undefined;
       }
