@@ -1,29 +1,23 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { DataTask, FileType, ParseResult, ReadOptions, SqlTable, SqlTask, TableRef } from '../../workers/protocol.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { WorkerPool, createParsePool, createSqlPool, retryableFailure } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { ownedKey, ownerOf, type Instance } from '../instances/instance.js';
+import { FileSystemVersionFiles, type VersionFiles } from './version-files.js';
 import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
- * Local backend. Layout under DATA_DIR:
- *   catalog.sqlite            datasets, versions, sheets (the only record of what exists), unless CATALOG_URL
- *   instance.lock             the one instance using it, with the SQLite catalog (instances/data-dir-lock.ts)
- *   staging/<key>/            an upload being received and parsed
- *   versions/<key>/source     the uploaded file, as received
- *   versions/<key>/sheet-<i>.parquet
- * Keys are `<instance id>.<uuid>` (instances/instance.ts): several instances may share DATA_DIR (with a shared
- * catalog), and each knows whose an entry is. A version's directory is complete and fsynced before it is renamed
- * into `versions/`, and it is in the catalog only after that; at start-up, entries in `staging/` and
- * uncatalogued ones in `versions/` are removed when the instance that made them is provably dead (catalog
- * liveInstances) — never another live instance's upload in flight. So a crash at any moment leaves either the
- * whole version or no trace of it, once its instance is known to be gone.
+ * Local backend: Parquet files and uploaded files under DATA_DIR, every file operation through VersionFiles
+ * (version-files.ts: the layout, staging and atomic publishing), beside the catalog (catalog.sqlite unless
+ * CATALOG_URL; instance.lock with SQLite: instances/data-dir-lock.ts). Keys are `<instance id>.<uuid>`
+ * (instances/instance.ts): several instances may share DATA_DIR (with a shared catalog), and each knows whose
+ * an entry is. A version is published whole before it is in the catalog; at start-up, staged uploads and
+ * uncatalogued versions are removed when the instance that made them is provably dead (catalog liveInstances) —
+ * never another live instance's upload in flight. So a crash at any moment leaves either the whole version or
+ * no trace of it, once its instance is known to be gone.
  *
  * Every request for a version goes to one data worker (shard), chosen from its storage key; that worker
  * *caches* the sheets it reads (decoded frames within its share of CACHE_BYTES), where the memory backend's
@@ -37,15 +31,15 @@ export class LocalStore implements TableStore {
   private readonly parsePool: WorkerPool;
   private readonly shards: ShardPool;
   private readonly sqlPool: WorkerPool;
-  private readonly stagingDir: string;
-  private readonly versionsDir: string;
   readonly sqlAnswers: SqlAnswers;
 
-  private constructor(dataDir: string, limits: StoreLimits, private readonly me: Instance) {
+  private constructor(
+    private readonly files: VersionFiles,
+    limits: StoreLimits,
+    private readonly me: Instance,
+  ) {
     const shares = cacheShares(limits.cacheBytes);
     this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
-    this.stagingDir = join(dataDir, 'staging');
-    this.versionsDir = join(dataDir, 'versions');
     this.parsePool = createParsePool(limits);
     // A shard that dies loses only its cache: the Parquet files are intact, so a retry works.
     this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: retryableFailure });
@@ -58,15 +52,14 @@ export class LocalStore implements TableStore {
    * instance is kept as its owner's.
    */
   static async open(dataDir: string, limits: StoreLimits, knownKeys: Set<string>, instances: { me: Instance; live: Set<string> }): Promise<LocalStore> {
-    const store = new LocalStore(dataDir, limits, instances.me);
-    await mkdir(store.stagingDir, { recursive: true });
-    await mkdir(store.versionsDir, { recursive: true });
+    const files = await FileSystemVersionFiles.open(dataDir);
+    const store = new LocalStore(files, limits, instances.me);
     const dead = (key: string) => !instances.live.has(ownerOf(key) ?? '');
-    for (const key of await readdir(store.stagingDir)) {
-      if (dead(key)) await rm(join(store.stagingDir, key), { recursive: true, force: true });
+    for (const key of await files.stagedKeys()) {
+      if (dead(key)) await files.removeStaged(key);
     }
-    for (const key of await readdir(store.versionsDir)) {
-      if (!knownKeys.has(key) && dead(key)) await rm(join(store.versionsDir, key), { recursive: true, force: true });
+    for (const key of await files.publishedKeys()) {
+      if (!knownKeys.has(key) && dead(key)) await files.remove(key);
     }
     void store.openRecent([...knownKeys].reverse()).catch(() => undefined);
     return store;
@@ -82,9 +75,8 @@ export class LocalStore implements TableStore {
     for (const key of keys.slice(0, OPEN_AT_START * this.shards.count)) {
       const shard = this.shards.hashed(key);
       if (tables[shard].length >= OPEN_AT_START) continue;
-      const sheets = (await readdir(join(this.versionsDir, key)).catch(() => [] as string[])).flatMap((name) => /^sheet-(\d+)\.parquet$/.exec(name)?.[1] ?? []);
-      for (const index of sheets.map(Number).sort((a, b) => a - b)) {
-        if (tables[shard].length < OPEN_AT_START) tables[shard].push({ kind: 'parquet', key: `${key}/${index}`, path: this.sheetPath(key, index) });
+      for (const index of await this.files.sheetIndexes(key)) {
+        if (tables[shard].length < OPEN_AT_START) tables[shard].push({ kind: 'parquet', key: `${key}/${index}`, path: this.files.sheetLocation(key, index) });
       }
     }
     tables.forEach((list, shard) => list.length > 0 && this.shards.open(shard, list));
@@ -92,68 +84,54 @@ export class LocalStore implements TableStore {
 
   async openUpload(): Promise<UploadSink> {
     const key = ownedKey(this.me, randomUUID());
-    const staged = join(this.stagingDir, key);
-    const final = join(this.versionsDir, key);
-    const sourcePath = join(staged, 'source');
-    await mkdir(staged);
-    // 4 MiB of buffer, not the default 16 KiB: below it every 64 KiB chunk from the socket waited for its own
-    // write to finish before the next was read (the receive took ~2× the memory backend's); above it, the
-    // chunks that arrive during a write go out together in one writev.
-    const writable = createWriteStream(sourcePath, { flags: 'wx', highWaterMark: 4 << 20 });
+    const staged = await this.files.stage(key);
     return {
       key,
-      writable,
+      writable: staged.source,
       ingest: async (fileType: FileType, fileName: string, options: ReadOptions, log?: FastifyBaseLogger): Promise<Ingested> => {
         const task = {
           op: 'parse',
           fileType,
           fileName,
-          source: { kind: 'path', path: sourcePath },
+          source: { kind: 'path', path: staged.sourcePath },
           options,
-          output: { kind: 'parquet', dir: staged },
+          output: { kind: 'parquet', dir: staged.sheetsDir },
         } as const;
         // The source's fsync (~50 ms for 127 MB on this VM's disk) runs beside the parse, which reads the file
-        // from the page cache; both are done before the directory is synced and renamed into place, so a crash
-        // still leaves the whole version or none of it.
-        const synced = fsync(sourcePath);
+        // from the page cache; both are done before the version is published, so a crash still leaves the whole
+        // version or none of it.
+        const synced = staged.syncSource();
         const parsed = this.parsePool.run<ParseResult>(task, [], log);
         const [, result] = await Promise.all([synced, parsed.finally(() => synced.catch(() => undefined))]);
-        await fsync(staged);
-        await rename(staged, final);
-        await fsync(this.versionsDir);
+        await this.files.publish(key);
         return { sheets: result.sheets, reader: result.reader };
       },
       discard: async () => {
-        writable.destroy();
-        await rm(staged, { recursive: true, force: true });
-        await rm(final, { recursive: true, force: true });
+        staged.source.destroy();
+        await this.files.discard(key);
       },
     };
   }
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
-    const table: TableRef = { kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.sheetPath(key, sheetIndex) };
+    const table: TableRef = { kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.files.sheetLocation(key, sheetIndex) };
     return this.unlessDeleted(key, this.shards.run<T>(this.shards.hashed(key), key, task(table), transfer, log));
   }
 
   sql<T>(key: string, sheets: string[], task: (tables: SqlTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
-    const tables = sheets.map((name, i) => ({ name, source: { kind: 'parquet' as const, path: this.sheetPath(key, i) } }));
+    const tables = sheets.map((name, i) => ({ name, source: { kind: 'parquet' as const, path: this.files.sheetLocation(key, i) } }));
     return this.unlessDeleted(key, this.sqlPool.run<T>(task(tables), [], log));
   }
 
   /** A delete that removed the files while a worker read them: the version is gone, not the worker. */
   private unlessDeleted<T>(key: string, work: Promise<T>): Promise<T> {
     return work.catch((err) => {
-      throw this.shards.wasDeleted(key) || !existsSync(join(this.versionsDir, key)) ? deletedMeanwhile() : err;
+      throw this.shards.wasDeleted(key) || !this.files.exists(key) ? deletedMeanwhile() : err;
     });
   }
 
-  private sheetPath(key: string, sheetIndex: number): string {
-    return join(this.versionsDir, key, `sheet-${sheetIndex}.parquet`);
-  }
-
   download(key: string) {
-    return createReadStream(join(this.versionsDir, key, 'source'));
+    return this.files.source(key);
   }
 
   async drop(keys: string[]): Promise<void> {
@@ -162,7 +140,7 @@ export class LocalStore implements TableStore {
       // The shard first: it forgets the version's frames and answers 404 for it from then on, so no request
       // reads a file half removed and no cache fill brings the version back.
       await this.shards.drop(key, this.shards.hashed(key)).catch(() => undefined); // a lost shard lost its cache too
-      await rm(join(this.versionsDir, key), { recursive: true, force: true });
+      await this.files.remove(key);
     }
   }
 
@@ -181,14 +159,5 @@ export class LocalStore implements TableStore {
 
   async close(): Promise<void> {
     await Promise.all([this.parsePool.destroy(), this.shards.destroy(), this.sqlPool.destroy()]);
-  }
-}
-
-async function fsync(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
