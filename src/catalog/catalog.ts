@@ -1,3 +1,4 @@
+import { ApiError } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Instance } from '../instances/instance.js';
 import type { TokenRecords } from '../auth/download-tokens.js';
@@ -24,6 +25,17 @@ export interface DatasetListing {
   /** The list's sort keys, as its query schema allows them (each a column of dataset_view). */
   sortBy: ListQuery['sort_by'];
   sortOrder: ListQuery['sort_order'];
+}
+
+/**
+ * A write whose connection was lost while its COMMIT was on the way: the database may or may not have applied
+ * it. Answered as 503 `catalog_unavailable` like any outage, but whoever wrote files for it must keep them: if
+ * the commit happened they are a version's (`npm run catalog -- check` tells, and removes them if not).
+ */
+export class CommitOutcomeUnknown extends ApiError {
+  constructor(reason: string) {
+    super(503, 'catalog_unavailable', `the catalog's database was lost while it committed (${reason}); whether it was stored is unknown — list the dataset's versions before retrying`, { 'Retry-After': '5' });
+  }
 }
 
 /** Which engine keeps the catalog, whether it answers now, and (PostgreSQL) its connection pool. */

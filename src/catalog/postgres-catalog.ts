@@ -4,7 +4,7 @@ import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import { catalogUnavailable, isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
-import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
+import { CommitOutcomeUnknown, type Catalog, type CatalogHealth, type DatasetListing, type NewVersion } from './catalog.js';
 import { ExistenceChecks } from './existence-checks.js';
 import { pidAlive, type Instance } from '../instances/instance.js';
 import type { DownloadView, TokenRecords, Use } from '../auth/download-tokens.js';
@@ -195,16 +195,25 @@ export class PostgresCatalog implements Catalog {
       throw unavailableOr(err);
     });
     let failed: unknown;
+    let committing = false;
+    // A connection lost while checked out also emits 'error' on the client; unheard, it would end the process.
+    // The query in flight rejects with it, which is what is handled here.
+    const ignore = () => {};
+    client.on('error', ignore);
     try {
       await client.query('BEGIN');
       const result = await work(client);
+      committing = true;
       await client.query('COMMIT');
       return result;
     } catch (err) {
       failed = err;
+      // The connection lost while COMMIT was on its way: the server may have committed, or not.
+      if (committing && isConnectionFailure(err)) throw new CommitOutcomeUnknown((err as Error).message);
       await client.query('ROLLBACK').catch(() => {});
       throw unavailableOr(err);
     } finally {
+      client.off('error', ignore);
       // A connection that failed is closed rather than handed to the next caller.
       client.release(failed !== undefined && isConnectionFailure(failed));
     }

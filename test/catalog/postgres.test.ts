@@ -5,8 +5,9 @@
  * works again, with nothing lost, once PostgreSQL is back. The API suites (api, version-tags) run over this
  * catalog too (SETUPS in test/support/server.ts).
  */
+import { connect, createServer, type Socket } from 'node:net';
 import t from 'tap';
-import { restartPostgres } from '../support/postgres.js';
+import { newCatalogDatabase, restartPostgres } from '../support/postgres.js';
 import { getJson, startServer, upload } from '../support/server.js';
 
 const CSV = 'id,name\n1,Ada\n2,Grace\n';
@@ -66,4 +67,55 @@ t.test('PostgreSQL stopped under traffic: 503 with Retry-After, then recovery wi
   const again = await upload(server, 'id\n3\n', 'more.csv', { dataset_id: String(dataset.id) });
   t.equal(again.status, 201, 'uploads work again');
   t.equal(again.body.version.version_number, 2, 'numbering continues densely');
+});
+
+/**
+ * A TCP proxy in front of PostgreSQL that, once armed, passes the next COMMIT on to the server, then cuts the
+ * connection when the server answers: the commit happened, the service never hears of it.
+ */
+async function commitCutter(target: URL): Promise<{ url: string; arm: () => void; close: () => void }> {
+  let armed = false;
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    sockets.add(client).add(upstream);
+    let cutOnReply = false;
+    client.on('data', (d) => {
+      if (armed && d.includes('COMMIT')) {
+        armed = false;
+        cutOnReply = true;
+      }
+      upstream.write(d);
+    });
+    upstream.on('data', (d) => {
+      if (cutOnReply) {
+        client.destroy();
+        upstream.destroy();
+      } else client.write(d);
+    });
+    for (const s of [client, upstream]) s.on('error', () => undefined).on('close', () => (client.destroy(), upstream.destroy()));
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  const url = new URL(target);
+  url.port = String((proxy.address() as { port: number }).port);
+  return { url: url.toString(), arm: () => (armed = true), close: () => (proxy.close(), sockets.forEach((s) => s.destroy())) };
+}
+
+t.test('a connection lost while an upload commits: 503, and the files are kept for the version that was stored', async (t) => {
+  const cutter = await commitCutter(new URL(await newCatalogDatabase()));
+  t.teardown(cutter.close);
+  const server = await startServer(t, { backend: 'local', env: { CATALOG_URL: cutter.url } });
+  const first = await upload(server, CSV, 'people.csv', { name: 'People' });
+  t.equal(first.status, 201);
+  cutter.arm();
+  const cut = await upload(server, 'id,name\n3,Linus\n', 'more.csv', { dataset_id: String(first.body.dataset.id) });
+  t.equal(cut.status, 503, 'the upload is answered 503');
+  t.equal(cut.body.error_code, 'catalog_unavailable');
+  t.match(cut.body.detail, /whether it was stored is unknown/);
+  // The database did commit it: the version is listed, and its files were kept, so it reads back.
+  const versions = await getJson(server, `/api/datasets/${first.body.dataset.id}/versions`);
+  t.same(versions.body.map((v: any) => v.version_number), [2, 1], 'the version was committed');
+  const page = await getJson(server, `/api/datasets/${first.body.dataset.id}/versions/${versions.body[0].id}/data`);
+  t.equal(page.status, 200, 'and its files are there');
+  t.same(page.body.data, [{ id: 3, name: 'Linus' }]);
 });

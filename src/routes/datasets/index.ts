@@ -9,6 +9,7 @@ import { UploadHeaders } from '../../schemas/uploads.js';
 import type { UploadHandle } from '../uploads/progress.js';
 import { receiveUpload } from '../../upload/receive.js';
 import { readOptions } from '../../upload/read-options.js';
+import { CommitOutcomeUnknown } from '../../catalog/catalog.js';
 import { findDataset, publicVersion, versionDetail } from '../lookup.js';
 import { checkDescription, checkName, normalizeTags, parseTagText } from './fields.js';
 import { uploadTarget } from './upload-form.js';
@@ -91,7 +92,9 @@ export default async function datasetRoutes(fastify: FastifyInstance) {
         sheets: sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count })),
       });
     } catch (err) {
-      await upload.sink.discard();
+      // Files of a version whose commit may have happened are kept (see CommitOutcomeUnknown).
+      if (err instanceof CommitOutcomeUnknown) req.log.warn({ storage_key: upload.sink.key }, 'catalog commit outcome unknown; files kept');
+      else await upload.sink.discard();
       throw err;
     }
   });
