@@ -6,6 +6,7 @@ import { catalogUnavailable, isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import { CommitOutcomeUnknown, type Catalog, type CatalogHealth, type DatasetListing, type NewVersion } from './catalog.js';
 import { ExistenceChecks } from './existence-checks.js';
+import { VersionCache, type CachedVersion, type SheetRow, type VersionRow } from './version-cache.js';
 import { pidAlive, type Instance } from '../instances/instance.js';
 import type { DownloadView, TokenRecords, Use } from '../auth/download-tokens.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
@@ -29,9 +30,6 @@ const DROPPED_CHANNEL = 'catalog_versions_dropped';
 /** Wait before listening again after the listening connection was lost. */
 const RELISTEN_MS = 1_000;
 
-/** Versions kept in memory with their parsed sheets (the one read longest ago goes first). */
-const CACHED_VERSIONS = 10_000;
-
 const VERSION_TAG_SELECT = `
 SELECT t.name, t.dataset_id, t.version_id, v.version_number, t.description, t.created_at, t.updated_at
 FROM version_tags t JOIN versions v ON v.id = t.version_id`;
@@ -46,7 +44,6 @@ const TYPES = {
 };
 
 type DatasetRecord = Omit<Dataset, 'tags'> & { tags: string[] };
-type CachedVersion = { version: StoredVersion; sheets: SheetInfo[]; reader: ReaderReport | null };
 
 /**
  * The catalog (catalog.ts) in PostgreSQL (`CATALOG_URL`), through a `pg` pool, for several instances over one
@@ -58,7 +55,7 @@ type CachedVersion = { version: StoredVersion; sheets: SheetInfo[]; reader: Read
  * Errors: start-up rejects with pg's error when the database cannot be reached or migrated.
  */
 export class PostgresCatalog implements Catalog {
-  private readonly versionCache = new Map<number, CachedVersion>();
+  private readonly versionCache = new VersionCache();
   private observe: (seconds: number) => void = () => {};
   private me?: Instance;
   private heartbeat?: NodeJS.Timeout;
@@ -359,26 +356,10 @@ export class PostgresCatalog implements Catalog {
   private async cached(versionId: number): Promise<CachedVersion | undefined> {
     const entry = this.versionCache.get(versionId);
     if (entry) return entry;
-    const [found] = await this.rows<Omit<StoredVersion, 'sheets' | 'row_count'> & { reader: string | null }>('SELECT * FROM versions WHERE id = $1', [versionId]);
+    const [found] = await this.rows<VersionRow>('SELECT * FROM versions WHERE id = $1', [versionId]);
     if (!found) return undefined;
-    const { reader, ...row } = found;
-    const rows = await this.rows<{ name: string; row_count: number; columns: string }>(
-      'SELECT name, row_count, columns FROM sheets WHERE version_id = $1 ORDER BY position',
-      [versionId],
-    );
-    const sheets = rows.map((r) => {
-      const columns = JSON.parse(r.columns);
-      return { name: r.name, row_count: r.row_count, column_count: columns.length, columns };
-    });
-    const summaries = sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count }));
-    const made: CachedVersion = {
-      version: { ...row, row_count: summaries.reduce((n, s) => n + s.row_count, 0), sheets: summaries },
-      sheets,
-      reader: reader === null ? null : JSON.parse(reader),
-    };
-    if (this.versionCache.size >= CACHED_VERSIONS) this.versionCache.delete(this.versionCache.keys().next().value!);
-    this.versionCache.set(versionId, made);
-    return made;
+    const rows = await this.rows<SheetRow>('SELECT name, row_count, columns FROM sheets WHERE version_id = $1 ORDER BY position', [versionId]);
+    return this.versionCache.keep(found, rows);
   }
 
   async readerReport(versionId: number): Promise<ReaderReport | null> {

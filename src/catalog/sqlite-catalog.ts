@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { isoNow } from '../errors.js';
 import type { ReaderReport } from '../../workers/protocol.js';
 import type { Catalog, CatalogHealth, DatasetListing, NewVersion } from './catalog.js';
+import { VersionCache, type CachedVersion, type SheetRow, type VersionRow } from './version-cache.js';
 import type { Instance } from '../instances/instance.js';
 import { MemoryTokenRecords, type TokenRecords } from '../auth/download-tokens.js';
 import type { Dataset, SheetInfo, StoredVersion, Version, VersionTag } from './types.js';
@@ -73,16 +74,11 @@ LEFT JOIN versions cur ON cur.id = (
   SELECT v.id FROM versions v WHERE v.dataset_id = d.id ORDER BY v.version_number DESC LIMIT 1);
 `;
 
-/** Versions the catalog keeps in memory with their sheets (the one read longest ago goes first). */
-const CACHED_VERSIONS = 10_000;
-
 const VERSION_TAG_SELECT = `
 SELECT t.name, t.dataset_id, t.version_id, v.version_number, t.description, t.created_at, t.updated_at
 FROM version_tags t JOIN versions v ON v.id = t.version_id`;
 
 type DatasetRecord = Omit<Dataset, 'tags'> & { tags: string };
-type VersionRecord = Omit<StoredVersion, 'sheets' | 'row_count'>;
-type CachedVersion = { version: StoredVersion; sheets: SheetInfo[]; reader: ReaderReport | null };
 
 /**
  * The catalog (catalog.ts) in SQLite, through better-sqlite3: a file under DATA_DIR for the local backend (so it
@@ -328,35 +324,17 @@ export class SqliteCatalog implements Catalog {
     return found?.dataset_id === datasetId ? found : undefined;
   }
 
-  /**
-   * A version and its sheets. A version never changes after it is committed, only disappears, so it is kept
-   * here once read and forgotten when deleted: every page request needs it, and reading it from SQLite and
-   * parsing its column lists was a fifth of the main thread's time per page. Callers must not modify it.
-   */
+  /** A version and its sheets, read once and kept (VersionCache), forgotten when deleted. */
   private cached(versionId: number): CachedVersion | undefined {
-    let entry = this.versionCache.get(versionId);
+    const entry = this.versionCache.get(versionId);
     if (entry) return entry;
-    const found = this.statement('SELECT * FROM versions WHERE id = ?').get(versionId) as (VersionRecord & { reader: string | null }) | undefined;
+    const found = this.statement('SELECT * FROM versions WHERE id = ?').get(versionId) as VersionRow | undefined;
     if (!found) return undefined;
-    const { reader, ...row } = found;
-    const rows = this.statement('SELECT name, row_count, columns FROM sheets WHERE version_id = ? ORDER BY position')
-      .all(versionId) as { name: string; row_count: number; columns: string }[];
-    const sheets = rows.map((r) => {
-      const columns = JSON.parse(r.columns);
-      return { name: r.name, row_count: r.row_count, column_count: columns.length, columns };
-    });
-    const summaries = sheets.map(({ name, row_count, column_count }) => ({ name, row_count, column_count }));
-    entry = {
-      version: { ...row, row_count: summaries.reduce((n, s) => n + s.row_count, 0), sheets: summaries },
-      sheets,
-      reader: reader === null ? null : JSON.parse(reader),
-    };
-    if (this.versionCache.size >= CACHED_VERSIONS) this.versionCache.delete(this.versionCache.keys().next().value!);
-    this.versionCache.set(versionId, entry);
-    return entry;
+    const rows = this.statement('SELECT name, row_count, columns FROM sheets WHERE version_id = ? ORDER BY position').all(versionId) as SheetRow[];
+    return this.versionCache.keep(found, rows);
   }
 
-  private readonly versionCache = new Map<number, CachedVersion>();
+  private readonly versionCache = new VersionCache();
 
   /** What the reader decided for this version (null for versions stored before the report was kept). */
   async readerReport(versionId: number): Promise<ReaderReport | null> {
