@@ -20,12 +20,15 @@ const BATCH_ROWS = 500;
  * keeping every id, version number, storage key and timestamp, so the files under DATA_DIR stay where they are
  * and clients see the same datasets. The schema is migrated first; the copy is one transaction, and refuses a
  * database that already holds datasets (nothing is merged or overwritten). Identity counters continue after
- * the highest ids copied. Returns the rows copied per table. Errors: the database's or SQLite's, unchanged.
+ * the highest ids copied. Returns the rows copied per table and the PostgreSQL catalog's id. Errors: the
+ * database's or SQLite's, unchanged.
  */
-export async function copyCatalogToPostgres(sqlitePath: string, url: string): Promise<Record<string, number>> {
+export async function copyCatalogToPostgres(sqlitePath: string, url: string): Promise<{ copied: Record<string, number>; catalogId: string }> {
   if (!existsSync(sqlitePath)) throw new Error(`${sqlitePath} does not exist: nothing to copy`);
-  // Creates or migrates the schema, under the migration lock.
-  await (await PostgresCatalog.open(url, { maxConnections: 1 })).close();
+  // Creates or migrates the schema, under the migration lock; the catalog's id binds DATA_DIR to it afterwards.
+  const target = await PostgresCatalog.open(url, { maxConnections: 1 });
+  const catalogId = await target.identity();
+  await target.close();
   const source = new Database(sqlitePath, { readonly: true, fileMustExist: true });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -50,7 +53,7 @@ export async function copyCatalogToPostgres(sqlitePath: string, url: string): Pr
       copied[table.name] = all.length;
     }
     await client.query('COMMIT');
-    return copied;
+    return { copied, catalogId };
   } catch (err) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw err;

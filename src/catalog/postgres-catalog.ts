@@ -93,6 +93,12 @@ export class PostgresCatalog implements Catalog {
     return new PostgresCatalog(pool, url);
   }
 
+  /** This catalog's id, made once by its migrations (DATA_DIR/catalog-identity names it: instances/data-dir-catalog.ts). */
+  async identity(): Promise<string> {
+    const [row] = await this.rows<{ id: string }>('SELECT id FROM catalog_identity');
+    return row.id;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await this.listener?.end().catch(() => undefined);

@@ -14,6 +14,7 @@ import { copyCatalogToPostgres } from '../catalog/copy-to-postgres.js';
 import { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
 import { ConfigError, loadConfig } from '../config.js';
+import { bindDataDir, movedToPostgres, SQLITE_FILE } from '../instances/data-dir-catalog.js';
 import { lockDataDir } from '../instances/data-dir-lock.js';
 import { thisInstance } from '../instances/instance.js';
 
@@ -23,13 +24,17 @@ async function main(args: string[]): Promise<number> {
   const [command, ...flags] = args;
   const config = loadConfig();
   if (config.storageBackend !== 'local') throw new ConfigError('the catalog commands are for the local backend (STORAGE_BACKEND=local)');
-  const sqlitePath = join(config.dataDir, 'catalog.sqlite');
+  const sqlitePath = join(config.dataDir, SQLITE_FILE);
   if (command === 'copy-to-postgres' && flags.length === 0) {
     if (!config.catalogUrl) throw new ConfigError('copy-to-postgres needs CATALOG_URL: the PostgreSQL database to copy into');
     const unlock = lockDataDir(config.dataDir, thisInstance());
     try {
-      const copied = await copyCatalogToPostgres(sqlitePath, config.catalogUrl);
-      process.stdout.write(`copied ${Object.entries(copied).map(([table, n]) => `${n} ${table}`).join(', ')} into CATALOG_URL; start the service with CATALOG_URL set\n`);
+      const { copied, catalogId } = await copyCatalogToPostgres(sqlitePath, config.catalogUrl);
+      movedToPostgres(config.dataDir, catalogId);
+      process.stdout.write(
+        `copied ${Object.entries(copied).map(([table, n]) => `${n} ${table}`).join(', ')} into CATALOG_URL; ${SQLITE_FILE} was renamed ` +
+          `${SQLITE_FILE}.moved-to-postgres; start the service with CATALOG_URL set\n`,
+      );
       return 0;
     } finally {
       unlock();
@@ -38,7 +43,21 @@ async function main(args: string[]): Promise<number> {
   if (command === 'check' && flags.every((f) => f === '--repair')) {
     const repair = flags.includes('--repair');
     const unlock = config.catalogUrl ? undefined : lockDataDir(config.dataDir, thisInstance());
-    const catalog: Catalog = config.catalogUrl ? await PostgresCatalog.open(config.catalogUrl, { maxConnections: 2 }) : new SqliteCatalog(sqlitePath);
+    let catalog: Catalog;
+    try {
+      // The catalog that keeps DATA_DIR, or a refusal: checked against another, every file would be an orphan.
+      if (config.catalogUrl) {
+        const postgres = await PostgresCatalog.open(config.catalogUrl, { maxConnections: 2 });
+        catalog = postgres;
+        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity() });
+      } else {
+        bindDataDir(config.dataDir, { kind: 'sqlite' });
+        catalog = new SqliteCatalog(sqlitePath);
+      }
+    } catch (err) {
+      unlock?.();
+      throw err;
+    }
     try {
       const found = await checkCatalogFiles(catalog, config.dataDir, repair);
       for (const m of found.missingFiles) process.stdout.write(`version ${m.versionId} of dataset ${m.datasetId} (${m.storageKey}): missing ${m.missing.join(', ')}\n`);

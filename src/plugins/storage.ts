@@ -5,6 +5,7 @@ import fp from 'fastify-plugin';
 import type { Catalog } from '../catalog/catalog.js';
 import { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
+import { bindDataDir, SQLITE_FILE } from '../instances/data-dir-catalog.js';
 import { lockDataDir } from '../instances/data-dir-lock.js';
 import { thisInstance } from '../instances/instance.js';
 import { ConfigError, type Config } from '../config.js';
@@ -30,10 +31,18 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
     const me = thisInstance();
     mkdirSync(config.dataDir, { recursive: true });
     if (config.catalogUrl) {
-      catalog = await openPostgres(config.catalogUrl);
+      const postgres = await openPostgres(config.catalogUrl);
+      catalog = postgres;
+      try {
+        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity() });
+      } catch (err) {
+        await postgres.close();
+        throw err;
+      }
     } else {
       unlockDataDir = lockDataDir(config.dataDir, me);
-      catalog = new SqliteCatalog(join(config.dataDir, 'catalog.sqlite'));
+      bindDataDir(config.dataDir, { kind: 'sqlite' });
+      catalog = new SqliteCatalog(join(config.dataDir, SQLITE_FILE));
     }
     await catalog.registerInstance(me);
     const knownKeys = await catalog.storageKeys();
@@ -67,7 +76,7 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
 });
 
 /** The PostgreSQL catalog at `url`; a database that cannot be reached or migrated stops start-up with one line. */
-async function openPostgres(url: string): Promise<Catalog> {
+async function openPostgres(url: string): Promise<PostgresCatalog> {
   try {
     return await PostgresCatalog.open(url);
   } catch (err) {

@@ -28,7 +28,7 @@ const WHEN: Record<number, string> = {
   403: "the API key's scopes do not allow this method",
   404: 'what the path names does not exist (error_code says which)',
   408: 'the upload did not arrive within REQUEST_TIMEOUT_S',
-  410: 'the memory shard holding this version restarted and lost it',
+  410: "the version's data is lost: its memory shard restarted (memory backend), or its files are missing on the server (local)",
   413: 'the upload is larger than MAX_UPLOAD_BYTES (refused while streaming)',
   415: 'a file type or request media type that is not supported',
   422: 'a supported file that cannot be read faithfully (the detail says where)',

@@ -7,7 +7,7 @@ import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { ownedKey, ownerOf, type Instance } from '../instances/instance.js';
 import { FileSystemVersionFiles, type VersionFiles } from './version-files.js';
-import { deletedMeanwhile, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
+import { deletedMeanwhile, filesMissing, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend: Parquet files and uploaded files under DATA_DIR, every file operation through VersionFiles
@@ -115,22 +115,27 @@ export class LocalStore implements TableStore {
 
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer: TransferListItem[] = []): Promise<T> {
     const table: TableRef = { kind: 'parquet', key: `${key}/${sheetIndex}`, path: this.files.sheetLocation(key, sheetIndex) };
-    return this.unlessDeleted(key, this.shards.run<T>(this.shards.hashed(key), key, task(table), transfer, log));
+    return this.unlessDeleted(key, sheetIndex + 1, this.shards.run<T>(this.shards.hashed(key), key, task(table), transfer, log));
   }
 
   sql<T>(key: string, sheets: string[], task: (tables: SqlTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
     const tables = sheets.map((name, i) => ({ name, source: { kind: 'parquet' as const, path: this.files.sheetLocation(key, i) } }));
-    return this.unlessDeleted(key, this.sqlPool.run<T>(task(tables), [], log));
+    return this.unlessDeleted(key, sheets.length, this.sqlPool.run<T>(task(tables), [], log));
   }
 
-  /** A delete that removed the files while a worker read them: the version is gone, not the worker. */
-  private unlessDeleted<T>(key: string, work: Promise<T>): Promise<T> {
+  /**
+   * A delete that removed the files while a worker read them: the version is gone (404), not the worker. Files
+   * missing from a version nobody deleted (its first `sheets` sheets and source checked): lost on the server (410).
+   */
+  private unlessDeleted<T>(key: string, sheets: number, work: Promise<T>): Promise<T> {
     return work.catch((err) => {
-      throw this.shards.wasDeleted(key) || !this.files.exists(key) ? deletedMeanwhile() : err;
+      if (this.shards.wasDeleted(key) || !this.files.exists(key)) throw deletedMeanwhile();
+      throw this.files.complete(key, sheets) ? err : filesMissing();
     });
   }
 
   download(key: string) {
+    if (!this.files.complete(key, 0)) throw this.files.exists(key) ? filesMissing() : deletedMeanwhile();
     return this.files.source(key);
   }
 

@@ -3,7 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import type { SheetInfo } from '../catalog/types.js';
 import type { DataTask, FileType, SqlTable, ReaderReport, ReadOptions, SqlTask, TableRef } from '../../workers/protocol.js';
-import { notFound } from '../errors.js';
+import { ApiError, notFound } from '../errors.js';
 import { RecentKeys } from '../../workers/recent-keys.js';
 import type { PoolStats } from './pools.js';
 import type { WorkerReport } from './shards.js';
@@ -95,6 +95,15 @@ export interface StoreStats {
 /** A request that found a version just before a concurrent delete removed its data. */
 export function deletedMeanwhile() {
   return notFound('version', 'the version was deleted while this request was being served');
+}
+
+/** 410: the catalog lists the version but its files are gone from the server (never the client's doing). */
+export function filesMissing() {
+  return new ApiError(
+    410,
+    'data_lost',
+    "this version's files are missing on the server, though the catalog lists it; an operator can find and repair such versions with `npm run catalog -- check`",
+  );
 }
 
 /**

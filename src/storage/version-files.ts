@@ -35,6 +35,8 @@ export interface VersionFiles {
   source(key: string): Readable;
   /** Whether a version's files are there (false once deleted). */
   exists(key: string): boolean;
+  /** Whether a version's sheet and source files are all there (some missing: lost, not deleted). */
+  complete(key: string, sheetCount: number): boolean;
   /** Deletes a version's files. */
   remove(key: string): Promise<void>;
   /** Keys of staged uploads and of published versions (start-up clean-up compares them with the catalog). */
@@ -104,6 +106,11 @@ export class FileSystemVersionFiles implements VersionFiles {
 
   exists(key: string): boolean {
     return existsSync(join(this.versionsDir, key));
+  }
+
+  complete(key: string, sheetCount: number): boolean {
+    const dir = join(this.versionsDir, key);
+    return existsSync(join(dir, 'source')) && Array.from({ length: sheetCount }, (_, i) => this.sheetLocation(key, i)).every((p) => existsSync(p));
   }
 
   async remove(key: string): Promise<void> {

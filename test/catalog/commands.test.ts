@@ -4,11 +4,11 @@
  * before; `check` finds versions whose files are gone and directories no version owns, and `--repair` fixes both.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { newCatalogDatabase } from '../support/postgres.js';
-import { ROOT, getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
+import { ROOT, getJson, startRefused, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
 function runCommand(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -61,18 +61,34 @@ t.test('copy-to-postgres: the same answers from the PostgreSQL catalog', async (
   t.match(whileRunning.stderr, /in use by another instance/);
   await sqlite.stop();
 
+  // Started with CATALOG_URL before the copy, every version would look uncatalogued: refused, nothing touched.
+  const early = await startRefused(dataDir, { CATALOG_URL: url });
+  t.equal(early.code, 2);
+  t.match(early.stderr, /^configuration error: DATA_DIR .* holds a SQLite catalog \(catalog\.sqlite\): .*copy-to-postgres/);
+  t.equal(readdirSync(join(dataDir, 'versions')).length, 3, 'every version directory is still there');
+
   const copy = await runCommand(['copy-to-postgres'], { DATA_DIR: dataDir, CATALOG_URL: url });
   t.equal(copy.code, 0, copy.stderr);
   t.match(copy.stdout, /^copied 2 datasets, 3 versions, 3 sheets, \d+ statistics, 1 version_tags into CATALOG_URL/);
 
+  t.ok(existsSync(join(dataDir, 'catalog.sqlite.moved-to-postgres')) && !existsSync(join(dataDir, 'catalog.sqlite')), 'the SQLite catalog was set aside');
   const pg = await startServer(t, { backend: 'local', dataDir, env: { CATALOG_URL: url } });
   t.same(await snapshot(pg), before, 'every dataset, version, tag, page and statistics as before');
+  const withoutUrl = await startRefused(dataDir, {});
+  t.equal(withoutUrl.code, 2, 'the SQLite catalog on a DATA_DIR kept by PostgreSQL is refused');
+  t.match(withoutUrl.stderr, /is kept by a PostgreSQL catalog \(catalog-identity\): start with its CATALOG_URL/);
+  const otherDb = await startRefused(dataDir, { CATALOG_URL: await newCatalogDatabase() });
+  t.equal(otherDb.code, 2, 'another PostgreSQL catalog on it is refused');
+  t.match(otherDb.stderr, /is kept by another PostgreSQL catalog/);
+  t.equal(readdirSync(join(dataDir, 'versions')).length, 3, 'and nothing was removed');
   const next = await upload(pg, 'q\n8\n', 'next.csv', { dataset_id: String(b.body.dataset.id) });
   t.equal(next.body.version.version_number, 3, 'the version counter continues');
   const fresh = await upload(pg, 'z\n1\n', 'fresh.csv', { name: 'Fresh' });
   t.ok(fresh.body.dataset.id > b.body.dataset.id && fresh.body.version.id > next.body.version.id - 1, 'new ids continue after the copied ones');
 
-  const again = await runCommand(['copy-to-postgres'], { DATA_DIR: dataDir, CATALOG_URL: url });
+  const otherDir = tmpDir(t, 'other-');
+  cpSync(join(dataDir, 'catalog.sqlite.moved-to-postgres'), join(otherDir, 'catalog.sqlite'));
+  const again = await runCommand(['copy-to-postgres'], { DATA_DIR: otherDir, CATALOG_URL: url });
   t.equal(again.code, 2, 'a database that already holds datasets is refused');
   t.match(again.stderr, /already holds 3 datasets; copy into an empty database/);
   const nothing = await runCommand(['copy-to-postgres'], { DATA_DIR: tmpDir(t, 'other-'), CATALOG_URL: await newCatalogDatabase() });

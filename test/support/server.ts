@@ -113,6 +113,24 @@ export async function startServer(t: Teardown, opts: StartOptions): Promise<Serv
   return server;
 }
 
+/**
+ * Starts the local-backend service on `dataDir` expecting it to refuse to start: its exit code and stderr. Should
+ * it start after all, it is killed, so the test fails on the exit code rather than hanging.
+ */
+export function startRefused(dataDir: string, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, [MAIN], {
+      cwd: dataDir,
+      env: { PATH: process.env.PATH!, STORAGE_BACKEND: 'local', PORT: '0', DATA_DIR: dataDir, WORKERS: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    proc.stderr!.on('data', (d) => (stderr += d));
+    proc.on('exit', (code) => resolve({ code, stderr }));
+    proc.stdout!.on('data', (d) => /Server listening/.test(String(d)) && proc.kill('SIGKILL'));
+  });
+}
+
 /** POST a file to /api/datasets/upload the way a browser or `requests` would (multipart/form-data). */
 export async function upload(
   server: Server,

@@ -26,9 +26,11 @@ export function originalContent(): Record<string, { schema: ReturnType<typeof By
  * and length. Used by `GET …/versions/{vid}/download` and by a download token minted with `format: "original"`.
  */
 export function sendOriginal(reply: FastifyReply, store: TableStore, version: StoredVersion): FastifyReply {
+  // First, so that a file missing on the server is an error answer without this file's headers.
+  const body = store.download(version.storage_key);
   reply
     .header('Content-Type', ORIGINAL_TYPES[version.file_type] ?? 'application/octet-stream')
     .header('Content-Length', String(version.file_size))
     .header('Content-Disposition', contentDisposition(version.file_name));
-  return sendEncoded(reply, store.download(version.storage_key));
+  return sendEncoded(reply, body);
 }
