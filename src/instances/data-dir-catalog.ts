@@ -13,10 +13,11 @@ export const SQLITE_FILE = 'catalog.sqlite';
  * version for an orphan. Refused at start, with a ConfigError naming what to do:
  * - the SQLite catalog on a DATA_DIR a PostgreSQL catalog keeps (DATA_DIR/catalog-identity);
  * - a PostgreSQL catalog on a DATA_DIR that holds a SQLite catalog (move it first: copy-to-postgres);
- * - a PostgreSQL catalog other than the one that keeps the DATA_DIR.
+ * - a PostgreSQL catalog other than the one that keeps the DATA_DIR;
+ * - a PostgreSQL catalog that lists versions on a DATA_DIR it has never used (not the shared volume?).
  * A PostgreSQL catalog's first start on a DATA_DIR writes the identity file.
  */
-export function bindDataDir(dataDir: string, catalog: { kind: 'sqlite' } | { kind: 'postgres'; id: string }): void {
+export function bindDataDir(dataDir: string, catalog: { kind: 'sqlite' } | { kind: 'postgres'; id: string; versions: number }): void {
   const identityPath = join(dataDir, IDENTITY_FILE);
   const bound = existsSync(identityPath) ? readFileSync(identityPath, 'utf8').trim() : undefined;
   if (catalog.kind === 'sqlite') {
@@ -34,6 +35,14 @@ export function bindDataDir(dataDir: string, catalog: { kind: 'sqlite' } | { kin
   const mine = `postgres ${catalog.id}`;
   if (bound && bound !== mine) {
     throw new ConfigError(`DATA_DIR ${dataDir} is kept by another PostgreSQL catalog (${IDENTITY_FILE}: ${bound}; CATALOG_URL's is ${catalog.id}): use that catalog's CATALOG_URL, or another DATA_DIR`);
+  }
+  if (!bound && catalog.versions > 0) {
+    // A catalog with versions meets a DATA_DIR it has never used: most likely not the shared volume (unmounted,
+    // another path). Every version would read as missing, and clean-up or repair would take them for lost.
+    throw new ConfigError(
+      `DATA_DIR ${dataDir} is not the one this PostgreSQL catalog keeps: it has no ${IDENTITY_FILE}, and the catalog lists ` +
+        `${catalog.versions} versions. Check that DATA_DIR is the shared volume; if it really is, write "${mine}" into ${identityPath}`,
+    );
   }
   if (!bound) writeAtomically(identityPath, `${mine}\n`);
 }

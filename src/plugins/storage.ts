@@ -34,7 +34,7 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
       const postgres = await openPostgres(config.catalogUrl);
       catalog = postgres;
       try {
-        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity() });
+        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity(), versions: (await postgres.storageKeys()).size });
       } catch (err) {
         await postgres.close();
         throw err;

@@ -80,6 +80,11 @@ t.test('copy-to-postgres: the same answers from the PostgreSQL catalog', async (
   const otherDb = await startRefused(dataDir, { CATALOG_URL: await newCatalogDatabase() });
   t.equal(otherDb.code, 2, 'another PostgreSQL catalog on it is refused');
   t.match(otherDb.stderr, /is kept by another PostgreSQL catalog/);
+  const emptyDir = tmpDir(t, 'unmounted-');
+  const wrongDir = await startRefused(emptyDir, { CATALOG_URL: url });
+  t.equal(wrongDir.code, 2, 'the catalog on a DATA_DIR it never used while it lists versions (an unmounted volume?) is refused');
+  t.match(wrongDir.stderr, /is not the one this PostgreSQL catalog keeps: it has no catalog-identity, and the catalog lists 3 versions/);
+  t.same(readdirSync(emptyDir), [], 'and nothing was written there');
   t.equal(readdirSync(join(dataDir, 'versions')).length, 3, 'and nothing was removed');
   const next = await upload(pg, 'q\n8\n', 'next.csv', { dataset_id: String(b.body.dataset.id) });
   t.equal(next.body.version.version_number, 3, 'the version counter continues');
@@ -131,4 +136,13 @@ t.test('check finds missing files and orphan directories; --repair fixes them', 
   t.same(list.map((d: any) => [d.name, d.current_version]).sort(), [['Broken', null], ['Kept', 1]], 'the broken version is gone, its dataset stays');
   t.equal((await getJson(after, `/api/datasets/${kept.body.dataset.id}/versions/${kept.body.version.id}/data`)).body.data[0].a, 1, 'the rest reads back');
   t.equal((await runCommand(['bogus'], env)).code, 2, 'an unknown command is a usage error');
+
+  // Every version's files gone at once: a wrong directory far more likely than a loss; repair refuses.
+  await after.stop();
+  for (const k of readdirSync(versions)) rmSync(join(versions, k), { recursive: true });
+  const allGone = await runCommand(['check', '--repair'], env);
+  t.equal(allGone.code, 2, 'repair refuses when no version has its files');
+  t.match(allGone.stderr, /every version's files are missing .*Nothing was repaired/);
+  const still = await startServer(t, { backend: 'local', dataDir, env: { CATALOG_URL: url } });
+  t.equal((await getJson(still, '/api/datasets')).body.length, 2, 'the catalog still lists the datasets');
 });
