@@ -88,6 +88,16 @@ t.test('a delete through one instance is a 404 through the others at once', asyn
   const dataPath = `/api/datasets/${dataset.id}/versions/${version.id}/data`;
   t.equal((await getJson(b, dataPath)).status, 200, 'b served it');
   t.ok(await eventually(async () => (await cachedEntries(b)) > 0), 'b cached it');
+  const patched = await fetch(`${a.url}/api/datasets/${dataset.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'Renamed', tags: ['x'] }) });
+  t.equal(patched.status, 200);
+  t.match((await getJson(b, `/api/datasets/${dataset.id}`)).body, { name: 'Renamed', tags: ['x'] }, 'a PATCH through a is seen through b');
+  const stats = await getJson(a, `/api/datasets/${dataset.id}/versions/${version.id}/statistics`);
+  const refreshed = await fetch(`${b.url}/api/datasets/${dataset.id}/versions/${version.id}/statistics/refresh?detailed=true`, { method: 'POST' });
+  t.equal(refreshed.status, 200);
+  const refreshedBody = await refreshed.json();
+  t.equal(refreshedBody.detailed, true);
+  t.same((await getJson(a, `/api/datasets/${dataset.id}/versions/${version.id}/statistics`)).body, refreshedBody, "a statistics refresh through b is what a serves next");
+  t.not(stats.body.detailed, true, 'a served the plain statistics before');
   const tagged = await fetch(`${a.url}/api/datasets/${dataset.id}/tags/prod`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ version_id: version.id }) });
   t.equal(tagged.status, 201);
   t.equal((await getJson(b, `/api/datasets/${dataset.id}/versions/tag/prod`)).body.id, version.id, 'a tag set through a is seen through b');
