@@ -1,7 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ownerOf } from '../instances/instance.js';
+import { FileSystemVersionFiles } from '../storage/version-files.js';
 import type { Catalog } from './catalog.js';
 
 /** What `checkCatalogFiles` found, and what it repaired. */
@@ -24,7 +22,7 @@ const PAGE = 100;
  * from the catalog (their data is gone; they could only answer errors) and orphan directories are deleted.
  */
 export async function checkCatalogFiles(catalog: Catalog, dataDir: string, repair: boolean): Promise<FileCheck> {
-  const versionsDir = join(dataDir, 'versions');
+  const files = await FileSystemVersionFiles.open(dataDir);
   const result: FileCheck = { missingFiles: [], orphans: [], repaired: { versionsRemoved: 0, orphansDeleted: 0 } };
   const keys = new Set<string>();
   for (let offset = 0; ; offset += PAGE) {
@@ -32,29 +30,27 @@ export async function checkCatalogFiles(catalog: Catalog, dataDir: string, repai
     for (const dataset of items) {
       for (const version of await catalog.versions(dataset.id)) {
         keys.add(version.storage_key);
-        const dir = join(versionsDir, version.storage_key);
-        const expected = ['source', ...version.sheets.map((_, i) => `sheet-${i}.parquet`)];
-        const missing = existsSync(dir) ? expected.filter((f) => !existsSync(join(dir, f))) : ['(directory)'];
+        const missing = files.missing(version.storage_key, version.sheets.length);
         if (missing.length) result.missingFiles.push({ datasetId: dataset.id, versionId: version.id, storageKey: version.storage_key, missing });
       }
     }
     if (items.length < PAGE) break;
   }
   const live = await catalog.liveInstances();
-  for (const name of existsSync(versionsDir) ? readdirSync(versionsDir) : []) {
+  for (const name of await files.publishedKeys()) {
     if (!keys.has(name) && !live.has(ownerOf(name) ?? '')) result.orphans.push(name);
   }
   if (repair && result.missingFiles.length > 0 && result.missingFiles.length === keys.size) {
     // Not one version's files: a wrong or unmounted DATA_DIR far more likely than every file lost.
-    throw new Error(`every version's files are missing under ${versionsDir}: is DATA_DIR the right directory? Nothing was repaired`);
+    throw new Error(`every version's files are missing under ${dataDir}: is DATA_DIR the right directory? Nothing was repaired`);
   }
   if (repair) {
     for (const m of result.missingFiles) {
       if ((await catalog.deleteVersion(m.datasetId, m.versionId)) !== undefined) result.repaired.versionsRemoved++;
-      await rm(join(versionsDir, m.storageKey), { recursive: true, force: true });
+      await files.remove(m.storageKey);
     }
     for (const name of result.orphans) {
-      await rm(join(versionsDir, name), { recursive: true, force: true });
+      await files.remove(name);
       result.repaired.orphansDeleted++;
     }
   }

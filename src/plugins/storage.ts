@@ -41,7 +41,12 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
       }
     } else {
       unlockDataDir = lockDataDir(config.dataDir, me);
-      bindDataDir(config.dataDir, { kind: 'sqlite' });
+      try {
+        bindDataDir(config.dataDir, { kind: 'sqlite' });
+      } catch (err) {
+        unlockDataDir(); // refused: the lock must not outlive this start
+        throw err;
+      }
       catalog = new SqliteCatalog(join(config.dataDir, SQLITE_FILE));
     }
     await catalog.registerInstance(me);

@@ -37,6 +37,8 @@ export interface VersionFiles {
   exists(key: string): boolean;
   /** Whether a version's sheet and source files are all there (some missing: lost, not deleted). */
   complete(key: string, sheetCount: number): boolean;
+  /** What is missing of a version with `sheetCount` sheets: `(directory)`, `source`, `sheet-<i>.parquet`; [] when whole. */
+  missing(key: string, sheetCount: number): string[];
   /** Deletes a version's files. */
   remove(key: string): Promise<void>;
   /** Keys of staged uploads and of published versions (start-up clean-up compares them with the catalog). */
@@ -109,8 +111,13 @@ export class FileSystemVersionFiles implements VersionFiles {
   }
 
   complete(key: string, sheetCount: number): boolean {
+    return this.missing(key, sheetCount).length === 0;
+  }
+
+  missing(key: string, sheetCount: number): string[] {
     const dir = join(this.versionsDir, key);
-    return existsSync(join(dir, 'source')) && Array.from({ length: sheetCount }, (_, i) => this.sheetLocation(key, i)).every((p) => existsSync(p));
+    if (!existsSync(dir)) return ['(directory)'];
+    return ['source', ...Array.from({ length: sheetCount }, (_, i) => `sheet-${i}.parquet`)].filter((name) => !existsSync(join(dir, name)));
   }
 
   async remove(key: string): Promise<void> {

@@ -77,6 +77,7 @@ t.test('copy-to-postgres: the same answers from the PostgreSQL catalog', async (
   const withoutUrl = await startRefused(dataDir, {});
   t.equal(withoutUrl.code, 2, 'the SQLite catalog on a DATA_DIR kept by PostgreSQL is refused');
   t.match(withoutUrl.stderr, /is kept by a PostgreSQL catalog \(catalog-identity\): start with its CATALOG_URL/);
+  t.notOk(existsSync(join(dataDir, 'instance.lock')), 'the refused start let go of the DATA_DIR lock');
   const otherDb = await startRefused(dataDir, { CATALOG_URL: await newCatalogDatabase() });
   t.equal(otherDb.code, 2, 'another PostgreSQL catalog on it is refused');
   t.match(otherDb.stderr, /is kept by another PostgreSQL catalog/);
