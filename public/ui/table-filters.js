@@ -76,8 +76,16 @@ class DsFilters extends LitElement {
     return this;
   }
 
+  /**
+   * The draft restarts from `filters` only when their content changes: the table view passes a new array on
+   * every render (a page arriving, a poll), and that must not throw away a row the user is still editing.
+   */
   willUpdate(changed) {
-    if (changed.has('filters')) this.draft = this.filters.map((f) => ({ ...f }));
+    const key = JSON.stringify(this.filters);
+    if (changed.has('filters') && key !== this.appliedKey) {
+      this.appliedKey = key;
+      this.draft = this.filters.map((f) => ({ ...f }));
+    }
   }
 
   /** The operators offered for the draft filter's column. */

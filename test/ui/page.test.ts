@@ -164,6 +164,14 @@ for (const backend of BACKENDS) {
     await page.getByLabel(/^Column/).selectOption('weather');
     await page.getByLabel('Operator').selectOption('eq');
     await page.getByLabel('Value').fill('sun');
+    // The table re-renders whenever an answer arrives (a page, the facets); a filter being edited stays.
+    await page.evaluate(async () => {
+      const table = document.querySelector('ds-table') as unknown as { requestUpdate(): void; updateComplete: Promise<unknown> };
+      table.requestUpdate();
+      await table.updateComplete;
+    });
+    t.equal(await page.getByLabel('Value').inputValue(), 'sun', 'a re-render of the table keeps the filter being edited');
+    t.equal(await page.getByLabel(/^Column/).inputValue(), 'weather');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/filter%5Bweather%5Deq=sun/);
     const filtered = await getJson(server, `${base}/data?offset=0&limit=10&sort=-temp_max,date&filter[weather]eq=sun`);
