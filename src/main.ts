@@ -1,5 +1,6 @@
 import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
+import { warmUp } from './warm-up.js';
 
 /** Starts the service; a bad setting stops start-up with one line that names it. */
 async function main() {
@@ -29,6 +30,7 @@ async function main() {
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
+  await warmUp(app);
   await app.listen({ host: config.host, port: config.port });
   app.log.info({ storage_backend: config.storageBackend, workers: config.workers, data_dir: config.dataDir }, 'dataset service ready');
   // glibc reads these only at process start, so they cannot be set from here or from .env.

@@ -39,6 +39,7 @@ export default function run(
   | { dropped: number }
   | { connected: true }
   | { opening: number }
+  | { warmed: true }
   | WorkerStatsResult
   | Promise<{ total_rows: number } | TaskFailure> {
   try {
@@ -79,6 +80,8 @@ export default function run(
       case 'open':
         openLater(task.tables);
         return { opening: task.tables.length };
+      case 'warm-up':
+        return { warmed: true };
     }
   } catch (err) {
     // Anything but a TaskError is a bug, not a lost shard: answered as such, while the shard and its data carry on.

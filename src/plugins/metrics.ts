@@ -7,6 +7,7 @@ import { shardReport } from '../storage/shard-report.js';
 import { exportsInFlight } from '../routes/datasets/versions/export.js';
 import type { CacheStats } from '../../workers/protocol.js';
 import { RequestMetrics } from './request-metrics.js';
+import { isWarmUp } from '../warm-up.js';
 
 /**
  * Prometheus metrics at GET /metrics: requests and latency per route and status, worker pools and shards,
@@ -178,6 +179,7 @@ export default fp(async function metrics(app: FastifyInstance) {
   });
 
   app.addHook('onResponse', (req, reply, done) => {
+    if (isWarmUp(req)) return done();
     requests.observe(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
     done();
   });

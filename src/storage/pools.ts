@@ -144,6 +144,9 @@ export class WorkerPool {
     const { channel, workerPort } = DirectChannel.open();
     try {
       await this.run({ op: 'connect', port: workerPort }, [workerPort]);
+      // One round trip before any client's rides the channel (see WarmUpTask); nobody asked for it: not counted.
+      await channel.send({ op: 'warm-up' });
+      channel.completed = 0;
     } catch (err) {
       this.direct = undefined;
       throw err;
