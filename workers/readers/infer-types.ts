@@ -17,7 +17,8 @@ import type { ColumnDecision, ForcibleType } from './types.js';
  *   decimal   -?digits[.digits] without exponent, at most 38 digits: Decimal(38, s), s the most fractional
  *             digits in the column, so every digit is kept (`99999999999999.99`, a 20-digit integer)
  *   date      YYYY-MM-DD (a real calendar date)
- *   datetime  YYYY-MM-DD[T| ]HH:MM:SS[.fraction up to 6 digits], optionally Z or ±HH:MM (then stored in UTC)
+ *   datetime  YYYY-MM-DD[T| ]HH:MM:SS[.fraction up to 6 digits], optionally Z or ±HH:MM (then stored in UTC);
+ *             seconds 00–59 (a leap second has no timestamp: Polars would make it the next minute)
  *
  * Cost: the first rows pick the candidate types in JavaScript, so a text column costs nothing more; a
  * candidate is then checked against the whole column by one Polars regex pass (and, for floats, one
@@ -68,6 +69,11 @@ function toDecimal(c: pl.Expr, text: pl.Series): pl.Expr | undefined {
 }
 
 const FRACTION = '(\\.[0-9]{1,6})?';
+/**
+ * Seconds 00–59. A leap second (`23:59:60`) has no microsecond timestamp of its own: Polars' parse turns it into
+ * the next day's 00:00:00, a different value, so a column holding one stays text.
+ */
+const SECONDS = '[0-5][0-9]';
 
 /**
  * Polars' exact-format parse. The binding's public strptime always asks for inexact matching, which is
@@ -111,20 +117,20 @@ const RULES: Rule[] = [
   },
   {
     type: 'datetime',
-    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`),
-    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`,
+    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:${SECONDS}${FRACTION}$`),
+    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:${SECONDS}${FRACTION}$`,
     convert: (c) => parseDatetime(c, '%Y-%m-%dT%H:%M:%S%.f'),
   },
   {
     type: 'datetime_space',
-    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`),
-    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}$`,
+    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:${SECONDS}${FRACTION}$`),
+    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:${SECONDS}${FRACTION}$`,
     convert: (c) => parseDatetime(c, '%Y-%m-%d %H:%M:%S%.f'),
   },
   {
     type: 'datetime_zoned',
-    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}(Z|[+-][0-9]{2}:[0-9]{2})$`),
-    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}${FRACTION}(Z|[+-][0-9]{2}:[0-9]{2})$`,
+    js: new RegExp(`^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:${SECONDS}${FRACTION}(Z|[+-][0-9]{2}:[0-9]{2})$`),
+    polars: `^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:${SECONDS}${FRACTION}(Z|[+-][0-9]{2}:[0-9]{2})$`,
     convert: (c) =>
       parseDatetime(c.str.replace('Z$', '+00:00').str.replace(' ', 'T'), '%Y-%m-%dT%H:%M:%S%.f%:z'),
   },
