@@ -5,9 +5,12 @@
  * the first page is served) to a real server per backend, each upload beside a `pl.readCSV` of the same bytes,
  * with the server's peak RSS above its RSS before the upload. Prints JSON with medians and ratios
  * (reader MB/s ÷ pl.readCSV MB/s); the targets are ≥ 0.35× (memory) and ≥ 0.25× (local) end to end.
+ * `BASELINE=<repo>` (another build, made with `npm run build`) uploads to that build's server too, alternating
+ * with this build's, and reports it beside (`<backend>_baseline`); `BACKENDS=local` limits the backends.
  *   npm run build && npm run build:bench && node dist/bench/csv-ingest.js
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { readCsv } from '../workers/readers/csv.js';
 import { deleteDataset, uploadFile } from './client.js';
@@ -39,28 +42,34 @@ async function main(): Promise<void> {
   };
   log(JSON.stringify(out.in_process));
   if (process.env.IN_PROCESS_ONLY !== '1') {
-    for (const backend of ['memory', 'local'] as Backend[]) {
-      const server = await startService({ backend, workers: 2 });
-      const runs: { engine_ms: number; readable_ms: number; ratio: number; peak_above_mb: number }[] = [];
+    const builds = [['', undefined], ...(process.env.BASELINE ? [['_baseline', join(process.env.BASELINE, 'dist/src/main.js')]] : [])] as [string, string | undefined][];
+    for (const backend of (process.env.BACKENDS ?? 'memory,local').split(',') as Backend[]) {
+      const servers = [];
+      for (const [suffix, main] of builds) servers.push({ suffix, server: await startService({ backend, workers: 2, main }), runs: [] as { engine_ms: number; readable_ms: number; ratio: number; peak_above_mb: number }[] });
       for (let r = 0; r < REPS; r++) {
-        const engineMs = await timed(() => pl.readCSV(bytes));
-        await waitIdle([server.pid]);
-        await sleep(300);
-        const sampler = new RssSampler(server.pid, 20).start();
-        const before = sampler.peak_mb;
-        const up = await uploadFile(server.url, csv.path, 'ingest');
-        const peak = sampler.stop();
-        runs.push({ engine_ms: round(engineMs), readable_ms: round(up.readable_ms), ratio: round(engineMs / up.readable_ms, 3), peak_above_mb: round(peak - before, 1) });
-        await deleteDataset(server.url, up.dataset_id);
+        for (const { server, runs } of r % 2 ? [...servers].reverse() : servers) {
+          const engineMs = await timed(() => pl.readCSV(bytes));
+          await waitIdle(servers.map((s) => s.server.pid));
+          await sleep(300);
+          const sampler = new RssSampler(server.pid, 20).start();
+          const before = sampler.peak_mb;
+          const up = await uploadFile(server.url, csv.path, 'ingest');
+          const peak = sampler.stop();
+          runs.push({ engine_ms: round(engineMs), readable_ms: round(up.readable_ms), ratio: round(engineMs / up.readable_ms, 3), peak_above_mb: round(peak - before, 1) });
+          await deleteDataset(server.url, up.dataset_id);
+        }
       }
       await stopAll();
-      out[backend] = {
-        ratio: median(runs.map((r) => r.ratio)),
-        peak_above_mb: median(runs.map((r) => r.peak_above_mb)),
-        peak_ratio_to_file: round(median(runs.map((r) => r.peak_above_mb)) / (csv.bytes / MB), 2),
-        runs,
-      };
-      log(`${backend}: ${JSON.stringify(out[backend])}`);
+      for (const { suffix, runs } of servers) {
+        out[backend + suffix] = {
+          ratio: median(runs.map((r) => r.ratio)),
+          readable_ms: median(runs.map((r) => r.readable_ms)),
+          peak_above_mb: median(runs.map((r) => r.peak_above_mb)),
+          peak_ratio_to_file: round(median(runs.map((r) => r.peak_above_mb)) / (csv.bytes / MB), 2),
+          runs,
+        };
+        log(`${backend + suffix}: ${JSON.stringify(out[backend + suffix])}`);
+      }
     }
   }
   console.log(JSON.stringify(out, null, 2));
