@@ -46,8 +46,11 @@ class DsDataset extends LitElement {
 
   async load() {
     try {
-      this.dataset = (await getJson(`/api/datasets/${this.datasetId}`)).body;
-      this.versionTags = (await getJson(`/api/datasets/${this.datasetId}/tags`)).body;
+      // Asked together and set together: set one at a time, the view showed the versions with "No version tags
+      // yet." until the tags came.
+      const [dataset, tags] = await Promise.all([getJson(`/api/datasets/${this.datasetId}`), getJson(`/api/datasets/${this.datasetId}/tags`)]);
+      this.dataset = dataset.body;
+      this.versionTags = tags.body;
       document.title = `${this.dataset.name} · Datasets`;
       this.error = '';
     } catch (e) {

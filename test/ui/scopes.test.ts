@@ -114,6 +114,18 @@ for (const backend of BACKENDS) {
       }
       t.same(await seriousViolations(page), [], `the dataset view for the ${name} key: no serious axe violations`);
       if (name === 'reader') await screenshot(page, `scopes-about-reader-${backend}`);
+      if (name === 'writer') {
+        // The tags arriving after the dataset: the view shows both at once, never the versions beside "No version tags yet."
+        await page.route('**/api/datasets/*/tags', async (route) => {
+          await new Promise((r) => setTimeout(r, 400));
+          await route.continue();
+        });
+        await page.reload();
+        await page.locator('main table.versions tbody tr').first().waitFor();
+        t.equal(await page.locator('main ul.version-tags li[data-tag="production"]').count(), 1, 'with a slow tags answer, the versions come with their tags');
+        t.equal(await page.locator('main :text("No version tags")').count(), 0, 'never "No version tags" for a dataset that has one');
+        await page.unroute('**/api/datasets/*/tags');
+      }
 
       // The list and the table: an upload link and the SQL link only with write, and no link to a view the key cannot use.
       await page.goto(`/#/datasets/${ds}?version=${v1}`);
