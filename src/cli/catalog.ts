@@ -14,7 +14,7 @@ import { copyCatalogToPostgres } from '../catalog/copy-to-postgres.js';
 import { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { bindDataDir, movedToPostgres, SQLITE_FILE } from '../instances/data-dir-catalog.js';
+import { bindDataDir, bindDataDirToPostgres, movedToPostgres, SQLITE_FILE } from '../instances/data-dir-catalog.js';
 import { lockDataDir } from '../instances/data-dir-lock.js';
 import { thisInstance } from '../instances/instance.js';
 
@@ -49,7 +49,7 @@ async function main(args: string[]): Promise<number> {
       if (config.catalogUrl) {
         const postgres = await PostgresCatalog.open(config.catalogUrl, { maxConnections: 2 });
         catalog = postgres;
-        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity(), versions: (await postgres.storageKeys()).size });
+        await bindDataDirToPostgres(config.dataDir, postgres);
       } else {
         bindDataDir(config.dataDir, { kind: 'sqlite' });
         catalog = new SqliteCatalog(sqlitePath);

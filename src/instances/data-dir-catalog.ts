@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { ConfigError } from '../config.js';
 
 /** Names the PostgreSQL catalog that keeps a DATA_DIR: `postgres <catalog id>`. */
@@ -45,6 +46,16 @@ export function bindDataDir(dataDir: string, catalog: { kind: 'sqlite' } | { kin
     );
   }
   if (!bound) writeAtomically(identityPath, `${mine}\n`);
+}
+
+/**
+ * bindDataDir for a PostgreSQL catalog, with what it needs asked of the catalog (its id, its versions). Returns
+ * the catalog's storage keys, so that start-up, which compares the files with them, does not read them again.
+ */
+export async function bindDataDirToPostgres(dataDir: string, catalog: PostgresCatalog): Promise<Set<string>> {
+  const keys = await catalog.storageKeys();
+  bindDataDir(dataDir, { kind: 'postgres', id: await catalog.identity(), versions: keys.size });
+  return keys;
 }
 
 /** After copy-to-postgres: the SQLite catalog is set aside (kept, renamed) and DATA_DIR bound to the PostgreSQL one. */

@@ -5,7 +5,7 @@ import fp from 'fastify-plugin';
 import type { Catalog } from '../catalog/catalog.js';
 import { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
-import { bindDataDir, SQLITE_FILE } from '../instances/data-dir-catalog.js';
+import { bindDataDir, bindDataDirToPostgres, SQLITE_FILE } from '../instances/data-dir-catalog.js';
 import { lockDataDir } from '../instances/data-dir-lock.js';
 import { thisInstance } from '../instances/instance.js';
 import { ConfigError, type Config } from '../config.js';
@@ -30,11 +30,12 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
   if (config.storageBackend === 'local') {
     const me = thisInstance();
     mkdirSync(config.dataDir, { recursive: true });
+    let knownKeys: Set<string> | undefined;
     if (config.catalogUrl) {
       const postgres = await openPostgres(config.catalogUrl);
       catalog = postgres;
       try {
-        bindDataDir(config.dataDir, { kind: 'postgres', id: await postgres.identity(), versions: (await postgres.storageKeys()).size });
+        knownKeys = await bindDataDirToPostgres(config.dataDir, postgres);
       } catch (err) {
         await postgres.close();
         throw err;
@@ -50,7 +51,7 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
       catalog = new SqliteCatalog(join(config.dataDir, SQLITE_FILE));
     }
     await catalog.registerInstance(me);
-    const knownKeys = await catalog.storageKeys();
+    knownKeys ??= await catalog.storageKeys();
     store = await LocalStore.open(config.dataDir, config, knownKeys, { me, live: await catalog.liveInstances() });
     // Deletes through other instances free this one's caches early (correctness never waits for it).
     const local = store;
