@@ -73,7 +73,7 @@ export default function run(
       case 'drop':
         return { dropped: dropVersion(task.storageKey) };
       case 'stats':
-        return { tid: threadId(), cache: workerCache.stats() };
+        return { tid: threadId(), cache: workerCache.stats(), measured_at: new Date().toISOString() };
       case 'connect':
         serveDirect(task.port, run);
         return { connected: true };

@@ -246,6 +246,8 @@ export interface WorkerStatsResult {
   /** The worker's OS thread id (Linux: /proc/<pid>/task/<tid>), so its CPU time can be read; 0 if unknown. */
   tid: number;
   cache: CacheStats;
+  /** When the worker measured these figures (ISO 8601, ms): /health may show a busy worker's earlier ones. */
+  measured_at: string;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** `/health`: status, storage backend, worker pools, data workers and their caches, shards. */
 import { Type } from 'typebox';
-import { Count } from './common.js';
+import { Count, Timestamp } from './common.js';
 
 const Pool = Type.Object(
   {
@@ -33,6 +33,7 @@ const DataWorker = Type.Object(
     name: Type.String({ description: '`shard-<i>`, as its pool in `pools`' }),
     tid: Count('OS thread id (Linux: CPU time in /proc/<pid>/task/<tid>/stat); 0 if unknown'),
     cache: CacheFigures('bytes of the frames, query results and facets it keeps now', 'since the worker started'),
+    measured_at: Type.String({ ...Timestamp, description: 'when the worker measured these figures (ISO 8601 UTC); a worker busy with a long task shows older ones' }),
   },
   {
     additionalProperties: false,

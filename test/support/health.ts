@@ -3,17 +3,24 @@ import { getJson, type Server } from './server.js';
 
 /**
  * GET /health once its figures have caught up with what was done so far: /health answers with the data
- * workers' figures at hand and asks them again in the background, so a read right after an action may be one
- * read old. Reads until two reads 25 ms apart agree on `workers.data` and `sql_answers`; throws after 5 s.
+ * workers' figures at hand and asks them again in the background, so a read right after an action may be
+ * older than the action. Reads until every data worker's figures were measured after this call began
+ * (`measured_at`) and two such measurements in a row agree, with `sql_answers`; throws after 10 s.
  */
 export async function settledHealth(server: Server): Promise<any> {
-  const figures = (body: any) => JSON.stringify([body.workers?.data, body.sql_answers]);
-  let body = (await getJson(server, '/health')).body;
-  for (let i = 0; i < 200; i++) {
+  const since = Date.now();
+  const workers = (body: any): any[] => body.workers?.data ?? [];
+  const fresh = (body: any) => workers(body).every((w) => Date.parse(w.measured_at) >= since);
+  const figures = (body: any) => JSON.stringify([workers(body).map(({ measured_at: _, ...w }) => w), body.sql_answers]);
+  const measuredAt = (body: any) => workers(body).map((w) => w.measured_at).join();
+  let previous: any;
+  for (let i = 0; i < 400; i++) {
+    const body = (await getJson(server, '/health')).body;
+    if (fresh(body)) {
+      if (previous && measuredAt(previous) !== measuredAt(body) && figures(previous) === figures(body)) return body;
+      if (!previous || measuredAt(previous) !== measuredAt(body)) previous = body;
+    }
     await sleep(25);
-    const next = (await getJson(server, '/health')).body;
-    if (figures(next) === figures(body)) return next;
-    body = next;
   }
   throw new Error("the data workers' figures never settled");
 }

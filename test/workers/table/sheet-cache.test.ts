@@ -40,7 +40,7 @@ function expected(csv: string): Row[] {
 
 type CacheFigures = CacheStats;
 
-async function dataWorkers(server: Server): Promise<{ name: string; tid: number; cache: CacheFigures }[]> {
+async function dataWorkers(server: Server): Promise<{ name: string; tid: number; cache: CacheFigures; measured_at: string }[]> {
   return (await getJson(server, '/health')).body.workers.data;
 }
 
@@ -84,6 +84,7 @@ async function fromCache(server: Server, path: string): Promise<string> {
 
 for (const backend of BACKENDS) {
   t.test(`${backend}: the cache holds to CACHE_BYTES and serves the same pages`, async (t) => {
+    const started = Date.now();
     const server = await startServer(t, { backend, env: { CACHE_BYTES: String(CACHE_BYTES) } });
     const workers = await dataWorkers(server);
     t.same(workers.map((w) => w.name), ['shard-0', 'shard-1'], 'one entry per data worker');
@@ -91,6 +92,8 @@ for (const backend of BACKENDS) {
       // A sixteenth of CACHE_BYTES is the SQL answers' (src/storage/sql-answers.ts), the rest the data workers'.
       t.equal(w.cache.budget_bytes, Math.floor((CACHE_BYTES - Math.floor(CACHE_BYTES / 16)) / 2), `${w.name}: an equal share of CACHE_BYTES`);
       t.ok(w.tid > 0, `${w.name}: its OS thread id`);
+      const measured = Date.parse(w.measured_at);
+      t.ok(measured >= started && measured <= Date.now(), `${w.name}: measured since this test asked (${w.measured_at})`);
     }
 
     t.test('many tables: within budget, evicting, every page right', async (t) => {
