@@ -7,9 +7,9 @@ import loadShedding from './plugins/load-shedding.js';
 import metrics from './plugins/metrics.js';
 import openapi from './plugins/openapi.js';
 import requestLog, { logsEveryRequest } from './plugins/request-log.js';
+import schemaCompilers, { buildSerializer } from './plugins/schema-compilers.js';
 import storage from './plugins/storage.js';
 import ui from './plugins/ui.js';
-import validation from './plugins/validation.js';
 import accessRoutes from './routes/access/index.js';
 import datasetRoutes from './routes/datasets/index.js';
 import schemaCompareRoutes from './routes/datasets/schema-compare.js';
@@ -39,10 +39,11 @@ export async function buildApp(config: Config): Promise<FastifyInstance> {
     // A client that trickles a request (slowloris) is cut off: headers within 30 s, the whole request
     // (an upload included) within REQUEST_TIMEOUT_S.
     requestTimeout: config.requestTimeoutMs,
+    schemaController: { compilersFactory: { buildSerializer } },
   });
   // Referenced by every route's error responses (and a component of the OpenAPI document).
   app.addSchema(ErrorBody);
-  await app.register(validation);
+  await app.register(schemaCompilers);
   await app.register(errorHandler, { maxUploadBytes: config.maxUploadBytes });
   await app.register(requestLog, { everyRequest: logsEveryRequest(config.logLevel) });
   await app.register(multipart, {
