@@ -73,6 +73,27 @@ export class PostgresCatalog implements Catalog {
     private readonly url: string,
   ) {}
 
+  /**
+   * What the database at `url` holds, read without changing it (no migrations): its catalog's id (none before
+   * the catalog was first opened there, or in a catalog older than the id) and how many versions it lists (0
+   * without a catalog). Start-up checks these against DATA_DIR before open() migrates anything, so a start
+   * refused for the wrong database leaves that database as it was. Throws what pg throws when it cannot connect.
+   */
+  static async inspect(url: string): Promise<{ id?: string; versions: number }> {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000, types: TYPES });
+    await client.connect();
+    try {
+      const [tables] = (await client.query<{ identity: boolean; versions: boolean }>(
+        "SELECT to_regclass('catalog_identity') IS NOT NULL AS identity, to_regclass('versions') IS NOT NULL AS versions",
+      )).rows;
+      const id = tables.identity ? (await client.query<{ id: string }>('SELECT id FROM catalog_identity')).rows[0]?.id : undefined;
+      const versions = tables.versions ? Number((await client.query<{ n: string }>('SELECT count(*) AS n FROM versions')).rows[0].n) : 0;
+      return { ...(id !== undefined && { id }), versions };
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
   /** Connects to `url`, applies pending migrations, and returns the catalog. */
   static async open(url: string, options: { maxConnections?: number } = {}): Promise<PostgresCatalog> {
     // A database that does not answer (a network partition, not a refusal) fails a request after 3 s, not never.

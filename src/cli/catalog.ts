@@ -11,10 +11,9 @@ import { join } from 'node:path';
 import type { Catalog } from '../catalog/catalog.js';
 import { checkCatalogFiles } from '../catalog/check-files.js';
 import { copyCatalogToPostgres } from '../catalog/copy-to-postgres.js';
-import { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { bindDataDir, bindDataDirToPostgres, movedToPostgres, SQLITE_FILE } from '../instances/data-dir-catalog.js';
+import { bindDataDir, movedToPostgres, openPostgresFor, SQLITE_FILE } from '../instances/data-dir-catalog.js';
 import { lockDataDir } from '../instances/data-dir-lock.js';
 import { thisInstance } from '../instances/instance.js';
 
@@ -47,9 +46,7 @@ async function main(args: string[]): Promise<number> {
     try {
       // The catalog that keeps DATA_DIR, or a refusal: checked against another, every file would be an orphan.
       if (config.catalogUrl) {
-        const postgres = await PostgresCatalog.open(config.catalogUrl, { maxConnections: 2 });
-        catalog = postgres;
-        await bindDataDirToPostgres(config.dataDir, postgres);
+        catalog = (await openPostgresFor(config.dataDir, config.catalogUrl, { maxConnections: 2 })).catalog;
       } else {
         bindDataDir(config.dataDir, { kind: 'sqlite' });
         catalog = new SqliteCatalog(sqlitePath);

@@ -14,13 +14,13 @@ export const SQLITE_FILE = 'catalog.sqlite';
  * version for an orphan. Refused at start, with a ConfigError naming what to do:
  * - the SQLite catalog on a DATA_DIR a PostgreSQL catalog keeps (DATA_DIR/catalog-identity);
  * - a PostgreSQL catalog on a DATA_DIR that holds a SQLite catalog (move it first: copy-to-postgres);
- * - a PostgreSQL catalog other than the one that keeps the DATA_DIR;
+ * - a PostgreSQL catalog other than the one that keeps the DATA_DIR (or a database with no catalog yet);
  * - a PostgreSQL catalog that lists versions on a DATA_DIR it has never used (not the shared volume?).
- * A PostgreSQL catalog's first start on a DATA_DIR writes the identity file.
+ * Checks only: `catalog` is what the database held before anything was migrated (PostgresCatalog.inspect; `id`
+ * missing when it holds no catalog yet). openPostgresFor writes the identity file on a first start.
  */
-export function bindDataDir(dataDir: string, catalog: { kind: 'sqlite' } | { kind: 'postgres'; id: string; versions: number }): void {
-  const identityPath = join(dataDir, IDENTITY_FILE);
-  const bound = existsSync(identityPath) ? readFileSync(identityPath, 'utf8').trim() : undefined;
+export function bindDataDir(dataDir: string, catalog: { kind: 'sqlite' } | { kind: 'postgres'; id?: string; versions: number }): void {
+  const bound = boundTo(dataDir);
   if (catalog.kind === 'sqlite') {
     if (bound) {
       throw new ConfigError(`DATA_DIR ${dataDir} is kept by a PostgreSQL catalog (${IDENTITY_FILE}): start with its CATALOG_URL; without it every version would look like an orphan`);
@@ -33,29 +33,45 @@ export function bindDataDir(dataDir: string, catalog: { kind: 'sqlite' } | { kin
         '`npm run catalog -- copy-to-postgres` first, or use another DATA_DIR',
     );
   }
-  const mine = `postgres ${catalog.id}`;
-  if (bound && bound !== mine) {
-    throw new ConfigError(`DATA_DIR ${dataDir} is kept by another PostgreSQL catalog (${IDENTITY_FILE}: ${bound}; CATALOG_URL's is ${catalog.id}): use that catalog's CATALOG_URL, or another DATA_DIR`);
+  if (bound && bound !== `postgres ${catalog.id}`) {
+    const theirs = catalog.id ?? 'none: that database holds no catalog yet, and was left unchanged';
+    throw new ConfigError(`DATA_DIR ${dataDir} is kept by another PostgreSQL catalog (${IDENTITY_FILE}: ${bound}; CATALOG_URL's is ${theirs}): use that catalog's CATALOG_URL, or another DATA_DIR`);
   }
   if (!bound && catalog.versions > 0) {
     // A catalog with versions meets a DATA_DIR it has never used: most likely not the shared volume (unmounted,
     // another path). Every version would read as missing, and clean-up or repair would take them for lost.
+    const mine = catalog.id ? `"postgres ${catalog.id}"` : 'the catalog\'s id (after one start with a DATA_DIR of its own)';
     throw new ConfigError(
       `DATA_DIR ${dataDir} is not the one this PostgreSQL catalog keeps: it has no ${IDENTITY_FILE}, and the catalog lists ` +
-        `${catalog.versions} versions. Check that DATA_DIR is the shared volume; if it really is, write "${mine}" into ${identityPath}`,
+        `${catalog.versions} versions. Check that DATA_DIR is the shared volume; if it really is, write ${mine} into ${join(dataDir, IDENTITY_FILE)}`,
     );
   }
-  if (!bound) writeAtomically(identityPath, `${mine}\n`);
 }
 
 /**
- * bindDataDir for a PostgreSQL catalog, with what it needs asked of the catalog (its id, its versions). Returns
- * the catalog's storage keys, so that start-up, which compares the files with them, does not read them again.
+ * The PostgreSQL catalog at `url`, opened (migrated) for `dataDir` only once bindDataDir accepts what the database
+ * held: a start refused for the wrong database changes nothing in it. A first start on the DATA_DIR writes its
+ * identity file. Returns the catalog and its storage keys, so that start-up, which compares the files with them,
+ * does not read them again. Throws bindDataDir's ConfigError, or what connecting or migrating throws.
  */
-export async function bindDataDirToPostgres(dataDir: string, catalog: PostgresCatalog): Promise<Set<string>> {
-  const keys = await catalog.storageKeys();
-  bindDataDir(dataDir, { kind: 'postgres', id: await catalog.identity(), versions: keys.size });
-  return keys;
+export async function openPostgresFor(dataDir: string, url: string, options: { maxConnections?: number } = {}): Promise<{ catalog: PostgresCatalog; keys: Set<string> }> {
+  const { PostgresCatalog } = await import('../catalog/postgres-catalog.js');
+  bindDataDir(dataDir, { kind: 'postgres', ...(await PostgresCatalog.inspect(url)) });
+  const catalog = await PostgresCatalog.open(url, options);
+  try {
+    const keys = await catalog.storageKeys();
+    if (!boundTo(dataDir)) writeAtomically(join(dataDir, IDENTITY_FILE), `postgres ${await catalog.identity()}\n`);
+    return { catalog, keys };
+  } catch (err) {
+    await catalog.close();
+    throw err;
+  }
+}
+
+/** What DATA_DIR/catalog-identity names (`postgres <id>`), if the DATA_DIR has one. */
+function boundTo(dataDir: string): string | undefined {
+  const path = join(dataDir, IDENTITY_FILE);
+  return existsSync(path) ? readFileSync(path, 'utf8').trim() : undefined;
 }
 
 /** After copy-to-postgres: the SQLite catalog is set aside (kept, renamed) and DATA_DIR bound to the PostgreSQL one. */

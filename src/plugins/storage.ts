@@ -3,9 +3,8 @@ import { join } from 'node:path';
 import type { FastifyInstance, onSendHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Catalog } from '../catalog/catalog.js';
-import type { PostgresCatalog } from '../catalog/postgres-catalog.js';
 import { SqliteCatalog } from '../catalog/sqlite-catalog.js';
-import { bindDataDir, bindDataDirToPostgres, SQLITE_FILE } from '../instances/data-dir-catalog.js';
+import { bindDataDir, openPostgresFor, SQLITE_FILE } from '../instances/data-dir-catalog.js';
 import { lockDataDir } from '../instances/data-dir-lock.js';
 import { thisInstance } from '../instances/instance.js';
 import { ConfigError, type Config } from '../config.js';
@@ -32,14 +31,7 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
     mkdirSync(config.dataDir, { recursive: true });
     let knownKeys: Set<string> | undefined;
     if (config.catalogUrl) {
-      const postgres = await openPostgres(config.catalogUrl);
-      catalog = postgres;
-      try {
-        knownKeys = await bindDataDirToPostgres(config.dataDir, postgres);
-      } catch (err) {
-        await postgres.close();
-        throw err;
-      }
+      ({ catalog, keys: knownKeys } = await openPostgres(config.dataDir, config.catalogUrl));
     } else {
       unlockDataDir = lockDataDir(config.dataDir, me);
       try {
@@ -82,14 +74,14 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
 });
 
 /**
- * The PostgreSQL catalog at `url`; a database that cannot be reached or migrated stops start-up with one line.
- * Its modules (pg, node-pg-migrate: ~160 ms of CPU to load) are loaded only for it.
+ * The PostgreSQL catalog at `url` for `dataDir` (openPostgresFor); a database that cannot be reached or migrated
+ * stops start-up with one line.
  */
-async function openPostgres(url: string): Promise<PostgresCatalog> {
+async function openPostgres(dataDir: string, url: string): ReturnType<typeof openPostgresFor> {
   try {
-    const { PostgresCatalog } = await import('../catalog/postgres-catalog.js');
-    return await PostgresCatalog.open(url);
+    return await openPostgresFor(dataDir, url);
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     throw new ConfigError(`CATALOG_URL: the PostgreSQL catalog could not be opened: ${(err as Error).message || String(err)}`);
   }
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import pg from 'pg';
 import { newCatalogDatabase } from '../support/postgres.js';
 import { ROOT, getJson, startRefused, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
@@ -78,9 +79,11 @@ t.test('copy-to-postgres: the same answers from the PostgreSQL catalog', async (
   t.equal(withoutUrl.code, 2, 'the SQLite catalog on a DATA_DIR kept by PostgreSQL is refused');
   t.match(withoutUrl.stderr, /is kept by a PostgreSQL catalog \(catalog-identity\): start with its CATALOG_URL/);
   t.notOk(existsSync(join(dataDir, 'instance.lock')), 'the refused start let go of the DATA_DIR lock');
-  const otherDb = await startRefused(dataDir, { CATALOG_URL: await newCatalogDatabase() });
-  t.equal(otherDb.code, 2, 'another PostgreSQL catalog on it is refused');
-  t.match(otherDb.stderr, /is kept by another PostgreSQL catalog/);
+  const otherUrl = await newCatalogDatabase();
+  const otherDb = await startRefused(dataDir, { CATALOG_URL: otherUrl });
+  t.equal(otherDb.code, 2, 'another PostgreSQL database on it is refused');
+  t.match(otherDb.stderr, /is kept by another PostgreSQL catalog \(catalog-identity: postgres \S+; CATALOG_URL's is none: that database holds no catalog yet, and was left unchanged\)/);
+  t.same(await tablesOf(otherUrl), [], 'and nothing was created in that database (no migrations ran)');
   const emptyDir = tmpDir(t, 'unmounted-');
   const wrongDir = await startRefused(emptyDir, { CATALOG_URL: url });
   t.equal(wrongDir.code, 2, 'the catalog on a DATA_DIR it never used while it lists versions (an unmounted volume?) is refused');
@@ -147,3 +150,14 @@ t.test('check finds missing files and orphan directories; --repair fixes them', 
   const still = await startServer(t, { backend: 'local', dataDir, env: { CATALOG_URL: url } });
   t.equal((await getJson(still, '/api/datasets')).body.length, 2, 'the catalog still lists the datasets');
 });
+
+/** The tables of the database at `url`, by name (pg_catalog's own left out). */
+async function tablesOf(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ name: string }>("SELECT tablename AS name FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1")).rows.map((r) => r.name);
+  } finally {
+    await client.end();
+  }
+}
