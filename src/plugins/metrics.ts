@@ -22,15 +22,18 @@ export default fp(async function metrics(app: FastifyInstance) {
   const requests = new RequestMetrics();
   for (const m of requests.exposed()) registry.registerMetric(m as unknown as Metric);
 
-  // The catalog: whether it answers, its pool (PostgreSQL), and each round trip to its database.
+  // The catalog: whether it answers, its pool (PostgreSQL), and each round trip to its database. A scrape
+  // collects every metric at once; the two gauges below share one health check (one round trip) per scrape.
+  let health: ReturnType<typeof app.catalog.health> | undefined;
+  const catalogHealth = () => (health ??= app.catalog.health().finally(() => (health = undefined)));
   new Gauge({
     name: 'catalog_reachable',
     help: 'The catalog answered at scrape time (1) or not (0: requests that need it get 503)',
     labelNames: ['kind'],
     registers,
     async collect() {
-      const health = await app.catalog.health();
-      this.set({ kind: health.kind }, health.reachable ? 1 : 0);
+      const { kind, reachable } = await catalogHealth();
+      this.set({ kind }, reachable ? 1 : 0);
     },
   });
   new Gauge({
@@ -39,7 +42,7 @@ export default fp(async function metrics(app: FastifyInstance) {
     labelNames: ['state'],
     registers,
     async collect() {
-      const { connections } = await app.catalog.health();
+      const { connections } = await catalogHealth();
       if (connections) for (const [state, n] of Object.entries(connections)) this.set({ state }, n);
     },
   });

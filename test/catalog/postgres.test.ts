@@ -27,6 +27,12 @@ t.test('/health and /metrics name the catalog', async (t) => {
   t.match(metrics, /^catalog_pool_connections\{state="total"\} [1-9]\d*$/m);
   const count = /^catalog_query_seconds_count (\d+)$/m.exec(metrics);
   t.ok(count && Number(count[1]) > 0, 'round trips to the database are timed');
+  // One health check (SELECT 1) per scrape, shared by the gauges that show it. Between two scrapes with
+  // nothing else running the count moves by that one round trip (an instance heartbeat may add one more).
+  const counts: number[] = [];
+  for (let i = 0; i < 6; i++) counts.push(Number(/^catalog_query_seconds_count (\d+)$/m.exec(await (await fetch(`${server.url}/metrics`)).text())![1]));
+  const steps = counts.slice(1).map((n, i) => n - counts[i]);
+  t.equal(Math.min(...steps), 1, `one round trip per scrape (counts ${counts.join(', ')})`);
 });
 
 t.test('PostgreSQL stopped under traffic: 503 with Retry-After, then recovery with nothing lost', async (t) => {
