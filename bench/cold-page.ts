@@ -8,12 +8,11 @@
  *
  *   npm run build && npm run build:bench && node dist/bench/cold-page.js [--baseline ../other] [--restarts 15] [--env K=V]
  */
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { uploadFile } from './client.js';
 import { coldFirstPage } from './scenarios/cold.js';
 import { installCleanup, startService, stopAll, type ServerHandle } from './servers.js';
-import { log, median, PARQUET_PATH, round } from './util.js';
+import { comparedBuilds, inTurn, log, median, PARQUET_PATH, round } from './util.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -25,15 +24,13 @@ const { values: args } = parseArgs({
 
 installCleanup();
 const env = Object.fromEntries(args.env!.split(',').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
-const builds: [string, string | undefined, Record<string, string>][] = [['this build', undefined, env], ...(args.baseline ? [['baseline', join(args.baseline, 'dist/src/main.js'), {}] as [string, string, Record<string, string>]] : [])];
 const targets = [];
-for (const [name, main, extra] of builds) {
-  const server = await startService({ backend: 'local', workers: 2, main, env: extra });
+for (const { name, main } of comparedBuilds(args.baseline)) {
+  const server = await startService({ backend: 'local', workers: 2, main, env: main ? {} : env });
   targets.push({ name, server, table: await uploadFile(server.url, PARQUET_PATH, 'flights'), first: [] as number[], next: [] as number[] });
 }
 for (let i = 0; i < Number(args.restarts); i++) {
-  for (let k = 0; k < targets.length; k++) {
-    const t = targets[(k + i) % targets.length];
+  for (const t of inTurn(targets, i)) {
     const { server, figures } = await coldFirstPage(t.server as ServerHandle, t.table, 1);
     t.server = server;
     t.first.push(figures.first_page_ms);

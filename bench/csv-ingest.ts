@@ -10,13 +10,12 @@
  *   npm run build && npm run build:bench && node dist/bench/csv-ingest.js
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import { readCsv } from '../workers/readers/csv.js';
 import { deleteDataset, uploadFile } from './client.js';
 import { prepareInputs } from './data.js';
 import { installCleanup, RssSampler, startService, stopAll, waitIdle, type Backend } from './servers.js';
-import { log, MB, median, round, sleep } from './util.js';
+import { comparedBuilds, inTurn, log, MB, median, round, sleep } from './util.js';
 
 const REPS = Number(process.env.REPS ?? 3);
 
@@ -42,12 +41,11 @@ async function main(): Promise<void> {
   };
   log(JSON.stringify(out.in_process));
   if (process.env.IN_PROCESS_ONLY !== '1') {
-    const builds = [['', undefined], ...(process.env.BASELINE ? [['_baseline', join(process.env.BASELINE, 'dist/src/main.js')]] : [])] as [string, string | undefined][];
     for (const backend of (process.env.BACKENDS ?? 'memory,local').split(',') as Backend[]) {
       const servers = [];
-      for (const [suffix, main] of builds) servers.push({ suffix, server: await startService({ backend, workers: 2, main }), runs: [] as { engine_ms: number; readable_ms: number; ratio: number; peak_above_mb: number }[] });
+      for (const { main } of comparedBuilds(process.env.BASELINE)) servers.push({ suffix: main ? '_baseline' : '', server: await startService({ backend, workers: 2, main }), runs: [] as { engine_ms: number; readable_ms: number; ratio: number; peak_above_mb: number }[] });
       for (let r = 0; r < REPS; r++) {
-        for (const { server, runs } of r % 2 ? [...servers].reverse() : servers) {
+        for (const { server, runs } of inTurn(servers, r)) {
           const engineMs = await timed(() => pl.readCSV(bytes));
           await waitIdle(servers.map((s) => s.server.pid));
           await sleep(300);

@@ -9,14 +9,13 @@
  *     [--concurrency 64] [--formats json,arrow] [--log-level info]
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { uploadFile, type Uploaded } from './client.js';
 import { TABLE_ROWS } from './data.js';
 import { runLoad, type PageFormat } from './load.js';
 import { dataPath, floorVariants } from './scenarios/pages.js';
 import { installCleanup, startFloor, startService, stopAll, waitIdle, type ServerHandle } from './servers.js';
-import { log, median, PARQUET_PATH } from './util.js';
+import { comparedBuilds, inTurn, log, median, PARQUET_PATH } from './util.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -62,7 +61,7 @@ installCleanup();
 const level = args['log-level']!;
 const targets: Target[] = [];
 let table: Uploaded | undefined;
-for (const [name, main] of [['this build', undefined], ...(args.baseline ? [['baseline', join(args.baseline, 'dist/src/main.js')]] : [])] as [string, string | undefined][]) {
+for (const { name, main } of comparedBuilds(args.baseline)) {
   const server = await startService({ backend: 'memory', workers: 2, logLevel: level, main });
   const uploaded = await uploadFile(server.url, PARQUET_PATH, 'flights');
   table ??= uploaded;
@@ -76,8 +75,7 @@ const runs = new Map<string, Run[]>();
 const formats = args.formats!.split(',') as PageFormat[];
 for (const format of formats) {
   for (let rep = 0; rep < Number(args.reps); rep++) {
-    for (let k = 0; k < targets.length; k++) {
-      const t = targets[(k + rep) % targets.length];
+    for (const t of inTurn(targets, rep)) {
       const spec = { url: t.server.url, dataPath: t.path, totalRows: TABLE_ROWS, rows: 100, format, concurrency: Number(args.concurrency), durationS: Number(args.seconds), seed: rep + 1 };
       if (rep === 0) await runLoad({ ...spec, durationS: 2 });
       await waitIdle(targets.map((x) => x.server.pid));

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { uploadFile } from './client.js';
 import { installCleanup, startService, stopAll, waitIdle, type ServerHandle } from './servers.js';
-import { log, median } from './util.js';
+import { comparedBuilds, inTurn, log, median } from './util.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,7 +37,7 @@ interface Target {
   paths: Record<string, string>;
 }
 const targets: Target[] = [];
-for (const [name, main] of [['this build', undefined], ...(args.baseline ? [['baseline', join(args.baseline, 'dist/src/main.js')]] : [])] as [string, string | undefined][]) {
+for (const { name, main } of comparedBuilds(args.baseline)) {
   const server = await startService({ backend: 'memory', workers: 2, main });
   let last = { dataset_id: 0, version_id: 0 };
   for (let i = 0; i < Number(args.datasets); i++) last = await uploadFile(server.url, csv, `dataset ${i}`);
@@ -56,8 +56,7 @@ for (const [name, main] of [['this build', undefined], ...(args.baseline ? [['ba
 const rps = new Map<string, number[]>();
 for (let rep = 0; rep < Number(args.reps); rep++) {
   for (const route of Object.keys(targets[0].paths)) {
-    for (let k = 0; k < targets.length; k++) {
-      const t = targets[(k + rep) % targets.length];
+    for (const t of inTurn(targets, rep)) {
       await waitIdle(targets.map((x) => x.server.pid));
       const result = await autocannon({ url: t.server.url + t.paths[route], connections: Number(args.concurrency), duration: Number(args.seconds) });
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${t.name} ${route}: ${result.non2xx} non-2xx, ${result.errors} errors`);

@@ -12,6 +12,19 @@ export const PARQUET_PATH = join(ROOT, 'node_modules/vega-datasets/data/flights-
 /** The Accept-Encoding Chromium sends on every request, so replayed page traffic gets what a browser gets. */
 export const BROWSER_ACCEPT_ENCODING = 'gzip, deflate, br, zstd';
 
+/**
+ * The builds a side-by-side bench runs: this one and, given `baseline` (another checkout, built there with
+ * `npm run build`; relative to the current directory), that one's server; `main` undefined: this build's SERVICE_MAIN.
+ */
+export function comparedBuilds(baseline: string | undefined): { name: 'this build' | 'baseline'; main?: string }[] {
+  return [{ name: 'this build' }, ...(baseline ? [{ name: 'baseline' as const, main: resolve(baseline, 'dist/src/main.js') }] : [])];
+}
+
+/** `items` in the order of round `round` of an interleaved comparison: each goes first in turn, so all see the machine alike. */
+export function inTurn<T>(items: T[], round: number): T[] {
+  return items.map((_, k) => items[(k + round) % items.length]);
+}
+
 export const sleep = (ms: number) => new Promise<void>((res) => setTimeout(res, ms));
 
 export function median(xs: number[]): number {
