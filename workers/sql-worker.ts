@@ -11,6 +11,9 @@ import type { SqlTable, SqlTask, TaskFailure } from './protocol.js';
 import { TaskError } from './task-error.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
+import { runInBackground } from './thread-priority.js';
+
+runInBackground();
 
 export default function runSql(task: SqlTask): { body: ArrayBuffer; total_rows: number } | TaskFailure {
   try {
