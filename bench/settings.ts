@@ -64,7 +64,7 @@ const USAGE = `usage: npm run bench -- [--quick] [--json PATH] [--cpu-prof] [--r
   --only NAME   run one scenario alone: cache-sweep (JSON default bench/results/NAME.json, Markdown to stdout)`;
 
 /** Flights from the most frequent origin delayed over 30 min, worst first, three columns (26,430 rows). */
-const LATE_FROM_ORD: FilteredQuery = {
+export const LATE_FROM_ORD: FilteredQuery = {
   name: 'ORD late, by delay',
   filters: [
     { column: 'origin', op: 'eq', value: 'ORD' },
@@ -75,7 +75,7 @@ const LATE_FROM_ORD: FilteredQuery = {
 };
 
 /** A plain filter: every flight delayed over an hour, all columns, table order (about 152,000 rows). */
-const DELAYED_OVER_HOUR: FilteredQuery = {
+export const DELAYED_OVER_HOUR: FilteredQuery = {
   name: 'delay > 60',
   filters: [{ column: 'delay', op: 'gt', value: 60 }],
 };

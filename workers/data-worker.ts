@@ -17,10 +17,10 @@ import { withTransfer } from './transfer.js';
 import { nativeOf, type NativeFrame } from './native-frame.js';
 import { discard, releaseMemory } from './release-memory.js';
 import { workerCache } from './table/cache.js';
-import { cachedFacets, isComputed, cachedRows } from './table/result-cache.js';
+import { cachedFacets, isComputed, cachedRows, resultKey } from './table/result-cache.js';
 import { blockJsonPage } from './table/json-blocks.js';
 import { blockArrowPage } from './table/arrow-blocks.js';
-import { dropVersion, holdSheet, openLater, openSheet } from './table/sheets.js';
+import { dropVersion, holdSheet, openLater, openSheet, type DecodedRows } from './table/sheets.js';
 import { threadId } from './thread-id.js';
 import { serveDirect } from './direct-port.js';
 import { rmSync } from 'node:fs';
@@ -90,36 +90,40 @@ export default function run(
 }
 
 /**
- * One page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame is copied from
- * blocks written once — JSON (table/json-blocks.ts) or, for Arrow stream pages of flat columns, record batches
- * (table/arrow-blocks.ts) — or else written from a zero-copy slice (Arrow file and CSV pages, and sheets the
- * blocks do not serve); a filtered or sorted one is a slice of the query's result (computed once, then cached:
- * table/result-cache.ts); a projection alone one lazy plan, sliced for the page.
+ * One page of the (filtered, sorted, projected) sheet. An unfiltered page of a decoded frame, and a page of a
+ * filtered or sorted view (a slice of the query's result, computed once, then cached: table/result-cache.ts),
+ * is copied from blocks written once — JSON (table/json-blocks.ts) or, for Arrow stream pages of flat columns,
+ * record batches (table/arrow-blocks.ts) — or else written from a zero-copy slice (Arrow file and CSV pages,
+ * and rows the blocks do not serve); a projection alone is one lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
   const { decoded: sheet, lazy, schema, rows: rowCount } = openSheet(task.table);
-  const count = (total: number) => Math.max(0, Math.min(task.size, total - task.offset));
-  if (sheet && isPlain(task.query)) {
-    // The hot path: a decoded frame, whose layout was worked out when it was decoded.
-    if (task.format === 'json') {
-      const body = blockJsonPage(task.table.key, sheet, task.offset, count(rowCount), envelopeOf(task, rowCount), task.int64AsString);
-      if (body) return withTransfer({ body, total_rows: rowCount }, [body]);
-    }
-    if (task.format === 'arrow-stream') {
-      const body = blockArrowPage(task.table.key, sheet, task.offset, count(rowCount));
-      if (body) return withTransfer({ body, total_rows: rowCount }, [body]);
-    }
-    return encodedPage(task, sheet.native.slice(task.offset, count(rowCount)), rowCount, sheet.json);
-  }
+  if (sheet && isPlain(task.query)) return decodedPage(task, task.table.key, sheet); // the hot path
   if (isComputed(task.query)) {
     const result = cachedRows(task.table, task.query, () => ({ lazy: lazy(), schema }));
-    const total = result.native.height;
-    return encodedPage(task, result.native.slice(task.offset, count(total)), total, result.json);
+    return decodedPage(task, resultKey(task.table, task.query), result);
   }
   const plan = filterSortProject(lazy(), schema, task.query);
   const total = task.query.filters.length === 0 ? rowCount : countRows(plan);
-  const frame = plan.slice(task.offset, count(total)).collectSync();
+  const frame = plan.slice(task.offset, pageRows(task, total)).collectSync();
   return encodedPage(task, nativeOf(frame), total, task.format === 'json' ? jsonLayout(frame.columns, frame.dtypes) : undefined);
+}
+
+/** Rows of the page: at most its size, none past the view's `total`. */
+const pageRows = (task: PageTask, total: number) => Math.max(0, Math.min(task.size, total - task.offset));
+
+/** The task's page of rows held decoded (a sheet or a query's result, whose blocks are kept under `rowsKey`). */
+function decodedPage(task: PageTask, rowsKey: string, rows: DecodedRows): PageResult {
+  const total = rows.rows;
+  const count = pageRows(task, total);
+  const body =
+    task.format === 'json'
+      ? blockJsonPage(rowsKey, rows, task.offset, count, envelopeOf(task, total), task.int64AsString)
+      : task.format === 'arrow-stream'
+        ? blockArrowPage(rowsKey, rows, task.offset, count)
+        : undefined;
+  if (body) return withTransfer({ body, total_rows: total }, [body]);
+  return encodedPage(task, rows.native.slice(task.offset, count), total, rows.json);
 }
 
 /** The paging envelope of a JSON page of a view with `total` rows. */

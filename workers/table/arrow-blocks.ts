@@ -1,7 +1,8 @@
 /**
- * Rows of a decoded sheet kept already written as Arrow IPC, in blocks of BLOCK_ROWS rows, in the worker's cache
- * (workers/table/cache.ts, under `<storage key>/<sheet index>#arrow:<block>`), so a plain Arrow stream page — no
- * filter, sort or projection — is cut out of at most two blocks instead of written by Polars for each request.
+ * Rows of a decoded sheet, or of a query's cached result, kept already written as Arrow IPC, in blocks of
+ * BLOCK_ROWS rows, in the worker's cache (workers/table/cache.ts, under `<storage key>/<sheet index>#arrow:<block>`,
+ * and `…?<query>#arrow:<block>` for a result), so a plain Arrow stream page, or a page after the first of a
+ * filtered or sorted view, is cut out of at most two blocks instead of written by Polars for each request.
  * Measured on the 3M-row flights table, Polars' IPC stream writer cost ~77 µs of the calling thread plus ~80 µs
  * on its thread pool per 100-row page, however few the rows; the JSON blocks (json-blocks.ts) showed the way.
  *
@@ -19,7 +20,7 @@ import { Message, Type } from 'apache-arrow';
 import { BufferRegion, FieldNode, RecordBatch } from 'apache-arrow/ipc/metadata/message';
 import { written, type NativeFrame } from '../native-frame.js';
 import { BLOCK_ROWS } from './json-blocks.js';
-import type { DecodedSheet } from './sheets.js';
+import type { DecodedRows } from './sheets.js';
 import { workerCache } from './cache.js';
 
 /** What a block costs besides its body (key, objects, region arrays). */
@@ -206,11 +207,12 @@ export function pageFromBlocks(layout: ArrowLayout, blockAt: (index: number) => 
 }
 
 /**
- * A plain Arrow stream page of `sheet` from blocks: the page's bytes, or undefined when the page takes Polars'
- * writer (see the module's docstring; also windows of more than BLOCK_ROWS rows). `offset`, `count` as for
- * pageFromBlocks.
+ * An Arrow stream page of `sheet` (a decoded sheet or a query's cached result, whose blocks are kept under
+ * `rowsKey`, a key that starts with the version's storage key) from blocks: the page's bytes, or undefined when
+ * the page takes Polars' writer (see the module's docstring; also windows of more than BLOCK_ROWS rows).
+ * `offset`, `count` as for pageFromBlocks.
  */
-export function blockArrowPage(tableKey: string, sheet: DecodedSheet, offset: number, count: number): ArrayBuffer | undefined {
+export function blockArrowPage(rowsKey: string, sheet: DecodedRows, offset: number, count: number): ArrayBuffer | undefined {
   // Larger windows are exports (up to ONE_MESSAGE_ROWS rows), where Polars' per-call cost is small beside the
   // rows', and whose blocks would crowd the cache for one download.
   if (count > BLOCK_ROWS || workerCache.budgetBytes === 0 || unblocked.has(sheet)) return undefined;
@@ -218,22 +220,22 @@ export function blockArrowPage(tableKey: string, sheet: DecodedSheet, offset: nu
   if (layout === undefined) layouts.set(sheet, (layout = arrowLayoutOf(sheet.native) ?? null));
   if (!layout) return undefined;
   const known = layout;
-  return pageFromBlocks(known, (index) => arrowBlock(tableKey, sheet, known, index), offset, count);
+  return pageFromBlocks(known, (index) => arrowBlock(rowsKey, sheet, known, index), offset, count);
 }
 
 /** Each sheet's layout once worked out; null: not flat, Polars' writer per request. */
-const layouts = new WeakMap<DecodedSheet, ArrowLayout | null>();
+const layouts = new WeakMap<DecodedRows, ArrowLayout | null>();
 
 /** Sheets whose blocks would take more than half this worker's cache (see json-blocks' unblocked). */
-const unblocked = new WeakSet<DecodedSheet>();
+const unblocked = new WeakSet<DecodedRows>();
 
 /**
  * Block `index` of the sheet, from the cache or written now and kept (see unblocked); undefined, and the sheet
  * unblocked, when Polars writes the block as several batches, or the block takes 4 GiB or more (its 64-bit
  * offsets are read as their low words; never in practice: half a cache is less).
  */
-function arrowBlock(tableKey: string, sheet: DecodedSheet, layout: ArrowLayout, index: number): ArrowBlock | undefined {
-  const key = `${tableKey}#arrow:${index}`;
+function arrowBlock(rowsKey: string, sheet: DecodedRows, layout: ArrowLayout, index: number): ArrowBlock | undefined {
+  const key = `${rowsKey}#arrow:${index}`;
   const cached = workerCache.get(key) as ArrowBlock | undefined;
   if (cached) return cached;
   const block = writeArrowBlock(sheet.native.slice(index * BLOCK_ROWS, Math.min(BLOCK_ROWS, sheet.rows - index * BLOCK_ROWS)), layout);

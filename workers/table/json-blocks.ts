@@ -1,7 +1,9 @@
 /**
- * Rows of a decoded sheet kept already written as JSON, in blocks of BLOCK_ROWS rows, in the worker's cache
- * (workers/table/cache.ts, under `<storage key>/<sheet index>#json:<block>`), so a plain JSON page — no filter,
- * sort or projection — is copied out of at most two blocks instead of written by Polars for each request.
+ * Rows of a decoded sheet, or of a query's cached result, kept already written as JSON, in blocks of BLOCK_ROWS
+ * rows, in the worker's cache (workers/table/cache.ts, under `<storage key>/<sheet index>#json:<block>`, and
+ * `<storage key>/<sheet index>?<query>#json:<block>` for a result), so a plain JSON page, or a page after the
+ * first of a filtered or sorted view, is copied out of at most two blocks instead of written by Polars for each
+ * request.
  * Profiled at c=64 on the 3M-row flights table, Polars' JSON writer was ~46% of the shard's CPU per 100-row page;
  * its per-call cost is mostly fixed, so one block written once costs about what a few pages did.
  *
@@ -15,7 +17,7 @@
 import type { PageEnvelope } from '../protocol.js';
 import { fixNaiveDatetimes, jsonPageTail, JSON_PAGE_HEAD } from '../encoders/json.js';
 import { written } from '../native-frame.js';
-import type { DecodedSheet } from './sheets.js';
+import type { DecodedRows } from './sheets.js';
 import { workerCache } from './cache.js';
 
 /** Rows per block: a page (at most 1,000 rows) spans at most two; measured cost per block ~1 ms on flights. */
@@ -34,11 +36,12 @@ interface JsonBlock {
 }
 
 /**
- * The whole JSON page body for rows `offset … offset+count−1` of `sheet` (count ≥ 0, within the sheet), as
- * encodeJsonPage would write it, or undefined when the sheet's layout needs the per-request writer
+ * The whole JSON page body for rows `offset … offset+count−1` of `sheet` (count ≥ 0, within it: a decoded sheet
+ * or a query's cached result, whose blocks are kept under `rowsKey`, a key that starts with the version's
+ * storage key), as encodeJsonPage would write it, or undefined when the layout needs the per-request writer
  * (int64AsString with 64-bit integer columns, nested columns…).
  */
-export function blockJsonPage(tableKey: string, sheet: DecodedSheet, offset: number, count: number, envelope: PageEnvelope, int64AsString: boolean): ArrayBuffer | undefined {
+export function blockJsonPage(rowsKey: string, sheet: DecodedRows, offset: number, count: number, envelope: PageEnvelope, int64AsString: boolean): ArrayBuffer | undefined {
   const layout = sheet.json;
   // A block holds the rows as written for numbers; with no 64-bit integer column (writtenAsIs[1]) that is
   // also what int64AsString writes. A frame without columns has no rows to write in lines.
@@ -48,7 +51,7 @@ export function blockJsonPage(tableKey: string, sheet: DecodedSheet, offset: num
   let rowsBytes = 0;
   for (let row = offset; row < offset + count; ) {
     const index = Math.floor(row / BLOCK_ROWS);
-    const block = jsonBlock(tableKey, sheet, index);
+    const block = jsonBlock(rowsKey, sheet, index);
     const first = row - index * BLOCK_ROWS;
     const last = Math.min(offset + count, (index + 1) * BLOCK_ROWS) - 1 - index * BLOCK_ROWS;
     const from = first === 0 ? 0 : block.ends[first - 1] + 1;
@@ -79,11 +82,11 @@ export function blockJsonPage(tableKey: string, sheet: DecodedSheet, offset: num
  * Sheets whose blocks would take more than half this worker's cache: kept, they would push one another (and
  * the query results) out, and every page would write a whole block; these take the per-request writer.
  */
-const unblocked = new WeakSet<DecodedSheet>();
+const unblocked = new WeakSet<DecodedRows>();
 
 /** Block `index` of the sheet, from the cache or written now and kept (see unblocked). */
-function jsonBlock(tableKey: string, sheet: DecodedSheet, index: number): JsonBlock {
-  const key = `${tableKey}#json:${index}`;
+function jsonBlock(rowsKey: string, sheet: DecodedRows, index: number): JsonBlock {
+  const key = `${rowsKey}#json:${index}`;
   const cached = workerCache.get(key) as JsonBlock | undefined;
   if (cached) return cached;
   const rows = sheet.native.slice(index * BLOCK_ROWS, Math.min(BLOCK_ROWS, sheet.rows - index * BLOCK_ROWS));

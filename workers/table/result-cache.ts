@@ -9,21 +9,20 @@
  * selection is smaller (4 bytes a row against the projected row's width), which the byte budget accounts for.
  */
 import type pl from 'nodejs-polars';
-import { jsonLayout, type JsonLayout } from '../encoders/json.js';
-import { heldBytes, nativeOf, type NativeFrame } from '../native-frame.js';
+import { jsonLayout } from '../encoders/json.js';
+import { heldBytes, nativeOf } from '../native-frame.js';
 import type { Filter, TableQuery, TableRef } from '../protocol.js';
 import { workerCache } from './cache.js';
 import { computeFacets } from './facets.js';
 import { filterSortProject } from './plan.js';
+import type { DecodedRows } from './sheets.js';
 
 /** What an entry costs besides its data (key, objects, an empty frame's own bytes): no entry is free. */
 const ENTRY_BYTES = 1024;
 
-/** A computed table query: the rows, the same frame without the binding's wrapper, and its JSON layout. */
-export interface CachedRows {
+/** A computed table query: its rows (decoded, so its pages come from blocks as a sheet's do) and the frame. */
+export interface CachedRows extends DecodedRows {
   frame: pl.DataFrame;
-  native: NativeFrame;
-  json: JsonLayout;
 }
 
 /** A sheet as a lazy plan and its column types, made only on a cache miss. */
@@ -48,7 +47,8 @@ export const resultKey = (table: TableRef, query: TableQuery): string => `${tabl
 
 /**
  * The rows of `query` over the sheet, computed in one plan on a miss and kept within the worker's budget
- * (a result larger than the budget is returned, not kept). Throws the filter's TaskError for a bad value.
+ * (a result larger than the budget is returned, not kept) under resultKey, the prefix of its pages' blocks
+ * too. Throws the filter's TaskError for a bad value.
  */
 export function cachedRows(table: TableRef, query: TableQuery, open: OpenSheet): CachedRows {
   const key = resultKey(table, query);
@@ -58,7 +58,7 @@ export function cachedRows(table: TableRef, query: TableQuery, open: OpenSheet):
   const frame = filterSortProject(lazy, schema, query).collectSync();
   const native = nativeOf(frame);
   const dtypes = frame.dtypes;
-  const result = { frame, native, json: jsonLayout(frame.columns, dtypes) };
+  const result = { frame, native, json: jsonLayout(frame.columns, dtypes), rows: native.height };
   workerCache.set(key, result, heldBytes(native, dtypes) + ENTRY_BYTES);
   return result;
 }

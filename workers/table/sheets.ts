@@ -22,15 +22,23 @@ import { workerCache } from './cache.js';
 import { RecentKeys } from '../recent-keys.js';
 import { dropScans, scanSheet } from './parquet-scan.js';
 
-/** A decoded sheet, with what every request for it would otherwise ask the frame again. */
-export interface DecodedSheet {
-  frame: pl.DataFrame;
-  /** The same frame without the binding's wrapper, for the per-request path (see native-frame.ts). */
+/**
+ * Rows this worker holds decoded, with what every page of them would otherwise ask the frame again: a sheet's
+ * frame, or a query's result (result-cache.ts). Pages of either are copied from blocks (json-blocks.ts,
+ * arrow-blocks.ts).
+ */
+export interface DecodedRows {
+  /** The frame without the binding's wrapper, for the per-request path (see native-frame.ts). */
   native: NativeFrame;
-  schema: Record<string, pl.DataType>;
   json: JsonLayout;
   /** The frame's height, read once: each read of the native frame's is a call into the binding (about 1 µs). */
   rows: number;
+}
+
+/** A decoded sheet: its rows, the frame itself and its schema. */
+export interface DecodedSheet extends DecodedRows {
+  frame: pl.DataFrame;
+  schema: Record<string, pl.DataType>;
 }
 
 /** A sheet ready to answer a request. */

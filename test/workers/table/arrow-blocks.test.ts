@@ -9,7 +9,8 @@
  * per-request writer). Over HTTP, on both backends: plain pages of an uploaded Parquet file of those types
  * read as the same rows with every column projected (which Polars writes per request), by both readers; the
  * blocks are cache entries; a new version serves its own rows; a deleted one none; a sheet with a list
- * column (Polars' writer) reads the same way.
+ * column (Polars' writer) reads the same way. Pages of a filtered, sorted view come from blocks of its cached
+ * result and read as a server without a cache writes them per request.
  */
 import { join } from 'node:path';
 import * as A from 'apache-arrow';
@@ -274,5 +275,35 @@ for (const backend of BACKENDS) {
       const query = `offset=${offset}&limit=${limit}`;
       samePage(t, `list column, ${query}`, (await arrowBytes(server, base3, query, offset)).slice().buffer, await arrowBytes(server, base3, `${query}&columns=text,i32,list`, offset), true);
     }
+  });
+}
+
+for (const backend of BACKENDS) {
+  t.test(`${backend}: Arrow stream pages of a filtered, sorted view from blocks of its result equal Polars' writer`, async (t) => {
+    // The same file on a server without a cache, whose pages Polars' writer writes per request.
+    const [server, writer] = await Promise.all([startServer(t, { backend }), startServer(t, { backend, env: { CACHE_BYTES: '0' } })]);
+    const frame = everyType(5);
+    const bases: string[] = [];
+    for (const s of [server, writer]) {
+      const up = await upload(s, frame.writeParquet(), 'view.parquet', { name: 'arrow view' });
+      t.equal(up.status, 201);
+      bases.push(`/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}/data`);
+    }
+    const view = 'filter[u8]gt=20&sort=-i32';
+    const rows = frame.filter(pl.col('u8').gt(20)).height;
+    t.ok(rows > 2 * BLOCK_ROWS, `the view spans three blocks (${rows} rows)`);
+    if (backend === 'local') for (let i = 0; i < 50 && (await cacheEntries(server)) < 1; i++) await arrowBytes(server, bases[0], 'offset=0&limit=1&columns=u8', 0);
+    const before = await cacheEntries(server);
+    const random = prng(23);
+    const pages: [number, number][] = [
+      [0, 100], [BLOCK_ROWS - 2, 5], [2 * BLOCK_ROWS, 1000], [rows - 10, 100], [rows, 10],
+      ...Array.from({ length: 10 }, (): [number, number] => [Math.floor(random() * rows), 1 + Math.floor(random() * 1000)]),
+    ];
+    for (const [offset, limit] of pages) {
+      const query = `${view}&offset=${offset}&limit=${limit}`;
+      samePage(t, `${backend} ${query}`, (await arrowBytes(server, bases[0], query, offset)).slice().buffer, await arrowBytes(writer, bases[1], query, offset), true);
+    }
+    const entries = (await cacheEntries(server)) - before;
+    t.equal(entries, 1 + Math.ceil(rows / BLOCK_ROWS), `the view's result and its blocks are cache entries (${entries} more)`);
   });
 }
