@@ -6,8 +6,11 @@ import { threadId } from './thread-id.js';
  * How far below the HTTP thread's scheduling priority background work runs: a Linux nice value, per thread.
  * Under full load on a small machine the OS shares the cores among every runnable thread, so without it the
  * event loop waits behind Polars' threads for time slices while a large upload is parsed (bench/mixed.ts).
+ * 5 (a third of the main thread's CPU share when both want a core) rather than 10 (a tenth): at 10 the first
+ * page of a new query on the local backend took 2–4 ms longer whenever anything else on the machine ran (Polars'
+ * pool serves those queries too); at 5 it took as long as before, and the mixed scenario kept its gain.
  */
-export const BACKGROUND_NICE = 10;
+export const BACKGROUND_NICE = 5;
 
 /** Threads the engine starts for itself: Polars' pool, its async executor, the Parquet sink's runtime. */
 const ENGINE_THREAD = /^(polars-\d+|async-executor|tokio-rt-worker)/;
