@@ -3,15 +3,17 @@
  * sorted query's result (the pages after the first: the result is computed once, then cached) beside plain pages,
  * at c=16, on the 3M-row flights table, for this build and optionally another (`--baseline <repo>`, built with
  * `npm run build`), runs alternated in one process so every build sees the same machine. Prints, per backend and
- * build, the medians of req/s and each query's ratio to plain pages (the target: ≥ 0.5×).
+ * build, the medians of req/s and each query's ratio to plain pages (the target: ≥ 0.5×), and, measured first,
+ * the first page of `--firsts` never-asked variants of each query (one request at a time, builds in turn; the
+ * full bench's target compares it with the in-process engine).
  *
- *   npm run build && npm run build:bench && node dist/bench/filtered.js [--baseline ../other] [--runs 3] [--seconds 3] [--backends memory,local]
+ *   npm run build && npm run build:bench && node dist/bench/filtered.js [--baseline ../other] [--runs 3] [--seconds 3] [--firsts 7] [--backends memory,local]
  */
 import { parseArgs } from 'node:util';
 import { getText, uploadFile } from './client.js';
 import { TABLE_ROWS } from './data.js';
 import { runLoad } from './load.js';
-import { queryString } from './scenarios/filtered.js';
+import { filteredFirstPages, queryString } from './scenarios/filtered.js';
 import { installCleanup, startService, stopAll, waitIdle, type Backend } from './servers.js';
 import { DELAYED_OVER_HOUR, LATE_FROM_ORD } from './settings.js';
 import { comparedBuilds, inTurn, log, median, PARQUET_PATH, round } from './util.js';
@@ -21,12 +23,14 @@ const { values: args } = parseArgs({
     baseline: { type: 'string' },
     runs: { type: 'string', default: '3' },
     seconds: { type: 'string', default: '3' },
+    firsts: { type: 'string', default: '7' },
     backends: { type: 'string', default: 'memory,local' },
   },
 });
 
 const CONCURRENCY = 16;
-const views = [{ name: 'plain', query: '' }, ...[LATE_FROM_ORD, DELAYED_OVER_HOUR].map((q) => ({ name: q.name, query: queryString(q) }))];
+const QUERIES = [LATE_FROM_ORD, DELAYED_OVER_HOUR];
+const views = [{ name: 'plain', query: '' }, ...QUERIES.map((q) => ({ name: q.name, query: queryString(q) }))];
 
 installCleanup();
 const lines = [
@@ -35,6 +39,7 @@ const lines = [
   `| backend | server | ${views.map((v) => `${v.name} req/s`).join(' | ')} | ${views.slice(1).map((v) => `${v.name} ÷ plain`).join(' | ')} |`,
   `|---|---|${views.map(() => '---:').join('|')}|${views.slice(1).map(() => '---:').join('|')}|`,
 ];
+const firstLines = [`first page of a never-asked variant (JSON/100, offset 0), medians of ${args.firsts}`, '', `| backend | server | ${QUERIES.map((q) => `${q.name} ms`).join(' | ')} |`, `|---|---|${QUERIES.map(() => '---:').join('|')}|`];
 for (const backend of args.backends!.split(',') as Backend[]) {
   const targets = [];
   for (const { name, main } of comparedBuilds(args.baseline)) {
@@ -46,6 +51,8 @@ for (const backend of args.backends!.split(',') as Backend[]) {
     for (const v of views) totals.push(v.query ? (JSON.parse(await getText(`${server.url}${dataPath}?${v.query}&limit=1`)) as { total_rows: number }).total_rows : TABLE_ROWS);
     targets.push({ name, server, dataPath, totals, rps: views.map(() => [] as number[]) });
   }
+  const firsts = await filteredFirstPages(targets.map((t) => ({ name: t.name, url: t.server.url, dataPath: t.dataPath, pid: t.server.pid, service: true })), QUERIES, Number(args.firsts));
+  for (const t of targets) firstLines.push(`| ${backend} | ${t.name} | ${firsts[t.name].map((f) => f.p50_ms).join(' | ')} |`);
   for (let r = 0; r < Number(args.runs); r++) {
     for (const t of inTurn(targets, r)) {
       for (const [i, v] of views.entries()) {
@@ -64,5 +71,5 @@ for (const backend of args.backends!.split(',') as Backend[]) {
   await stopAll();
 }
 log('done');
-console.log(lines.join('\n'));
+console.log([...lines, '', ...firstLines].join('\n'));
 process.exit(0);

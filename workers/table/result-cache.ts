@@ -48,19 +48,19 @@ export const resultKey = (table: TableRef, query: TableQuery): string => `${tabl
 /**
  * The rows of `query` over the sheet, computed in one plan on a miss and kept within the worker's budget
  * (a result larger than the budget is returned, not kept) under resultKey, the prefix of its pages' blocks
- * too. Throws the filter's TaskError for a bad value.
+ * too; `computed`: this call computed them. Throws the filter's TaskError for a bad value.
  */
-export function cachedRows(table: TableRef, query: TableQuery, open: OpenSheet): CachedRows {
+export function cachedRows(table: TableRef, query: TableQuery, open: OpenSheet): { result: CachedRows; computed: boolean } {
   const key = resultKey(table, query);
   const cached = workerCache.get(key) as CachedRows | undefined;
-  if (cached) return cached;
+  if (cached) return { result: cached, computed: false };
   const { lazy, schema } = open();
   const frame = filterSortProject(lazy, schema, query).collectSync();
   const native = nativeOf(frame);
   const dtypes = frame.dtypes;
   const result = { frame, native, json: jsonLayout(frame.columns, dtypes), rows: native.height };
   workerCache.set(key, result, heldBytes(native, dtypes) + ENTRY_BYTES);
-  return result;
+  return { result, computed: true };
 }
 
 /**
