@@ -18,11 +18,9 @@ import { nativeOf } from './native-frame.js';
 import { releaseMemory, releaseMemoryNow } from './release-memory.js';
 import { runInBackground } from './thread-priority.js';
 
-runInBackground();
-
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
   parserFault(task.fileName);
-  runInBackground(); // engine threads a shard started since
+  runInBackground(); // this thread, and the engine's threads (shared: a shard may have started some since)
   try {
     const { sheets, reader, ipc } = await parseAndStore(task);
     // The parsed frames are unreachable now; free them before the next upload arrives, not after it.

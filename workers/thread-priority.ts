@@ -19,8 +19,8 @@ const ENGINE_THREAD = /^(polars-\d+|async-executor|tokio-rt-worker)/;
  * Puts this worker thread and the engine's threads BACKGROUND_NICE below the process's priority (the main
  * thread's). For the parse and SQL workers, whose work can wait a time slice; the shards that serve pages
  * keep the process's priority (lowered, they lost ~17% of page throughput to the client and main thread).
- * The engine's threads are shared by every worker and start when first needed, so callers run this again
- * after work that may have started some; each call costs one listing of /proc/self/task (~0.1 ms).
+ * The engine's threads are shared by every worker and start when first needed, so the parse worker runs this
+ * before each task; each call costs one listing of /proc/self/task (~0.1 ms).
  * Linux only; elsewhere, or when refused, threads keep their priority.
  */
 export function runInBackground(): void {

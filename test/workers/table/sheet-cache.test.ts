@@ -129,11 +129,9 @@ for (const backend of BACKENDS) {
         t.ok(total(after, 'entries') > 0 && total(after, 'entries') < 10, `some tables stay cached (${total(after, 'entries')})`);
         t.ok(total(after, 'hits') > 0 && total(after, 'misses') > 0, 'hits and misses counted');
       } else {
-        // Frames are held outside the cache; what it keeps is each table's filtered, sorted query result and at
-        // most the one JSON block its page came from (plain pages take the writer here: with this budget these
-        // sheets' blocks would fill the cache). Ten frames would be ten entries more.
-        const cached = total(after, 'entries') + total(after, 'evictions');
-        t.ok(cached >= 10 && cached <= 20, `memory shards cached the ten query results and their blocks, not the frames (${total(after, 'entries')} kept, ${total(after, 'evictions')} evicted)`);
+        // Frames are held outside the cache; what it keeps is each table's filtered, sorted query result (each
+        // page here is the one that computed its result, written as it is: no block).
+        t.equal(total(after, 'entries'), 10, 'memory shards cache the ten query results, not their frames');
       }
 
       const metrics = await (await fetch(`${server.url}/metrics`)).text();
