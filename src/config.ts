@@ -37,6 +37,11 @@ export interface Config {
   /** Memory backend: bytes of frames and uploaded files it may hold; past it uploads get 507. */
   memoryLimitBytes: number;
   /**
+   * Memory backend: a shared-memory (tmpfs) directory where parse workers leave parsed sheets for the shards
+   * (src/storage/handoff-dir.ts); '' sends them in buffers instead.
+   */
+  sharedMemoryDir: string;
+  /**
    * Bytes the data workers may keep as cached frames (local backend) and query results (both backends),
    * split equally between them; 0 turns the cache off.
    */
@@ -119,6 +124,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sqlMaxRows: integer(get, 'SQL_MAX_ROWS', 1_000_000, 1, 100_000_000),
     // Half the machine: parsing needs room beside what is stored, and the process must never die of memory.
     memoryLimitBytes: byteSize(get, 'MEMORY_LIMIT', Math.floor(totalmem() / 2)),
+    // Set but empty turns it off, so `get` (which reads '' as unset) is not used.
+    sharedMemoryDir: (merged.SHARED_MEMORY_DIR ?? '/dev/shm').trim(),
     // A quarter of the machine: beside the memory backend's half, parsing and the process itself.
     cacheBytes: byteSize(get, 'CACHE_BYTES', Math.floor(totalmem() / 4), 0),
     logLevel,

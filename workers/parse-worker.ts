@@ -3,10 +3,10 @@
  * on hostile bytes loses nothing; the result is Parquet files (local backend) or Arrow IPC for a shard
  * (memory backend).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeArrow } from './encoders/arrow.js';
-import type { ParseResult, ParseTask, SheetInfo, TaskFailure } from './protocol.js';
+import type { ParseResult, ParseTask, SheetArrow, SheetInfo, TaskFailure } from './protocol.js';
 import { readCsv } from './readers/csv.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
@@ -22,12 +22,13 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
   parserFault(task.fileName);
   runInBackground(); // this thread, and the engine's threads (shared: a shard may have started some since)
   try {
-    const { sheets, reader, ipc } = await parseAndStore(task);
+    const { sheets, reader, arrow } = await parseAndStore(task);
     // The parsed frames are unreachable now; free them before the next upload arrives, not after it.
     releaseMemory();
-    if (!ipc) return { sheets, reader };
+    if (!arrow) return { sheets, reader };
     const sourceBytes = task.source.kind === 'bytes' ? (task.source.bytes.buffer as ArrayBuffer) : undefined;
-    return withTransfer({ sheets, reader, ipc, sourceBytes }, sourceBytes ? [...ipc, sourceBytes] : ipc);
+    const buffers = arrow.flatMap((a) => (a.kind === 'buffer' ? [a.ipc] : []));
+    return withTransfer({ sheets, reader, arrow, sourceBytes }, sourceBytes ? [...buffers, sourceBytes] : buffers);
   } catch (err) {
     releaseMemory();
     if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
@@ -36,7 +37,7 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
 }
 
 /** The sheets' descriptions, with the sheets written as Parquet files (local) or encoded as Arrow IPC (memory). */
-async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; reader: ReaderReport; ipc?: ArrayBuffer[] }> {
+async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; reader: ReaderReport; arrow?: SheetArrow[] }> {
   const { sheets, decided, why } = await readSheets(task);
   // What the reader built on the way (a CSV's all-text frame, the file read from disk) is unreachable now but
   // still allocated: free it before the Parquet writer or the Arrow encoding allocates as much again.
@@ -52,7 +53,24 @@ async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; re
     sheets.forEach((s, i) => writeParquetDurably(s, join(dir, `sheet-${i}.parquet`)));
     return { sheets: infos, reader };
   }
-  return { sheets: infos, reader, ipc: sheets.map((s) => encodeArrow(nativeOf(s.frame), 'file')) };
+  const dir = task.output.dir;
+  return { sheets: infos, reader, arrow: sheets.map((s, i) => sheetArrow(s, dir && join(dir, `sheet-${i}.arrow`))) };
+}
+
+/**
+ * A sheet as an Arrow IPC file: written to `path` (shared memory) when given and there is room, else into a
+ * buffer to move. A file cut short by a full file system is removed, and the sheet goes in a buffer instead.
+ */
+export function sheetArrow(sheet: ParsedSheet, path: string | undefined): SheetArrow {
+  if (path) {
+    try {
+      sheet.frame.writeIPC(path);
+      return { kind: 'file', path, bytes: statSync(path).size };
+    } catch {
+      rmSync(path, { force: true });
+    }
+  }
+  return { kind: 'buffer', ipc: encodeArrow(nativeOf(sheet.frame), 'file') };
 }
 
 /**

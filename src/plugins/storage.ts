@@ -50,7 +50,11 @@ export default fp(async function storage(app: FastifyInstance, opts: { config: C
     catalog.onVersionsDropped((keys) => void local.forget(keys));
   } else {
     catalog = new SqliteCatalog(':memory:');
-    store = new MemoryStore(config);
+    const memory = new MemoryStore(config);
+    if (config.sharedMemoryDir && !memory.handsOffInSharedMemory) {
+      app.log.warn(`SHARED_MEMORY_DIR=${config.sharedMemoryDir} cannot be used (missing or not writable): parsed sheets go to the shards in buffers`);
+    }
+    store = memory;
   }
   app.decorate('config', config);
   app.decorate('catalog', catalog);

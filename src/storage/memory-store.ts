@@ -7,6 +7,7 @@ import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, SqlTable
 import { WorkerPool, createParsePool, createSqlPool } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
+import { HandoffDir } from './handoff-dir.js';
 import { deletedMeanwhile, type Ingested, type StoreLimits, type StoreStats, type TableStore, type UploadSink } from './store.js';
 
 interface Placement {
@@ -19,7 +20,8 @@ interface Placement {
  * shard holding the fewest bytes when the version arrives. A shard is a single-thread pool, which gives
  * the worker affinity Piscina lacks: every task for a version goes to the one thread that holds it (the
  * local backend routes the same way, by its storage key, to a shard that caches what it reads).
- * Uploaded files are kept here, on the main thread, as bytes for `/download`. Nothing touches the disk.
+ * Uploaded files are kept here, on the main thread, as bytes for `/download`. Nothing touches the disk: parsed
+ * sheets reach their shard through shared memory (SHARED_MEMORY_DIR, a tmpfs: handoff-dir.ts) or in buffers.
  */
 export class MemoryStore implements TableStore {
   readonly backend = 'memory';
@@ -33,16 +35,24 @@ export class MemoryStore implements TableStore {
   /** Bytes promised to uploads still being parsed, so concurrent uploads cannot overshoot the budget together. */
   private reserved = 0;
   private readonly memoryLimit: number;
+  /** Where parsed sheets pass from the parse workers to the shards, when there is a shared-memory file system. */
+  private readonly handoff: HandoffDir | undefined;
   readonly sqlAnswers: SqlAnswers;
 
   constructor(limits: StoreLimits) {
     this.memoryLimit = limits.memoryLimitBytes;
+    this.handoff = limits.sharedMemoryDir ? HandoffDir.open(limits.sharedMemoryDir) : undefined;
     const shares = cacheShares(limits.cacheBytes);
     this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.parsePool = createParsePool(limits);
     this.shards = new ShardPool({ ...limits, cacheBytes: shares.dataWorkers, failure: () => dataLost(), onWorkerLost: (shard) => this.forgetShard(shard) });
     this.shardBytes = Array.from({ length: this.shards.count }, () => 0);
     this.sqlPool = createSqlPool(limits);
+  }
+
+  /** Whether parsed sheets reach the shards through SHARED_MEMORY_DIR (else in buffers). */
+  get handsOffInSharedMemory(): boolean {
+    return this.handoff !== undefined;
   }
 
   async openUpload(expectedBytes = 0): Promise<UploadSink> {
@@ -84,27 +94,33 @@ export class MemoryStore implements TableStore {
     log?: FastifyBaseLogger,
   ): Promise<Ingested> {
     const size = bytes.length;
-    const parsed = await this.parsePool.run<ParseResult>(
-      { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, options, output: { kind: 'ipc' } } as const,
-      [bytes.buffer as ArrayBuffer],
-      log,
-    );
-    const ipc = parsed.ipc ?? [];
-    const frameBytes = ipc.reduce((n, b) => n + b.byteLength, 0);
-    this.checkBudget(frameBytes + size, size, size * 2);
-    // Counted before loading, so uploads arriving together spread over the shards.
-    const placement: Placement = {
-      shard: this.leastLoadedShard(),
-      bytes: frameBytes,
-    };
-    this.placements.set(key, placement);
-    this.shardBytes[placement.shard] += placement.bytes;
-    for (const [i, buffer] of ipc.entries()) {
-      await this.shards.run<LoadResult>(placement.shard, key, { op: 'load', key: `${key}/${i}`, ipc: buffer }, [buffer], log);
+    // Room for the sheets' Arrow files estimated as checkBudget's: twice the file.
+    const dir = await this.handoff?.forUpload(key, size * 2);
+    try {
+      const parsed = await this.parsePool.run<ParseResult>(
+        { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, options, output: { kind: 'ipc', dir } } as const,
+        [bytes.buffer as ArrayBuffer],
+        log,
+      );
+      const arrow = parsed.arrow ?? [];
+      const frameBytes = arrow.reduce((n, a) => n + (a.kind === 'file' ? a.bytes : a.ipc.byteLength), 0);
+      this.checkBudget(frameBytes + size, size, size * 2);
+      // Counted before loading, so uploads arriving together spread over the shards.
+      const placement: Placement = {
+        shard: this.leastLoadedShard(),
+        bytes: frameBytes,
+      };
+      this.placements.set(key, placement);
+      this.shardBytes[placement.shard] += placement.bytes;
+      for (const [i, sheet] of arrow.entries()) {
+        await this.shards.run<LoadResult>(placement.shard, key, { op: 'load', key: `${key}/${i}`, arrow: sheet }, sheet.kind === 'buffer' ? [sheet.ipc] : [], log);
+      }
+      this.sources.set(key, Buffer.from(parsed.sourceBytes!, 0, size));
+      this.sourceBytes += size;
+      return { sheets: parsed.sheets, reader: parsed.reader };
+    } finally {
+      if (dir) await this.handoff?.remove(key);
     }
-    this.sources.set(key, Buffer.from(parsed.sourceBytes!, 0, size));
-    this.sourceBytes += size;
-    return { sheets: parsed.sheets, reader: parsed.reader };
   }
 
   /**
@@ -194,6 +210,7 @@ export class MemoryStore implements TableStore {
 
   async close(): Promise<void> {
     await Promise.all([this.parsePool.destroy(), this.sqlPool.destroy(), this.shards.destroy()]);
+    this.handoff?.close();
   }
 
   private leastLoadedShard(): number {

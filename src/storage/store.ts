@@ -69,6 +69,8 @@ export interface StoreLimits {
   xlsxLimits: XlsxLimits;
   /** Memory backend only. */
   memoryLimitBytes: number;
+  /** Memory backend only: SHARED_MEMORY_DIR, where parsed sheets pass to the shards ('' for buffers). */
+  sharedMemoryDir: string;
   /** CACHE_BYTES: the data workers' cache budget, all workers together. */
   cacheBytes: number;
 }
