@@ -4,7 +4,7 @@
  * Parquet files (local); `openSheet` (table/sheets.ts) hides which.
  */
 import pl from 'nodejs-polars';
-import { encodeArrow } from './encoders/arrow.js';
+import { arrowForThread, encodeArrow } from './encoders/arrow.js';
 import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders/export.js';
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import { checkXlsxLimits } from './encoders/xlsx.js';
@@ -61,8 +61,8 @@ export default function run(
         return { bytes: load(task) };
       case 'snapshot': {
         const { decoded, lazy } = openSheet(task.table);
-        const ipc = encodeArrow(decoded?.native ?? nativeOf(lazy().collectSync()), 'file');
-        return withTransfer({ ipc }, [ipc]);
+        const arrow = arrowForThread(decoded?.native ?? nativeOf(lazy().collectSync()), task.path);
+        return withTransfer({ arrow }, arrow.kind === 'buffer' ? [arrow.ipc] : []);
       }
       case 'drop':
         return { dropped: dropVersion(task.storageKey) };

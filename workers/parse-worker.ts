@@ -3,9 +3,9 @@
  * on hostile bytes loses nothing; the result is Parquet files (local backend) or Arrow IPC for a shard
  * (memory backend).
  */
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeArrow } from './encoders/arrow.js';
+import { arrowForThread } from './encoders/arrow.js';
 import type { ParseResult, ParseTask, SheetArrow, SheetInfo, TaskFailure } from './protocol.js';
 import { readCsv } from './readers/csv.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
@@ -54,23 +54,7 @@ async function parseAndStore(task: ParseTask): Promise<{ sheets: SheetInfo[]; re
     return { sheets: infos, reader };
   }
   const dir = task.output.dir;
-  return { sheets: infos, reader, arrow: sheets.map((s, i) => sheetArrow(s, dir && join(dir, `sheet-${i}.arrow`))) };
-}
-
-/**
- * A sheet as an Arrow IPC file: written to `path` (shared memory) when given and there is room, else into a
- * buffer to move. A file cut short by a full file system is removed, and the sheet goes in a buffer instead.
- */
-export function sheetArrow(sheet: ParsedSheet, path: string | undefined): SheetArrow {
-  if (path) {
-    try {
-      sheet.frame.writeIPC(path);
-      return { kind: 'file', path, bytes: statSync(path).size };
-    } catch {
-      rmSync(path, { force: true });
-    }
-  }
-  return { kind: 'buffer', ipc: encodeArrow(nativeOf(sheet.frame), 'file') };
+  return { sheets: infos, reader, arrow: sheets.map((s, i) => arrowForThread(nativeOf(s.frame), dir && join(dir, `sheet-${i}.arrow`))) };
 }
 
 /**

@@ -157,20 +157,24 @@ export interface ExportTask {
   port: import('node:worker_threads').MessagePort;
 }
 
-/** Memory backend: a copy of a held sheet as Arrow IPC, for the SQL worker, which holds no data. */
+/**
+ * Memory backend: a copy of a held sheet as Arrow IPC, for the SQL worker, which holds no data; written to
+ * `path` (in shared memory) when given, else in a buffer.
+ */
 export interface SnapshotTask {
   op: 'snapshot';
   table: TableRef;
+  path?: string;
 }
 
 export interface SnapshotResult {
-  ipc: ArrayBuffer;
+  arrow: SheetArrow;
 }
 
 /** A table a SQL query may read: a sheet's Parquet file, or a snapshot of a held frame. */
 export interface SqlTable {
   name: string;
-  source: { kind: 'parquet'; path: string } | { kind: 'ipc'; ipc: ArrayBuffer };
+  source: { kind: 'parquet'; path: string } | { kind: 'arrow'; arrow: SheetArrow };
 }
 
 /** Read-only SQL over a version's sheets, already checked by the server; runs in a disposable worker. */

@@ -7,7 +7,7 @@
 import pl from 'nodejs-polars';
 import { encodeArrow } from './encoders/arrow.js';
 import { encodeJsonPage, jsonLayout } from './encoders/json.js';
-import type { SqlTable, SqlTask, TaskFailure } from './protocol.js';
+import type { SheetArrow, SqlTable, SqlTask, TaskFailure } from './protocol.js';
 import { TaskError } from './task-error.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
@@ -59,8 +59,13 @@ export default function runSql(task: SqlTask): { body: ArrayBuffer; total_rows: 
 function tablesOf(tables: SqlTable[]): [string, pl.LazyDataFrame][] {
   const frames: [string, pl.LazyDataFrame][] = tables.map((t) => [
     t.name,
-    t.source.kind === 'parquet' ? pl.scanParquet(t.source.path) : pl.readIPC(Buffer.from(t.source.ipc)).lazy(),
+    t.source.kind === 'parquet' ? pl.scanParquet(t.source.path) : arrowFrame(t.source.arrow),
   ]);
   if (frames.length && !frames.some(([name]) => name === 'data')) frames.push(['data', frames[0][1]]);
   return frames;
+}
+
+/** A snapshot sent by a memory shard: its file in shared memory scanned (only what the query reads), or its buffer read. */
+function arrowFrame(arrow: SheetArrow): pl.LazyDataFrame {
+  return arrow.kind === 'file' ? pl.scanIPC(arrow.path) : pl.readIPC(Buffer.from(arrow.ipc)).lazy();
 }

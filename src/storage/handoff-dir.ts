@@ -5,9 +5,10 @@ import { join } from 'node:path';
 const PREFIX = 'dataset-service-';
 
 /**
- * Where the memory backend's parse workers leave parsed sheets for the shards (workers/protocol.ts
- * SheetArrow): a directory of this process on a shared-memory file system (tmpfs, e.g. `/dev/shm`: RAM, never
- * the disk), one subdirectory per upload, removed as soon as the shard has read it. Measured on the 127 MB
+ * Where the memory backend's parse workers leave parsed sheets for the shards, and the shards leave snapshots
+ * for a SQL query (workers/protocol.ts SheetArrow): a directory of this process on a shared-memory file system
+ * (tmpfs, e.g. `/dev/shm`: RAM, never the disk), one subdirectory per upload or query, removed as soon as the
+ * reader is done. Measured on the 127 MB
  * flights CSV (3M rows, 169 MB of Arrow): Polars writes the IPC file in ~110 ms and a shard's scan reads it in
  * ~100, where the buffer route took ~230 to write, ~90 to copy into a transferable buffer and ~240 to read.
  * Directories of processes that no longer run (a crash) are removed when the next one opens.
@@ -36,14 +37,15 @@ export class HandoffDir {
   }
 
   /**
-   * A new directory for upload `key`'s sheets, or undefined when the file system has less than `bytes` free
-   * (the sheets then go in buffers; a parse worker that runs out of room part way does the same).
+   * A new directory `name` (an upload's key, or a SQL query's) for the sheets of one task, or undefined when the
+   * file system has less than `bytes` free (the sheets then go in buffers; a worker that runs out of room part
+   * way does the same).
    */
-  async forUpload(key: string, bytes: number): Promise<string | undefined> {
+  async make(name: string, bytes: number): Promise<string | undefined> {
     try {
       const { bavail, bsize } = await statfs(this.dir);
       if (bavail * bsize < bytes) return undefined;
-      const dir = join(this.dir, key);
+      const dir = join(this.dir, name);
       await mkdir(dir);
       return dir;
     } catch {
@@ -51,9 +53,9 @@ export class HandoffDir {
     }
   }
 
-  /** Removes upload `key`'s directory and what is in it (off the main thread: freeing ~170 MB of tmpfs takes ms). */
-  async remove(key: string): Promise<void> {
-    await rm(join(this.dir, key), { recursive: true, force: true });
+  /** Removes directory `name` and what is in it (off the main thread: freeing ~170 MB of tmpfs takes ms). */
+  async remove(name: string): Promise<void> {
+    await rm(join(this.dir, name), { recursive: true, force: true });
   }
 
   /** Removes this process's directory (at shutdown). */

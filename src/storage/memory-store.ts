@@ -1,5 +1,6 @@
 import type { TransferListItem } from 'node:worker_threads';
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError } from '../errors.js';
@@ -95,7 +96,7 @@ export class MemoryStore implements TableStore {
   ): Promise<Ingested> {
     const size = bytes.length;
     // Room for the sheets' Arrow files estimated as checkBudget's: twice the file.
-    const dir = await this.handoff?.forUpload(key, size * 2);
+    const dir = await this.handoff?.make(key, size * 2);
     try {
       const parsed = await this.parsePool.run<ParseResult>(
         { op: 'parse', fileType, fileName, source: { kind: 'bytes', bytes }, options, output: { kind: 'ipc', dir } } as const,
@@ -154,14 +155,25 @@ export class MemoryStore implements TableStore {
     return this.shards.run<T>(placement.shard, key, task({ kind: 'memory', key: `${key}/${sheetIndex}` }), transfer, log);
   }
 
-  /** The shard sends a copy of each sheet; the query runs in a disposable worker that can be stopped. */
+  /**
+   * The shard sends a copy of each sheet (through shared memory when it can, which the query then scans for just
+   * what it reads); the query runs in a disposable worker that can be stopped.
+   */
   async sql<T>(key: string, sheets: string[], task: (tables: SqlTable[]) => SqlTask, log?: FastifyBaseLogger): Promise<T> {
-    const tables: SqlTable[] = [];
-    for (const [i, name] of sheets.entries()) {
-      const { ipc } = await this.run<SnapshotResult>(key, i, (table) => ({ op: 'snapshot', table }), log);
-      tables.push({ name, source: { kind: 'ipc', ipc } });
+    const name = `sql-${randomUUID()}`;
+    const dir = await this.handoff?.make(name, this.placements.get(key)?.bytes ?? 0);
+    try {
+      const tables: SqlTable[] = [];
+      for (const [i, sheet] of sheets.entries()) {
+        const path = dir && join(dir, `sheet-${i}.arrow`);
+        const { arrow } = await this.run<SnapshotResult>(key, i, (table) => ({ op: 'snapshot', table, path }), log);
+        tables.push({ name: sheet, source: { kind: 'arrow', arrow } });
+      }
+      const buffers = tables.flatMap((t) => (t.source.kind === 'arrow' && t.source.arrow.kind === 'buffer' ? [t.source.arrow.ipc] : []));
+      return await this.sqlPool.run<T>(task(tables), buffers, log);
+    } finally {
+      if (dir) await this.handoff?.remove(name);
     }
-    return this.sqlPool.run<T>(task(tables), tables.map((t) => (t.source as { ipc: ArrayBuffer }).ipc), log);
   }
 
   download(key: string): Buffer {

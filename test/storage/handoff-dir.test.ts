@@ -1,8 +1,8 @@
 /**
  * The memory backend's hand-off of parsed sheets to its shards through a shared-memory directory
  * (SHARED_MEMORY_DIR, src/storage/handoff-dir.ts), and its fallback, buffers moved between the threads: both
- * serve the same bytes, equal to csv-parse's reading of the file; nothing is left in the directory after an
- * upload, a refused file or a crashed parser; a stopped server removes its directory and a killed one's is
+ * serve the same bytes (pages and SQL answers, whose snapshots pass the same way), equal to csv-parse's reading
+ * of the file; nothing is left in the directory after an upload, a query, a refused file or a crashed parser; a stopped server removes its directory and a killed one's is
  * removed by the next start; a directory without room, or a write that fails, falls back to buffers.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import pl from 'nodejs-polars';
 import t from 'tap';
 import { HandoffDir } from '../../src/storage/handoff-dir.js';
-import { sheetArrow } from '../../workers/parse-worker.js';
+import { arrowForThread } from '../../workers/encoders/arrow.js';
+import { nativeOf } from '../../workers/native-frame.js';
 import { COLUMNS, generateCsv, readReference } from '../support/reference-query.js';
 import { ROOT, getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
@@ -58,6 +59,33 @@ t.test('shared memory and buffers serve the same rows, and the directory is left
     COLUMNS.some((c) => (c === 'ts' ? (row.ts === null ? REFERENCE[i].ts !== null : Date.parse(`${row.ts}Z`) !== Date.parse(`${REFERENCE[i].ts}Z`)) : row[c] !== REFERENCE[i][c])),
   );
   t.equal(differing, -1, 'each row as csv-parse reads it');
+
+  // SQL: the shard's snapshots pass the same two ways (and the query scans the file for what it reads).
+  for (const [query, accept] of [
+    ['SELECT city, count(*) AS n, sum(qty) AS q FROM data GROUP BY city ORDER BY city', 'application/json'],
+    ['SELECT id, day, ts FROM data WHERE price < -450 ORDER BY id', 'application/vnd.apache.arrow.stream'],
+  ]) {
+    const answers = await Promise.all(
+      [viaFiles, viaBuffers].map(async (server, i) => {
+        const res = await fetch(`${server.url}${bases[i]}/query`, { method: 'POST', headers: { 'content-type': 'application/json', accept }, body: JSON.stringify({ sql: query }) });
+        t.equal(res.status, 200, `${query}: 200`);
+        return Buffer.from(await res.arrayBuffer());
+      }),
+    );
+    t.ok(answers[0].equals(answers[1]), `${query}: the same answer`);
+  }
+  const grouped = await fetch(`${viaFiles.url}${bases[0]}/query`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ sql: 'SELECT city, count(*) AS n FROM data GROUP BY city' }),
+  });
+  const cities = ((await grouped.json()) as { data: { city: string | null; n: number }[] }).data;
+  const counted = new Map<string | null, number>();
+  for (const row of REFERENCE) counted.set(row.city as string | null, (counted.get(row.city as string | null) ?? 0) + 1);
+  t.same(new Map(cities.map((r) => [r.city, r.n])), counted, 'counts per city as csv-parse reads them');
+  const refused = await fetch(`${viaFiles.url}${bases[0]}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT nope FROM data' }) });
+  t.equal(refused.status, 400, 'a query naming no column: 400');
+  t.same(handoffEntries(root, viaFiles), [], 'nothing left after queries');
 
   const workbook = await upload(viaFiles, XLSX, 'multi-sheet.xlsx');
   t.equal(workbook.status, 201, 'a workbook of three sheets');
@@ -108,8 +136,8 @@ t.test('HandoffDir: room, and what cannot be opened', async (t) => {
   const root = tmpDir(t, 'handoff-root-');
   const dir = HandoffDir.open(root)!;
   t.ok(dir, 'opened');
-  t.equal(await dir.forUpload('too-big', Number.MAX_SAFE_INTEGER), undefined, 'no room: undefined (buffers)');
-  const upload = await dir.forUpload('k', 1024);
+  t.equal(await dir.make('too-big', Number.MAX_SAFE_INTEGER), undefined, 'no room: undefined (buffers)');
+  const upload = await dir.make('k', 1024);
   t.equal(upload, join(root, `dataset-service-${process.pid}`, 'k'), 'a directory per upload');
   writeFileSync(join(upload!, 'sheet-0.arrow'), 'x');
   await dir.remove('k');
@@ -121,12 +149,11 @@ t.test('HandoffDir: room, and what cannot be opened', async (t) => {
 
 t.test('a sheet goes in a buffer when its file cannot be written', async (t) => {
   const frame = pl.DataFrame({ id: [1, 2, 3], name: ['a', null, 'ü'] });
-  const sheet = { name: 'Sheet1', frame };
-  const root = tmpDir(t, 'handoff-sheet-');
-  const file = sheetArrow(sheet, join(root, 'sheet-0.arrow'));
+    const root = tmpDir(t, 'handoff-sheet-');
+  const file = arrowForThread(nativeOf(frame), join(root, 'sheet-0.arrow'));
   t.equal(file.kind, 'file');
   t.ok(pl.scanIPC(join(root, 'sheet-0.arrow')).collectSync().frameEqual(frame, true), 'the file holds the sheet');
-  const fallback = sheetArrow(sheet, join(root, 'missing-dir', 'sheet-0.arrow'));
+  const fallback = arrowForThread(nativeOf(frame), join(root, 'missing-dir', 'sheet-0.arrow'));
   t.equal(fallback.kind, 'buffer', 'a write that fails: a buffer');
   t.ok(pl.readIPC(Buffer.from((fallback as { ipc: ArrayBuffer }).ipc)).frameEqual(frame, true), 'holding the sheet');
   t.notOk(existsSync(join(root, 'missing-dir')), 'nothing made');
