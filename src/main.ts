@@ -28,8 +28,20 @@ async function main() {
     await app.close();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop('SIGTERM'));
-  process.once('SIGINT', () => void stop('SIGINT'));
+  // Ctrl-C on `npm start` reaches this process twice: from the terminal (the whole process group) and forwarded
+  // by npm. A repeat within a second is that; a later one means "now": exit without waiting for the drain.
+  let stopping = 0;
+  const onSignal = (signal: string) => {
+    if (!stopping) {
+      stopping = Date.now();
+      void stop(signal);
+    } else if (Date.now() - stopping > 1000) {
+      app.log.warn({ signal }, 'second signal: exiting without waiting for requests in flight');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   await warmUp(app);
   await app.listen({ host: config.host, port: config.port });
   app.log.info({ storage_backend: config.storageBackend, workers: config.workers, data_dir: config.dataDir }, 'dataset service ready');

@@ -11,7 +11,7 @@ const PREFIX = 'dataset-service-';
  * reader is done. Measured on the 127 MB
  * flights CSV (3M rows, 169 MB of Arrow): Polars writes the IPC file in ~110 ms and a shard's scan reads it in
  * ~100, where the buffer route took ~230 to write, ~90 to copy into a transferable buffer and ~240 to read.
- * Directories of processes that no longer run (a crash) are removed when the next one opens.
+ * The directory goes at exit; those of processes that no longer run (killed) are removed when the next one opens.
  */
 export class HandoffDir {
   private constructor(private readonly dir: string) {}
@@ -30,6 +30,8 @@ export class HandoffDir {
       const dir = join(root, `${PREFIX}${process.pid}`);
       rmSync(dir, { recursive: true, force: true });
       mkdirSync(dir, { mode: 0o700 });
+      // At any exit that runs JavaScript (a second Ctrl-C, the shutdown grace running out), not only close().
+      process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
       return new HandoffDir(dir);
     } catch {
       return undefined;

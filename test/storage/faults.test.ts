@@ -3,11 +3,11 @@
  * the memory budget, and SIGTERM with a request in flight. Whatever fails, what was stored before still
  * reads back identical, and nothing hangs.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { BACKENDS, ROOT, getJson, startServer, upload, type Server } from '../support/server.js';
+import { BACKENDS, ROOT, getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
 
 const GOOD = 'id,name\n1,alpha\n2,beta\n3,gamma\n';
 
@@ -146,3 +146,32 @@ for (const backend of BACKENDS) {
     await t.rejects(fetch(`${server.url}/health`), 'no longer accepting');
   });
 }
+
+t.test('Ctrl-C on `npm start` (SIGINT twice at once: the terminal and npm) drains as one; a later second signal exits at once', async (t) => {
+  const shm = tmpDir(t, 'faults-shm-');
+  const dirOf = (server: Server) => join(shm, `dataset-service-${server.proc.pid}`);
+  const server = await startServer(t, { backend: 'memory', env: { LOG_LEVEL: 'debug', SHARED_MEMORY_DIR: shm } });
+  const up = await upload(server, GOOD, 'good.csv');
+  const inFlight = fetch(`${server.url}/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}/statistics/refresh?detailed=true`, { method: 'POST' });
+  while (!server.logs.some((l) => l.includes('statistics/refresh') && l.includes('incoming request'))) await new Promise((r) => setTimeout(r, 5));
+  t.ok(existsSync(dirOf(server)), 'the shared-memory directory while it runs');
+  const exited = new Promise<number | null>((done) => server.proc.once('exit', (code) => done(code)));
+  server.proc.kill('SIGINT');
+  server.proc.kill('SIGINT');
+  t.equal((await inFlight).status, 200, 'the request in flight completed');
+  t.equal(await exited, 0, 'exit 0 after the drain');
+  t.notOk(existsSync(dirOf(server)), 'its directory removed');
+
+  // A parser that never returns holds the drain; a second signal a second later ends it at once.
+  const held = await startServer(t, { backend: 'memory', env: { TEST_FAULTS: '1', SHARED_MEMORY_DIR: shm } });
+  const hanging = upload(held, GOOD, 'hang-parser.csv').catch(() => undefined);
+  await new Promise((r) => setTimeout(r, 300));
+  const heldExit = new Promise<number | null>((done) => held.proc.once('exit', (code) => done(code)));
+  held.proc.kill('SIGINT');
+  await new Promise((r) => setTimeout(r, 1200));
+  t.equal(held.proc.exitCode, null, 'still draining after the first signal');
+  held.proc.kill('SIGINT');
+  t.equal(await heldExit, 1, 'exit 1 at the second');
+  t.notOk(existsSync(dirOf(held)), 'its directory removed too');
+  await hanging;
+});

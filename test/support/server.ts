@@ -3,7 +3,7 @@
  * ephemeral port, and stops it when the test ends. Tests talk to it over HTTP only.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -55,6 +55,9 @@ export async function startServer(t: Teardown, opts: StartOptions): Promise<Serv
   const ownDir = opts.dataDir === undefined;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'dataset-service-test-'));
   const catalogEnv = opts.catalog === 'postgres' ? { CATALOG_URL: await (await import('./postgres.js')).newCatalogDatabase() } : {};
+  // The memory backend's SHARED_MEMORY_DIR in a tmpfs directory of this server's own: teardown kills the server
+  // (SIGKILL), which leaves its directory behind.
+  const sharedMemory = opts.backend === 'memory' && existsSync('/dev/shm') ? mkdtempSync('/dev/shm/dataset-service-test-') : undefined;
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), MAIN], {
     cwd: dataDir, // no .env there, so only the settings given here apply
     env: {
@@ -71,6 +74,7 @@ export async function startServer(t: Teardown, opts: StartOptions): Promise<Serv
       // Tests share a small, busy machine: shedding on event-loop delay would turn its hiccups into 503s.
       // The shedding test sets its own limits.
       SHED_EVENT_LOOP_DELAY_MS: '0',
+      ...(sharedMemory ? { SHARED_MEMORY_DIR: sharedMemory } : {}),
       ...catalogEnv,
       ...opts.env,
     },
@@ -109,6 +113,7 @@ export async function startServer(t: Teardown, opts: StartOptions): Promise<Serv
   t.teardown(async () => {
     await server.kill();
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    if (sharedMemory) rmSync(sharedMemory, { recursive: true, force: true });
   });
   return server;
 }
