@@ -51,7 +51,8 @@ for (const [env, message] of invalid) {
 t.test('.env is read, and the environment wins over it', async (t) => {
   const cwd = tmpDir(t);
   copyFileSync(join(ROOT, '.env.memory'), join(cwd, '.env'));
-  const fromFile = await run(cwd, { PORT: '0' });
+  // Its shared-memory directory in the test's own directory: the server is killed (SIGKILL), which leaves it behind.
+  const fromFile = await run(cwd, { PORT: '0', SHARED_MEMORY_DIR: cwd });
   t.teardown(fromFile.kill);
   t.ok(fromFile.url, fromFile.stderr);
   const health = await getJson({ url: fromFile.url! } as never, '/health');
