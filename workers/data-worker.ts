@@ -8,6 +8,7 @@ import { arrowForThread, encodeArrow } from './encoders/arrow.js';
 import { encodeWhole, frameRows, streamExport, type RowSource } from './encoders/export.js';
 import { encodeJsonPage, jsonLayout, type JsonLayout } from './encoders/json.js';
 import { checkXlsxLimits } from './encoders/xlsx.js';
+import { buffersOf } from './protocol.js';
 import type { DataTask, ExportTask, LoadTask, FacetsResult, SnapshotResult, LoadResult, PageEnvelope, PageResult, PageTask, StatisticsResult, TableRef, TaskFailure, WorkerStatsResult } from './protocol.js';
 import { filterSortProject, countRows } from './table/plan.js';
 import { computeStatistics } from './table/statistics.js';
@@ -62,7 +63,7 @@ export default function run(
       case 'snapshot': {
         const { decoded, lazy } = openSheet(task.table);
         const arrow = arrowForThread(decoded?.native ?? nativeOf(lazy().collectSync()), task.path);
-        return withTransfer({ arrow }, arrow.kind === 'buffer' ? [arrow.ipc] : []);
+        return withTransfer({ arrow }, buffersOf(arrow));
       }
       case 'drop':
         return { dropped: dropVersion(task.storageKey) };

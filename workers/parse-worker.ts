@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { arrowForThread } from './encoders/arrow.js';
-import type { ParseResult, ParseTask, SheetArrow, SheetInfo, TaskFailure } from './protocol.js';
+import { buffersOf, type ParseResult, type ParseTask, type SheetArrow, type SheetInfo, type TaskFailure } from './protocol.js';
 import { readCsv } from './readers/csv.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
@@ -27,7 +27,7 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
     releaseMemory();
     if (!arrow) return { sheets, reader };
     const sourceBytes = task.source.kind === 'bytes' ? (task.source.bytes.buffer as ArrayBuffer) : undefined;
-    const buffers = arrow.flatMap((a) => (a.kind === 'buffer' ? [a.ipc] : []));
+    const buffers = buffersOf(...arrow);
     return withTransfer({ sheets, reader, arrow, sourceBytes }, sourceBytes ? [...buffers, sourceBytes] : buffers);
   } catch (err) {
     releaseMemory();

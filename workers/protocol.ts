@@ -212,6 +212,11 @@ export interface StatisticsTask {
  */
 export type SheetArrow = { kind: 'file'; path: string; bytes: number } | { kind: 'buffer'; ipc: ArrayBuffer };
 
+/** The buffers among `arrows`, to list for transfer (moved, not copied) with the message that carries them. */
+export function buffersOf(...arrows: SheetArrow[]): ArrayBuffer[] {
+  return arrows.flatMap((a) => (a.kind === 'buffer' ? [a.ipc] : []));
+}
+
 /** Memory backend: a shard takes ownership of a parsed sheet. */
 export interface LoadTask {
   op: 'load';

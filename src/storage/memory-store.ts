@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { ApiError } from '../errors.js';
-import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, SqlTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
+import { buffersOf } from '../../workers/protocol.js';
+import type { DataTask, FileType, LoadResult, ParseResult, ReadOptions, SheetArrow, SqlTable, SnapshotResult, SqlTask, TableRef } from '../../workers/protocol.js';
 import { WorkerPool, createParsePool, createSqlPool } from './pools.js';
 import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
@@ -42,7 +43,7 @@ export class MemoryStore implements TableStore {
 
   constructor(limits: StoreLimits) {
     this.memoryLimit = limits.memoryLimitBytes;
-    this.handoff = limits.sharedMemoryDir ? HandoffDir.open(limits.sharedMemoryDir) : undefined;
+    this.handoff = HandoffDir.open(limits.sharedMemoryDir);
     const shares = cacheShares(limits.cacheBytes);
     this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.parsePool = createParsePool(limits);
@@ -114,7 +115,7 @@ export class MemoryStore implements TableStore {
       this.placements.set(key, placement);
       this.shardBytes[placement.shard] += placement.bytes;
       for (const [i, sheet] of arrow.entries()) {
-        await this.shards.run<LoadResult>(placement.shard, key, { op: 'load', key: `${key}/${i}`, arrow: sheet }, sheet.kind === 'buffer' ? [sheet.ipc] : [], log);
+        await this.shards.run<LoadResult>(placement.shard, key, { op: 'load', key: `${key}/${i}`, arrow: sheet }, buffersOf(sheet), log);
       }
       this.sources.set(key, Buffer.from(parsed.sourceBytes!, 0, size));
       this.sourceBytes += size;
@@ -163,14 +164,13 @@ export class MemoryStore implements TableStore {
     const name = `sql-${randomUUID()}`;
     const dir = await this.handoff?.make(name, this.placements.get(key)?.bytes ?? 0);
     try {
-      const tables: SqlTable[] = [];
-      for (const [i, sheet] of sheets.entries()) {
+      const snapshots: SheetArrow[] = [];
+      for (const i of sheets.keys()) {
         const path = dir && join(dir, `sheet-${i}.arrow`);
-        const { arrow } = await this.run<SnapshotResult>(key, i, (table) => ({ op: 'snapshot', table, path }), log);
-        tables.push({ name: sheet, source: { kind: 'arrow', arrow } });
+        snapshots.push((await this.run<SnapshotResult>(key, i, (table) => ({ op: 'snapshot', table, path }), log)).arrow);
       }
-      const buffers = tables.flatMap((t) => (t.source.kind === 'arrow' && t.source.arrow.kind === 'buffer' ? [t.source.arrow.ipc] : []));
-      return await this.sqlPool.run<T>(task(tables), buffers, log);
+      const tables: SqlTable[] = sheets.map((name, i) => ({ name, source: { kind: 'arrow', arrow: snapshots[i] } }));
+      return await this.sqlPool.run<T>(task(tables), buffersOf(...snapshots), log);
     } finally {
       if (dir) await this.handoff?.remove(name);
     }
