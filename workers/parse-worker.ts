@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { arrowForThread } from './encoders/arrow.js';
 import { buffersOf, type ParseResult, type ParseTask, type SheetArrow, type SheetInfo, type TaskFailure } from './protocol.js';
-import { readCsv } from './readers/csv.js';
+import { readCsv, readCsvFile } from './readers/csv.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
 import { describeSheet } from './table/describe.js';
@@ -68,7 +68,7 @@ async function readSheets(task: ParseTask): Promise<{
 }> {
   const { options } = task;
   if (task.fileType === 'csv') {
-    const csv = await readCsv(bytesOf(task.source), options);
+    const csv = task.source.kind === 'path' ? await readCsvFile(task.source.path, options) : await readCsv(task.source.bytes, options);
     return { sheets: [csv.sheet], decided: { format: 'csv', ...csv.report }, why: (name) => csv.decisions.get(name)! };
   }
   // Each reader is loaded with its first file: hyparquet, apache-arrow and SheetJS together add ~50 MB of RSS

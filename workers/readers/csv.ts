@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import pl from 'nodejs-polars';
 import { unreadable } from '../task-error.js';
@@ -30,28 +31,136 @@ export async function readCsv(raw: Uint8Array, options: ReadOptions = {}): Promi
   const skipped = (options.skipRows ?? 0) + Math.max(0, (options.headerRow ?? 1) - 1);
   const input = dropLines(withLineFeeds(text), skipped);
   const given = { delimiter: options.delimiter, firstLine: skipped + 1 };
+  const fromBody = (layout: CsvLayout) => readLaidOut(layout, options, async (read) => pl.readCSV(asBuffer(layout.body), read));
   let read: Omit<CsvRead, 'report'> & { layout: CsvLayout };
   try {
-    read = await readLaidOut(csvLayout(input, given), options);
+    read = await fromBody(csvLayout(input, given));
   } catch (err) {
     if (!(err instanceof BlankLines)) throw err;
-    read = await readLaidOut(csvLayout(input, { ...given, scanFirst: true }), options);
+    read = await fromBody(csvLayout(input, { ...given, scanFirst: true }));
   }
-  const { layout, sheet, decisions } = read;
+  return { sheet: read.sheet, decisions: read.decisions, report: reportOf(read.layout, options, skipped, encoding, encoding_from) };
+}
+
+/**
+ * readCsv of a file on disk (the local backend's staged upload), with the same answers and errors. The common
+ * file — UTF-8 without BOM, lines ending in LF, no quote anywhere, its header (if any) on the first line, no
+ * encoding other than UTF-8 or skip_rows asked — is read by Polars from its path (mapped by the engine, never
+ * copied into this thread: reading 127 MB back into a fresh buffer cost ~100 ms here, page faults mostly), while
+ * this thread checks its bytes (UTF-8, no quote) through one reused 1 MiB buffer. Any other file, and any doubt
+ * on the way (a quote, a byte that is not UTF-8, Polars refusing the text, a line that may be short), is read
+ * into memory and handed to readCsv, so whatever the client is told comes from readCsv's rules.
+ */
+export async function readCsvFile(path: string, options: ReadOptions = {}): Promise<CsvRead> {
+  try {
+    return await readCsvMapped(path, options);
+  } catch (err) {
+    if (!(err instanceof ReadInFull)) throw err;
+  }
+  return readCsv(readFileSync(path), options);
+}
+
+/** readCsvMapped could not vouch for the file: read it into memory (readCsv) instead. */
+export class ReadInFull extends Error {}
+
+/** Bytes read at a time by readMapped's checks; also the head the layout is decided from (csvLayout reads 64 KiB). */
+const CHUNK_BYTES = 1 << 20;
+
+/** readCsvFile's common case alone (exported for its test): ReadInFull for any other file. */
+export async function readCsvMapped(path: string, options: ReadOptions = {}): Promise<CsvRead> {
+  const utf8 = options.encoding === undefined || options.encoding === 'utf-8' || options.encoding === 'utf8';
+  if (!utf8 || (options.skipRows ?? 0) !== 0 || (options.headerRow ?? 1) !== 1) throw new ReadInFull();
+  const fd = openSync(path, 'r');
+  try {
+    const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    const head = chunk.subarray(0, readSync(fd, chunk, 0, CHUNK_BYTES, 0));
+    const layout = quoteFreeLayout(head, options.delimiter);
+    const read = await readLaidOut(layout, options, async (read) => {
+      const text = pl.scanCSV(path, read).collect(); // on Polars' threads, while this one checks the bytes
+      let plain = false;
+      try {
+        plain = plainUtf8(fd, chunk, head.length);
+      } finally {
+        await text.catch(() => undefined); // never left running, nor its failure unheard
+      }
+      const frame = await text;
+      if (!plain) throw new ReadInFull();
+      return frame;
+    });
+    return { sheet: read.sheet, decisions: read.decisions, report: reportOf(read.layout, options, 0, 'utf-8', options.encoding ? 'form' : 'default') };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The layout csvLayout gives a file that starts with `head` and has no quote (the caller checks the rest):
+ * ReadInFull unless the head alone decides it — no BOM, no `sep=` line, a whole first line, no quote.
+ * Its record check vouches only for a full last column (see PolarsRead); the delimiter count needs the bytes.
+ */
+function quoteFreeLayout(head: Buffer, delimiter: string | undefined): CsvLayout {
+  const bom = (head[0] === 0xef && head[1] === 0xbb) || (head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff);
+  if (bom || head.indexOf(0x22) >= 0 || head.indexOf(0x0a) < 0) throw new ReadInFull();
+  let layout: CsvLayout;
+  try {
+    layout = csvLayout(head, { delimiter });
+  } catch {
+    throw new ReadInFull(); // readCsv says what is wrong
+  }
+  if (layout.delimiterFrom === 'sep_line') throw new ReadInFull();
   return {
-    sheet,
-    decisions,
-    report: {
-      delimiter: layout.delimiter,
-      delimiter_from: layout.delimiterFrom,
-      encoding,
-      encoding_from,
-      quote_escape: layout.quoteEscape,
-      header_row: options.headerRow !== null ? skipped + 1 + (layout.delimiterFrom === 'sep_line' ? 1 : 0) : null,
-      skip_rows: options.skipRows ?? 0,
+    ...layout,
+    checkRecords: (read) => {
+      if (!read?.lastColumnFull) throw new ReadInFull();
     },
   };
 }
+
+/**
+ * True when the file's bytes from `from` on (the head, already in `chunk`, included) are UTF-8 without a quote.
+ * A character cut by the chunk's end is carried to the next read.
+ */
+function plainUtf8(fd: number, chunk: Buffer, from: number): boolean {
+  let held = from; // bytes in chunk not yet checked
+  let position = from;
+  for (;;) {
+    const bytes = chunk.subarray(0, held);
+    if (bytes.indexOf(0x22) >= 0) return false;
+    const whole = completeUtf8(bytes);
+    if (!isUtf8(bytes.subarray(0, whole))) return false;
+    held = bytes.length - whole;
+    chunk.copyWithin(0, whole, bytes.length);
+    const n = readSync(fd, chunk, held, CHUNK_BYTES - held, position);
+    if (n === 0) return held === 0;
+    position += n;
+    held += n;
+  }
+}
+
+/** Length of `bytes` without a UTF-8 sequence cut short at its end. */
+function completeUtf8(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= Math.max(0, bytes.length - 3); i--) {
+    const b = bytes[i];
+    if (b < 0x80) return bytes.length;
+    if (b >= 0xc0) return i + (b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2) <= bytes.length ? bytes.length : i;
+  }
+  return bytes.length; // a 4-byte sequence's tail, or no UTF-8 at all (isUtf8 says which)
+}
+
+/** The CSV part of the reader report. */
+function reportOf(layout: CsvLayout, options: ReadOptions, skipped: number, encoding: string, encoding_from: CsvRead['report']['encoding_from']): CsvRead['report'] {
+  return {
+    delimiter: layout.delimiter,
+    delimiter_from: layout.delimiterFrom,
+    encoding,
+    encoding_from,
+    quote_escape: layout.quoteEscape,
+    header_row: options.headerRow !== null ? skipped + 1 + (layout.delimiterFrom === 'sep_line' ? 1 : 0) : null,
+    skip_rows: options.skipRows ?? 0,
+  };
+}
+
+const asBuffer = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
  * How Polars reads a CSV's body: every column as text (inferTypes decides from all values); empty fields,
@@ -67,12 +176,19 @@ export const TEXT_READ: { inferSchemaLength: number; quoteChar: string; nullValu
   truncateRaggedLines: false,
 };
 
-/** The sheet of a laid-out file: its body read as text by Polars, then typed (see readCsv). */
-async function readLaidOut(layout: CsvLayout, options: ReadOptions): Promise<Omit<CsvRead, 'report'> & { layout: CsvLayout }> {
+/**
+ * The sheet of a laid-out file: its body read as text by Polars (`readText`, given TEXT_READ with the layout's
+ * delimiter and header), then typed (see readCsv).
+ */
+async function readLaidOut(
+  layout: CsvLayout,
+  options: ReadOptions,
+  readText: (read: typeof TEXT_READ & { sep: string; hasHeader: boolean }) => Promise<pl.DataFrame>,
+): Promise<Omit<CsvRead, 'report'> & { layout: CsvLayout }> {
   const hasHeader = options.headerRow !== null;
   let frame: pl.DataFrame;
   try {
-    frame = pl.readCSV(Buffer.from(layout.body.buffer, layout.body.byteOffset, layout.body.byteLength), { ...TEXT_READ, sep: layout.delimiter, hasHeader });
+    frame = await readText({ ...TEXT_READ, sep: layout.delimiter, hasHeader });
   } catch (err) {
     layout.checkRecords?.(); // a ragged line is the better message
     throw unreadable(`the CSV could not be parsed: ${firstLine(err)}`);
