@@ -29,6 +29,12 @@ interface Rule {
   /** The same pattern twice: JavaScript for the sample, Rust's regex syntax for the whole column. */
   js: RegExp;
   polars: string;
+  /**
+   * Optional whole-column test instead of the pattern, for a rule whose conversion already refuses (gives null)
+   * every value off the pattern but a few the test names: true for each value that, if it converts, has the
+   * pattern. Cheaper than a regex call per value (~37 against ~19 ns here).
+   */
+  shape?: (c: pl.Expr) => pl.Expr;
   /** Optional whole-column check past the pattern: true for each value the type holds exactly. */
   exact?: (c: pl.Expr) => pl.Expr;
   /** The typed column, or undefined when the column cannot take the type after all. */
@@ -93,7 +99,20 @@ const RULES: Rule[] = [
     polars: '^(?i:true|false)$',
     convert: (c) => pl.when(c.isNull()).then(pl.lit(null)).otherwise(c.str.toLowerCase().eq(pl.lit('true'))),
   },
-  { type: 'integer', js: /^-?(0|[1-9][0-9]*)$/, polars: '^-?(0|[1-9][0-9]*)$', convert: (c) => c.cast(pl.Int64, false) },
+  {
+    type: 'integer',
+    js: /^-?(0|[1-9][0-9]*)$/,
+    polars: '^-?(0|[1-9][0-9]*)$',
+    // Polars' cast reads `[+-]?[0-9]+` within Int64 and gives null for anything else (pinned by
+    // test/workers/readers/infer-types.test.ts); of what it reads, the pattern refuses a plus sign and leading zeros.
+    shape: (c) =>
+      c.str
+        .startsWith('+')
+        .or(c.str.startsWith('0').and(c.neq(pl.lit('0'))))
+        .or(c.str.startsWith('-0').and(c.neq(pl.lit('-0'))))
+        .not(),
+    convert: (c) => c.cast(pl.Int64, false),
+  },
   {
     type: 'float',
     js: /^-?((0|[1-9][0-9]*)(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$|^[+-]?(nan|inf|infinity)$/i,
@@ -213,8 +232,15 @@ export async function inferTypes(frame: pl.DataFrame, forced: Readonly<Record<st
 /** The column converted by `rule` where the value passes the rule's whole check, null elsewhere. */
 const checked = (rule: Rule, c: pl.Expr, text: pl.Series): pl.Expr => pl.when(valid(rule, c)).then(rule.convert(c, text)!).otherwise(pl.lit(null));
 
-/** True for each value that has the rule's pattern (and is exact in its type, when the rule says how to tell). */
-const valid = (rule: Rule, c: pl.Expr): pl.Expr => (rule.exact ? c.str.contains(rule.polars).and(rule.exact(c)) : c.str.contains(rule.polars));
+/**
+ * True for each value that has the rule's pattern (and is exact in its type, when the rule says how to tell) —
+ * or, for a rule with a `shape` test, for each value that has it if it converts: callers count a value as the
+ * type's only where it is also converted (checked, or a conversion with no more nulls than the text).
+ */
+const valid = (rule: Rule, c: pl.Expr): pl.Expr => {
+  const pattern = rule.shape ? rule.shape(c) : c.str.contains(rule.polars);
+  return rule.exact ? pattern.and(rule.exact(c)) : pattern;
+};
 
 function sampleValues(sample: pl.DataFrame, name: string): string[] {
   return (sample.getColumn(name).toArray() as (string | null)[]).filter((v): v is string => v !== null);
