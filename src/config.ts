@@ -37,8 +37,8 @@ export interface Config {
   /** Memory backend: bytes of frames and uploaded files it may hold; past it uploads get 507. */
   memoryLimitBytes: number;
   /**
-   * Memory backend: a shared-memory (tmpfs) directory where parse workers leave parsed sheets for the shards
-   * (src/storage/handoff-dir.ts); '' sends them in buffers instead.
+   * Memory backend: a shared-memory (tmpfs) directory that uploads stream into and where parse workers leave
+   * parsed sheets for the shards (src/storage/handoff-dir.ts); '' keeps uploads and sheets in buffers instead.
    */
   sharedMemoryDir: string;
   /**

@@ -33,6 +33,7 @@ export const ERROR_CODES = {
   shutting_down: 503,
   catalog_unavailable: 503,
   memory_budget_exceeded: 507,
+  storage_full: 507,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -35,7 +35,7 @@ const WHEN: Record<number, string> = {
   429: 'more than RATE_LIMIT_PER_MINUTE requests in a minute',
   500: 'a bug; it has been logged',
   503: 'overloaded, a worker failed, shutting down, or the catalog database unreachable; retry after Retry-After',
-  507: "the memory backend's memory budget would be exceeded; nothing stored is harmed",
+  507: "the memory backend's memory budget would be exceeded, or the server's storage is full; nothing stored is harmed",
 };
 
 /**

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 const PREFIX = 'dataset-service-';
 
 /**
- * Where the memory backend's parse workers leave parsed sheets for the shards, and the shards leave snapshots
- * for a SQL query (workers/protocol.ts SheetArrow): a directory of this process on a shared-memory file system
- * (tmpfs, e.g. `/dev/shm`: RAM, never the disk), one subdirectory per upload or query, removed as soon as the
- * reader is done. Measured on the 127 MB flights CSV (3M rows, 169 MB of Arrow): Polars writes the IPC file in
+ * Where the memory backend receives uploads (each file kept while its version is), its parse workers leave
+ * parsed sheets for the shards, and the shards leave snapshots for a SQL query (workers/protocol.ts SheetArrow):
+ * a directory of this process on a shared-memory file system (tmpfs, e.g. `/dev/shm`: RAM, never the disk), one
+ * subdirectory per upload, parse or query, the last two removed as soon as the reader is done. Measured on the 127 MB flights CSV (3M rows, 169 MB of Arrow): Polars writes the IPC file in
  * ~110 ms and a shard's scan reads it in ~100, where the buffer route took ~230 to write, ~90 to copy into a
  * transferable buffer and ~240 to read.
  * The directory goes at exit; those of processes that no longer run (killed) are removed when the next one opens.

@@ -1,7 +1,8 @@
-import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
+import { uploadFile } from './store.js';
 
 /** Where one upload is staged: its source as it arrives, and where the parser writes its sheets. */
 export interface StagedUpload {
@@ -74,10 +75,7 @@ export class FileSystemVersionFiles implements VersionFiles {
     const sheetsDir = join(this.stagingDir, key);
     const sourcePath = join(sheetsDir, 'source');
     await mkdir(sheetsDir);
-    // 4 MiB of buffer, not the default 16 KiB: below it every 64 KiB chunk from the socket waited for its own
-    // write to finish before the next was read (the receive took ~2× the memory backend's); above it, the
-    // chunks that arrive during a write go out together in one writev.
-    const source = createWriteStream(sourcePath, { flags: 'wx', highWaterMark: 4 << 20 });
+    const source = uploadFile(sourcePath);
     return { source, sourcePath, sheetsDir, syncSource: () => fsync(sourcePath) };
   }
 

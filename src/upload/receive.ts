@@ -118,12 +118,22 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
       lingerThenClose(req);
       throw tooLarge(req);
     }
+    if (code === 'ENOSPC') throw storageFull();
     throw err;
   } finally {
     clearTimeout(deadline);
   }
   if (!upload) throw badRequest('the form has no file: send the file in a multipart field named "file"');
   return { ...upload, fields };
+}
+
+/** 507 when the file system the upload streams into (DATA_DIR, or the memory backend's SHARED_MEMORY_DIR) is full. */
+function storageFull(): ApiError {
+  return new ApiError(
+    507,
+    'storage_full',
+    'the server ran out of room while receiving this upload (its data directory, or the shared memory the memory backend receives into, is full); nothing stored was changed: retry later, or ask the operator to free room',
+  );
 }
 
 /** Past MAX_UPLOAD_BYTES: 413 as soon as the limit is passed, not once the whole body has been read. */

@@ -1,9 +1,10 @@
 /**
- * The memory backend's hand-off of parsed sheets to its shards through a shared-memory directory
- * (SHARED_MEMORY_DIR, src/storage/handoff-dir.ts), and its fallback, buffers moved between the threads: both
- * serve the same bytes (pages and SQL answers, whose snapshots pass the same way), equal to csv-parse's reading
- * of the file; nothing is left in the directory after an upload, a query, a refused file or a crashed parser; a stopped server removes its directory and a killed one's is
- * removed by the next start; a directory without room, or a write that fails, falls back to buffers.
+ * The memory backend's shared-memory directory (SHARED_MEMORY_DIR, src/storage/handoff-dir.ts): uploads stream
+ * into files there and parsed sheets pass through it to the shards; its fallback, buffers moved between the
+ * threads, serves the same bytes (pages, SQL answers — whose snapshots pass the same ways — and downloads), equal
+ * to csv-parse's reading of the file. The directory holds each stored upload's file and nothing else after an
+ * upload, a query, a refused file, a crashed parser or a delete; a stopped server removes its directory and a
+ * killed one's is removed by the next start; no room, no Content-Length or a write that fails: buffers.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { arrowForThread } from '../../workers/encoders/arrow.js';
 import { nativeOf } from '../../workers/native-frame.js';
 import { COLUMNS, generateCsv, readReference } from '../support/reference-query.js';
 import { ROOT, getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
+import { streamUpload } from '../support/corpus/http.js';
 
 const CSV = generateCsv(5_000, 20261201);
 const REFERENCE = readReference(CSV);
@@ -43,7 +45,16 @@ t.test('shared memory and buffers serve the same rows, and the directory is left
     t.equal(up.status, 201, `${server === viaFiles ? 'files' : 'buffers'}: 201`);
     bases.push(`/api/datasets/${up.body.dataset.id}/versions/${up.body.version.id}`);
   }
-  t.same(handoffEntries(root, viaFiles), [], 'nothing left after the upload');
+  // The upload streamed into a file there, which /download serves and the version keeps: its only entry.
+  const kept = handoffEntries(root, viaFiles)!;
+  t.equal(kept.length, 1, 'one entry: the stored upload');
+  const ownDir = join(root, `dataset-service-${viaFiles.proc.pid}`);
+  t.same(readdirSync(join(ownDir, kept[0])), ['source'], 'holding its file alone (the sheets went to the shard)');
+  t.ok(readFileSync(join(ownDir, kept[0], 'source')).equals(Buffer.from(CSV)), 'the bytes as sent');
+  for (const [i, server] of [viaFiles, viaBuffers].entries()) {
+    const res = await fetch(`${server.url}${bases[i]}/download`);
+    t.ok(Buffer.from(await res.arrayBuffer()).equals(Buffer.from(CSV)), `${i === 0 ? 'files' : 'buffers'}: /download gives the bytes as sent`);
+  }
 
   for (const query of ['offset=0&limit=1000', 'offset=2500&limit=1000', 'offset=4900&limit=1000', 'sort=-price,id&limit=500']) {
     t.ok((await page(viaFiles, bases[0], query)).equals(await page(viaBuffers, bases[1], query)), `JSON ${query}: same bytes`);
@@ -85,7 +96,7 @@ t.test('shared memory and buffers serve the same rows, and the directory is left
   t.same(new Map(cities.map((r) => [r.city, r.n])), counted, 'counts per city as csv-parse reads them');
   const refused = await fetch(`${viaFiles.url}${bases[0]}/query`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql: 'SELECT nope FROM data' }) });
   t.equal(refused.status, 400, 'a query naming no column: 400');
-  t.same(handoffEntries(root, viaFiles), [], 'nothing left after queries');
+  t.same(handoffEntries(root, viaFiles), kept, 'nothing left after queries');
 
   const workbook = await upload(viaFiles, XLSX, 'multi-sheet.xlsx');
   t.equal(workbook.status, 201, 'a workbook of three sheets');
@@ -94,14 +105,24 @@ t.test('shared memory and buffers serve the same rows, and the directory is left
     [5, 4, 0],
     'each sheet loaded',
   );
-  t.same(handoffEntries(root, viaFiles), [], 'nothing left after a workbook');
+  t.equal(handoffEntries(root, viaFiles)!.length, 2, 'after a workbook: its file beside the first');
 
   const ragged = await upload(viaFiles, 'a,b\n1,2\n3,4,5\n', 'ragged.csv');
   t.equal(ragged.status, 422, 'a refused file');
   const crashed = await upload(viaFiles, 'a,b\n1,2\n', 'crash-parser.csv');
   t.ok(crashed.status >= 400 && crashed.status < 600 && crashed.status !== 201, `a crashed parser: ${crashed.status}`);
-  t.same(handoffEntries(root, viaFiles), [], 'nothing left after a refusal or a crash');
+  t.equal(handoffEntries(root, viaFiles)!.length, 2, 'nothing left after a refusal or a crash');
   t.equal((await getJson(viaFiles, `${bases[0]}/data?limit=1`)).status, 200, 'what was stored is still served');
+  t.equal((await fetch(`${viaFiles.url}/api/datasets/${workbook.body.dataset.id}`, { method: 'DELETE' })).status, 204, 'the workbook deleted');
+  t.same(handoffEntries(root, viaFiles), kept, 'and its file with it');
+
+  // Without a Content-Length there is no size to reserve room by: the upload gathers in a buffer, as before.
+  const chunked = await streamUpload(viaFiles, { fileName: 'chunked.csv', chunk: Buffer.from('7,8\n'), total: 40_000, everyMs: 0, giveUpMs: 20_000 });
+  t.equal(chunked.response?.status, 201, 'a chunked upload: 201');
+  t.same(handoffEntries(root, viaFiles), kept, 'kept in memory, not in the directory');
+  const chunkedBase = `/api/datasets/${chunked.response!.body.dataset.id}/versions/${chunked.response!.body.version.id}`;
+  const download = Buffer.from(await (await fetch(`${viaFiles.url}${chunkedBase}/download`)).arrayBuffer());
+  t.ok(download.equals(Buffer.from('7,8\n'.repeat(10_000))), 'and downloaded as sent');
 
   t.equal(await viaFiles.stop(), 0, 'the server stops');
   t.equal(handoffEntries(root, viaFiles), undefined, 'and removes its directory');
