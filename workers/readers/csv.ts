@@ -43,13 +43,14 @@ export async function readCsv(raw: Uint8Array, options: ReadOptions = {}): Promi
 }
 
 /**
- * readCsv of a file on disk (the local backend's staged upload), with the same answers and errors. The common
- * file — UTF-8 without BOM, lines ending in LF, no quote anywhere, its header (if any) on the first line, no
- * encoding other than UTF-8 or skip_rows asked — is read by Polars from its path (mapped by the engine, never
- * copied into this thread: reading 127 MB back into a fresh buffer cost ~100 ms here, page faults mostly), while
- * this thread checks its bytes (UTF-8, no quote) through one reused 1 MiB buffer. Any other file, and any doubt
- * on the way (a quote, a byte that is not UTF-8, Polars refusing the text, a line that may be short), is read
- * into memory and handed to readCsv, so whatever the client is told comes from readCsv's rules.
+ * readCsv of a file (an upload the local backend staged, or the memory backend received into SHARED_MEMORY_DIR),
+ * with the same answers and errors. The common file — UTF-8 without BOM, lines ending in LF, no quote anywhere,
+ * its header (if any) on the first line, no encoding other than UTF-8 or skip_rows asked — is read by Polars from
+ * its path (mapped by the engine, never copied into this thread: reading 127 MB back into a fresh buffer cost
+ * ~100 ms here, page faults mostly), while this thread checks its bytes (UTF-8, no quote) through one reused
+ * 1 MiB buffer. Any other file, and any doubt on the way (a quote, a byte that is not UTF-8, Polars refusing the
+ * text, a line that may be short), is read into memory and handed to readCsv, so whatever the client is told
+ * comes from readCsv's rules.
  */
 export async function readCsvFile(path: string, options: ReadOptions = {}): Promise<CsvRead> {
   try {
@@ -63,7 +64,7 @@ export async function readCsvFile(path: string, options: ReadOptions = {}): Prom
 /** readCsvMapped could not vouch for the file: read it into memory (readCsv) instead. */
 export class ReadInFull extends Error {}
 
-/** Bytes read at a time by readMapped's checks; also the head the layout is decided from (csvLayout reads 64 KiB). */
+/** Bytes read at a time by readCsvMapped's checks; also the head the layout is decided from (csvLayout reads 64 KiB). */
 const CHUNK_BYTES = 1 << 20;
 
 /** readCsvFile's common case alone (exported for its test): ReadInFull for any other file. */
@@ -110,6 +111,7 @@ function quoteFreeLayout(head: Buffer, delimiter: string | undefined): CsvLayout
   if (layout.delimiterFrom === 'sep_line') throw new ReadInFull();
   return {
     ...layout,
+    body: new Uint8Array(0), // Polars reads the path; the head's buffer is reused for the checks
     checkRecords: (read) => {
       if (!read?.lastColumnFull) throw new ReadInFull();
     },
