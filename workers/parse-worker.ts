@@ -3,12 +3,11 @@
  * on hostile bytes loses nothing; the result is Parquet files (local backend) or Arrow IPC for a shard
  * (memory backend).
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { arrowForThread } from './encoders/arrow.js';
 import { buffersOf, type ParseResult, type ParseTask, type SheetArrow, type SheetInfo, type TaskFailure } from './protocol.js';
 import { readCsv, readCsvFile } from './readers/csv.js';
-import type { ColumnDecision, ParsedSheet, ReaderReport, Source } from './readers/types.js';
+import type { ColumnDecision, ParsedSheet, ReaderReport } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
 import { describeSheet } from './table/describe.js';
 import { TaskError } from './task-error.js';
@@ -88,9 +87,6 @@ async function readSheets(task: ParseTask): Promise<{
   return { sheets, decided: { format: task.fileType }, why: (name) => ({ decided_by: forced[name] ? 'column_types' : from }) };
 }
 
-function bytesOf(source: Source): Uint8Array {
-  return source.kind === 'bytes' ? source.bytes : readFileSync(source.path);
-}
 
 /**
  * Written and fsynced (`syncOnClose: 'all'`) before the server makes the version visible. Row groups of
