@@ -87,7 +87,6 @@ async function readSheets(task: ParseTask): Promise<{
   return { sheets, decided: { format: task.fileType }, why: (name) => ({ decided_by: forced[name] ? 'column_types' : from }) };
 }
 
-
 /**
  * Written and fsynced (`syncOnClose: 'all'`) before the server makes the version visible. Row groups of
  * 32,767 rows, the most this binding accepts (an i16), measured against 16,384, 8,192 and 4,096 on the 3M-row

@@ -8,9 +8,9 @@ const PREFIX = 'dataset-service-';
  * Where the memory backend receives uploads (each file kept while its version is), its parse workers leave
  * parsed sheets for the shards, and the shards leave snapshots for a SQL query (workers/protocol.ts SheetArrow):
  * a directory of this process on a shared-memory file system (tmpfs, e.g. `/dev/shm`: RAM, never the disk), one
- * subdirectory per upload, parse or query, the last two removed as soon as the reader is done. Measured on the 127 MB flights CSV (3M rows, 169 MB of Arrow): Polars writes the IPC file in
- * ~110 ms and a shard's scan reads it in ~100, where the buffer route took ~230 to write, ~90 to copy into a
- * transferable buffer and ~240 to read.
+ * subdirectory per upload, parse or query, the last two removed as soon as the reader is done. Measured on the
+ * 127 MB flights CSV (3M rows, 169 MB of Arrow): Polars writes the IPC file in ~110 ms and a shard's scan reads
+ * it in ~100, where the buffer route took ~230 to write, ~90 to copy into a transferable buffer and ~240 to read.
  * The directory goes at exit; those of processes that no longer run (killed) are removed when the next one opens.
  */
 export class HandoffDir {
@@ -39,8 +39,8 @@ export class HandoffDir {
   }
 
   /**
-   * A new directory `name` (an upload's key, or a SQL query's) for the sheets of one task, or undefined when the
-   * file system has less than `bytes` free (the sheets then go in buffers; a worker that runs out of room part
+   * A new directory `name` (for an upload's file, a parse's sheets or a SQL query's snapshots), or undefined when
+   * the file system has less than `bytes` free (the caller then uses buffers; a worker that runs out of room part
    * way does the same).
    */
   async make(name: string, bytes: number): Promise<string | undefined> {

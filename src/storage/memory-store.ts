@@ -71,8 +71,9 @@ export class MemoryStore implements TableStore {
     const key = randomUUID();
     const dir = expectedBytes > 0 ? await this.handoff?.make(key, expectedBytes * 3) : undefined;
     if (dir) {
-      const writable = uploadFile(join(dir, 'source'));
-      return this.sink(key, writable, () => ({ kind: 'path', path: writable.path as string }), () => writable.bytesWritten);
+      const path = join(dir, 'source');
+      const writable = uploadFile(path);
+      return this.sink(key, writable, () => ({ kind: 'path', path }), () => writable.bytesWritten);
     }
     const received = new UploadBuffer(expectedBytes);
     const writable = new Writable({

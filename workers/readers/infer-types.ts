@@ -21,27 +21,36 @@ import type { ColumnDecision, ForcibleType } from './types.js';
  *             seconds 00–59 (a leap second has no timestamp: Polars would make it the next minute)
  *
  * Cost: the first rows pick the candidate types in JavaScript, so a text column costs nothing more; a
- * candidate is then checked against the whole column by one Polars regex pass (and, for floats, one
- * round-trip comparison) and converted by one cast, every column's in one select (see inferTypes).
+ * candidate is then checked against the whole column by one Polars pass (a regex, or the integer's prefix tests;
+ * for floats, one round-trip comparison too) and converted by one cast, every column's in one select (see
+ * inferTypes).
  */
-interface Rule {
+type Rule = {
   type: string;
-  /** The same pattern twice: JavaScript for the sample, Rust's regex syntax for the whole column. */
+  /** The pattern, in JavaScript for the sample. */
   js: RegExp;
-  polars: string;
-  /**
-   * Optional whole-column test instead of the pattern, for a rule whose conversion already refuses (gives null)
-   * every value off the pattern but a few the test names: true for each value that, if it converts, has the
-   * pattern. Cheaper than a regex call per value (~37 against ~19 ns here).
-   */
-  shape?: (c: pl.Expr) => pl.Expr;
   /** Optional whole-column check past the pattern: true for each value the type holds exactly. */
   exact?: (c: pl.Expr) => pl.Expr;
   /** The typed column, or undefined when the column cannot take the type after all. */
   convert: (c: pl.Expr, text: pl.Series) => pl.Expr | undefined;
   /** False when convert first needs the whole column (the decimal's scale): not tried in the shared select. */
   perValue?: false;
-}
+} & (
+  | {
+      /** The same pattern in Rust's regex syntax, for the whole column. */
+      polars: string;
+      shape?: undefined;
+    }
+  | {
+      /**
+       * Instead of the pattern, for a rule whose conversion already refuses (gives null) every value off the
+       * pattern but a few this test names: true for each value that, if it converts, has the pattern. Cheaper
+       * than a regex call per value (~19 against ~37 ns here).
+       */
+      shape: (c: pl.Expr) => pl.Expr;
+      polars?: undefined;
+    }
+);
 
 /** Significant digits of a number written in text: no sign, exponent, point, leading or trailing zeros. */
 const significantDigits = (c: pl.Expr) =>
@@ -102,7 +111,6 @@ const RULES: Rule[] = [
   {
     type: 'integer',
     js: /^-?(0|[1-9][0-9]*)$/,
-    polars: '^-?(0|[1-9][0-9]*)$',
     // Polars' cast reads `[+-]?[0-9]+` within Int64 and gives null for anything else (pinned by
     // test/workers/readers/infer-types.test.ts); of what it reads, the pattern refuses a plus sign and leading zeros.
     shape: (c) =>
@@ -237,10 +245,10 @@ const checked = (rule: Rule, c: pl.Expr, text: pl.Series): pl.Expr => pl.when(va
  * or, for a rule with a `shape` test, for each value that has it if it converts: callers count a value as the
  * type's only where it is also converted (checked, or a conversion with no more nulls than the text).
  */
-const valid = (rule: Rule, c: pl.Expr): pl.Expr => {
-  const pattern = rule.shape ? rule.shape(c) : c.str.contains(rule.polars);
-  return rule.exact ? pattern.and(rule.exact(c)) : pattern;
-};
+const valid = (rule: Rule, c: pl.Expr): pl.Expr => (rule.exact ? matches(rule, c).and(rule.exact(c)) : matches(rule, c));
+
+/** The rule's whole-column pattern test (its regex, or its shape test). */
+const matches = (rule: Rule, c: pl.Expr): pl.Expr => (rule.shape ? rule.shape(c) : c.str.contains(rule.polars));
 
 function sampleValues(sample: pl.DataFrame, name: string): string[] {
   return (sample.getColumn(name).toArray() as (string | null)[]).filter((v): v is string => v !== null);
@@ -293,7 +301,7 @@ function forcedColumn(frame: pl.DataFrame, name: string, type: ForcibleType): pl
   for (const rule of RULES.filter((r) => portable(r) === type)) {
     // Numbers are cast as Polars reads them (`007` is 7); other types only from values of their pattern,
     // since their parsers raise on a value that does not fit rather than give null.
-    const candidates = type === 'integer' || type === 'float' ? frame : frame.select(pl.when(c.str.contains(rule.polars)).then(c).otherwise(pl.lit(null)).alias(name));
+    const candidates = type === 'integer' || type === 'float' ? frame : frame.select(pl.when(matches(rule, c)).then(c).otherwise(pl.lit(null)).alias(name));
     const converted = rule.convert(c, candidates.getColumn(name));
     const typed = converted && candidates.select(converted.alias(name)).getColumn(name);
     if (typed && typed.nullCount() === text.nullCount()) return typed;
