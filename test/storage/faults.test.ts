@@ -163,11 +163,17 @@ t.test('Ctrl-C on `npm start` (SIGINT twice at once: the terminal and npm) drain
   t.notOk(existsSync(dirOf(server)), 'its directory removed');
 
   // A parser that never returns holds the drain; a second signal a second later ends it at once.
-  const held = await startServer(t, { backend: 'memory', env: { TEST_FAULTS: '1', SHARED_MEMORY_DIR: shm } });
+  // Each step waits for the server's own log line, not a fixed time: on a loaded machine the upload can reach
+  // the server, or the server its signal handler, later than any sleep assumes (one CI run failed that way).
+  const held = await startServer(t, { backend: 'memory', env: { LOG_LEVEL: 'debug', TEST_FAULTS: '1', SHARED_MEMORY_DIR: shm } });
+  const logged = async (text: string) => {
+    while (!held.logs.some((l) => l.includes(text))) await new Promise((r) => setTimeout(r, 5));
+  };
   const hanging = upload(held, GOOD, 'hang-parser.csv').catch(() => undefined);
-  await new Promise((r) => setTimeout(r, 300));
+  await logged('"method":"POST"'); // the upload's "incoming request" line (debug)
   const heldExit = new Promise<number | null>((done) => held.proc.once('exit', (code) => done(code)));
   held.proc.kill('SIGINT');
+  await logged('shutting down');
   await new Promise((r) => setTimeout(r, 1200));
   t.equal(held.proc.exitCode, null, 'still draining after the first signal');
   held.proc.kill('SIGINT');
