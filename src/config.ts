@@ -46,6 +46,11 @@ export interface Config {
    * split equally between them; 0 turns the cache off.
    */
   cacheBytes: number;
+  /**
+   * CSV uploads declaring (Content-Length) at least this many bytes are read while they arrive, when a parse
+   * thread can be spared (src/storage/read-while-receiving.ts).
+   */
+  readWhileReceivingMinBytes: number;
   logLevel: string;
   apiKeys: ApiKey[];
   /** Requests per minute per API key (or per client address without keys); 0: no limit. */
@@ -128,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
     sharedMemoryDir: (merged.SHARED_MEMORY_DIR ?? '/dev/shm').trim(),
     // A quarter of the machine: beside the memory backend's half, parsing and the process itself.
     cacheBytes: byteSize(get, 'CACHE_BYTES', Math.floor(totalmem() / 4), 0),
+    readWhileReceivingMinBytes: byteSize(get, 'READ_WHILE_RECEIVING_MIN_BYTES', 16 * 1024 ** 2, 0),
     logLevel,
     apiKeys,
     ratePerMinute: integer(get, 'RATE_LIMIT_PER_MINUTE', 0, 0, 10_000_000),

@@ -5,8 +5,9 @@
  */
 import { join } from 'node:path';
 import { arrowForThread } from './encoders/arrow.js';
-import { buffersOf, type ParseResult, type ParseTask, type SheetArrow, type SheetInfo, type TaskFailure } from './protocol.js';
-import { readCsv, readCsvFile } from './readers/csv.js';
+import { buffersOf, type GrowingSource, type ParseResult, type ParseTask, type SheetArrow, type SheetInfo, type TaskFailure } from './protocol.js';
+import { readCsv, readCsvFile, readCsvGrowing } from './readers/csv.js';
+import { GrowingFile } from './readers/growing-file.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
 import { describeSheet } from './table/describe.js';
@@ -67,17 +68,24 @@ async function readSheets(task: ParseTask): Promise<{
 }> {
   const { options } = task;
   if (task.fileType === 'csv') {
-    const csv = task.source.kind === 'path' ? await readCsvFile(task.source.path, options) : await readCsv(task.source.bytes, options);
+    const csv =
+      task.source.kind === 'growing'
+        ? await readGrowing(task.source)
+        : task.source.kind === 'path'
+          ? await readCsvFile(task.source.path, options)
+          : await readCsv(task.source.bytes, options);
     return { sheets: [csv.sheet], decided: { format: 'csv', ...csv.report }, why: (name) => csv.decisions.get(name)! };
   }
+  const source = task.source;
+  if (source.kind === 'growing') throw new Error('only a CSV is read while it arrives');
   // Each reader is loaded with its first file: hyparquet, apache-arrow and SheetJS together add ~50 MB of RSS
   // to a parse worker, which a server that only ever reads CSV would otherwise carry from start-up.
   const read =
     task.fileType === 'parquet'
-      ? await (await import('./readers/parquet.js')).readParquet(task.source)
+      ? await (await import('./readers/parquet.js')).readParquet(source)
       : task.fileType === 'xls'
-        ? (await import('./readers/xls.js')).readXls(task.source, options.sheets)
-        : await (await import('./readers/xlsx.js')).readXlsx(task.source, options.sheets);
+        ? (await import('./readers/xls.js')).readXls(source, options.sheets)
+        : await (await import('./readers/xlsx.js')).readXlsx(source, options.sheets);
   const forced = options.columnTypes ?? {};
   const everyName = new Set(read.flatMap((s) => s.frame.columns));
   const scope = options.sheets ? `no sheet read has (only ${options.sheets.map((n) => JSON.stringify(n)).join(', ')}, as sheets asks)` : 'no sheet of the file has';
@@ -85,6 +93,16 @@ async function readSheets(task: ParseTask): Promise<{
   const sheets = read.map((s) => ({ name: s.name, frame: forceTypes(s.frame, forced) }));
   const from = task.fileType === 'parquet' ? 'file' : 'inferred';
   return { sheets, decided: { format: task.fileType }, why: (name) => ({ decided_by: forced[name] ? 'column_types' : from }) };
+}
+
+/** readCsvGrowing of a file still being received; its port is closed however the read ends. */
+async function readGrowing(source: GrowingSource) {
+  const file = new GrowingFile(source.path, source.port);
+  try {
+    return await readCsvGrowing(file);
+  } finally {
+    file.close();
+  }
 }
 
 /**

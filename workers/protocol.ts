@@ -2,10 +2,10 @@
  * The messages that cross the thread boundary. This module imports types only, so the main thread can
  * import it without loading a worker's libraries.
  */
-import type { FileType, Source } from './readers/types.js';
+import type { FileType, GrowingSource, Source } from './readers/types.js';
 import type { TaskFailure } from './task-error.js';
 
-export type { FileType, Source, TaskFailure };
+export type { FileType, GrowingSource, Source, TaskFailure };
 
 /** A column as the catalog keeps it and the contract returns it. */
 export interface ColumnInfo {
@@ -329,8 +329,11 @@ export interface ParseTask {
   op: 'parse';
   fileType: FileType;
   fileName: string;
-  source: Source;
-  /** How the client asked the file to be read (upload form fields). */
+  source: Source | GrowingSource;
+  /**
+   * How the client asked the file to be read (upload form fields). For a `growing` source (a CSV read while it
+   * is received) they come on its port once the form has arrived, and this is empty.
+   */
   options: ReadOptions;
   /**
    * local: write `sheet-<i>.parquet` into `dir`; memory: return each sheet as Arrow IPC, written as
@@ -348,6 +351,12 @@ export interface ParseResult {
   /** The source bytes handed back (memory backend keeps them for /download). */
   sourceBytes?: ArrayBuffer;
 }
+
+/**
+ * What the main thread tells a parse worker reading an upload still arriving (a `growing` source), on its port:
+ * the file is complete with `done` bytes; the form asks it read with `options`; or the upload failed.
+ */
+export type GrowingFileMessage = { done: number } | { options: ReadOptions } | { aborted: true };
 
 export function isFailure(r: unknown): r is TaskFailure {
   return typeof r === 'object' && r !== null && 'error' in r;

@@ -7,7 +7,8 @@ import { ShardPool, type WorkerReport } from './shards.js';
 import { SqlAnswers, cacheShares } from './sql-answers.js';
 import { ownedKey, ownerOf, type Instance } from '../instances/instance.js';
 import { FileSystemVersionFiles, type VersionFiles } from './version-files.js';
-import { deletedMeanwhile, filesMissing, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
+import { ReadWhileReceiving } from './read-while-receiving.js';
+import { deletedMeanwhile, filesMissing, type ExpectedUpload, type Ingested, type StoreLimits, type TableStore, type UploadSink } from './store.js';
 
 /**
  * Local backend: Parquet files and uploaded files under DATA_DIR, every file operation through VersionFiles
@@ -32,12 +33,14 @@ export class LocalStore implements TableStore {
   private readonly shards: ShardPool;
   private readonly sqlPool: WorkerPool;
   readonly sqlAnswers: SqlAnswers;
+  private readonly readWhileReceivingMinBytes: number;
 
   private constructor(
     private readonly files: VersionFiles,
     limits: StoreLimits,
     private readonly me: Instance,
   ) {
+    this.readWhileReceivingMinBytes = limits.readWhileReceivingMinBytes;
     const shares = cacheShares(limits.cacheBytes);
     this.sqlAnswers = new SqlAnswers(shares.sqlAnswers);
     this.parsePool = createParsePool(limits);
@@ -82,32 +85,28 @@ export class LocalStore implements TableStore {
     tables.forEach((list, shard) => list.length > 0 && this.shards.open(shard, list));
   }
 
-  async openUpload(): Promise<UploadSink> {
+  async openUpload(expected: ExpectedUpload, log?: FastifyBaseLogger): Promise<UploadSink> {
     const key = ownedKey(this.me, randomUUID());
     const staged = await this.files.stage(key);
+    const output = { kind: 'parquet', dir: staged.sheetsDir } as const;
+    const early = ReadWhileReceiving.start(this.parsePool, { ...expected, minBytes: this.readWhileReceivingMinBytes }, { output }, staged.sourcePath, staged.source, log);
     return {
       key,
       writable: staged.source,
       ingest: async (fileType: FileType, fileName: string, options: ReadOptions, log?: FastifyBaseLogger): Promise<Ingested> => {
-        const task = {
-          op: 'parse',
-          fileType,
-          fileName,
-          source: { kind: 'path', path: staged.sourcePath },
-          options,
-          output: { kind: 'parquet', dir: staged.sheetsDir },
-        } as const;
+        const task = { op: 'parse', fileType, fileName, source: { kind: 'path', path: staged.sourcePath }, options, output } as const;
         // The source's fsync (~50 ms for 127 MB on this VM's disk) runs beside the parse, which reads the file
         // from the page cache; both are done before the version is published, so a crash still leaves the whole
         // version or none of it.
         const synced = staged.syncSource();
-        const parsed = this.parsePool.run<ParseResult>(task, [], log);
+        const parsed = early ? early.finish(options) : this.parsePool.run<ParseResult>(task, [], log);
         const [, result] = await Promise.all([synced, parsed.finally(() => synced.catch(() => undefined))]);
         await this.files.publish(key);
         return { sheets: result.sheets, reader: result.reader };
       },
       discard: async () => {
         staged.source.destroy();
+        await early?.abort();
         await this.files.discard(key);
       },
     };

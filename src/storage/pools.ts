@@ -37,6 +37,11 @@ export interface PoolOptions {
   direct?: boolean;
 }
 
+export interface RunOptions {
+  /** The task's timeout (taskTimeoutMs) counts from when this resolves, not from the start (default: now). */
+  timeoutFrom?: Promise<unknown>;
+}
+
 export interface PoolStats {
   name: string;
   threads: number;
@@ -56,6 +61,8 @@ export class WorkerPool {
   /** The same channel once open, and what the pool's earlier channels completed, for stats(). */
   private channel?: DirectChannel;
   private directCompleted = 0;
+  /** Tasks `run` has started and not yet seen end. */
+  private running = 0;
 
   constructor(
     readonly name: string,
@@ -102,13 +109,20 @@ export class WorkerPool {
    * ApiError with its status and detail; a full queue becomes 503 with Retry-After. With a logger, one
    * debug line per task carries the request id, the pool and the worker's time.
    */
-  async run<T>(task: DataTask | ParseTask | SqlTask, transferList: TransferListItem[] = [], log?: FastifyBaseLogger): Promise<T> {
+  async run<T>(task: DataTask | ParseTask | SqlTask, transferList: TransferListItem[] = [], log?: FastifyBaseLogger, opts: RunOptions = {}): Promise<T> {
     if (this.piscina.queueSize >= this.maxQueue) throw overloaded(this.name);
     const started = performance.now();
     const timeout = this.options.taskTimeoutMs;
+    const stop = timeout ? new AbortController() : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let ended = false;
+    void (opts.timeoutFrom ?? Promise.resolve()).then(() => {
+      if (stop && !ended) timer = setTimeout(() => stop.abort(), timeout).unref();
+    });
     let result: unknown;
+    this.running++;
     try {
-      result = await this.piscina.run(task, { transferList: transferList as never, signal: timeout ? AbortSignal.timeout(timeout) : undefined });
+      result = await this.piscina.run(task, { transferList: transferList as never, signal: stop?.signal });
     } catch (err) {
       const message = String((err as Error)?.message ?? err);
       if (/queue is at limit/i.test(message)) throw overloaded(this.name);
@@ -117,10 +131,19 @@ export class WorkerPool {
       log?.warn({ pool: this.name, op: task.op, err: message }, 'worker failed');
       if ((err as { code?: string })?.code === 'ERR_WORKER_OUT_OF_MEMORY') throw this.options.failure('heap', `over ${this.options.heapLimitMb} MB`);
       throw this.options.failure('crash', message);
+    } finally {
+      this.running--;
+      ended = true;
+      clearTimeout(timer);
     }
     log?.debug({ pool: this.name, op: task.op, worker_ms: Math.round((performance.now() - started) * 10) / 10 }, 'worker task');
     if (isFailure(result)) throw workerError(result.error);
     return result as T;
+  }
+
+  /** Whether a task started now would leave at least one of the pool's threads free for others. */
+  hasSpareThread(): boolean {
+    return this.running + 1 < this.options.maxThreads;
   }
 
   /**

@@ -27,6 +27,13 @@ export function uploadFile(path: string): WriteStream {
   return createWriteStream(path, { flags: 'wx', highWaterMark: 4 << 20 });
 }
 
+/** What an upload says of its file before it arrives. */
+export interface ExpectedUpload {
+  bytes: number;
+  fileType: FileType;
+  fileName: string;
+}
+
 /** Where an upload's bytes go while they stream in. */
 export interface UploadSink {
   readonly key: string;
@@ -47,8 +54,11 @@ export interface UploadSink {
  */
 export interface TableStore {
   readonly backend: 'local' | 'memory';
-  /** `expectedBytes`: the request's Content-Length, a hint for sizing memory. */
-  openUpload(expectedBytes?: number): Promise<UploadSink>;
+  /**
+   * Where an upload's file goes as it arrives. `expected`: the request's Content-Length (a hint for sizing memory;
+   * 0 when unknown) and the file's type and name as the client named it (a large CSV is parsed as it arrives).
+   */
+  openUpload(expected: ExpectedUpload, log?: FastifyBaseLogger): Promise<UploadSink>;
   /** Runs a page or statistics task for sheet `sheetIndex` of a stored version on the worker that can answer it. */
   run<T>(key: string, sheetIndex: number, task: (table: TableRef) => DataTask, log?: FastifyBaseLogger, transfer?: TransferListItem[]): Promise<T>;
   /** Runs read-only SQL over a version's sheets (named in order) in the disposable SQL pool (workers/sql-worker.ts). */
@@ -84,6 +94,8 @@ export interface StoreLimits {
   sharedMemoryDir: string;
   /** CACHE_BYTES: the data workers' cache budget, all workers together. */
   cacheBytes: number;
+  /** READ_WHILE_RECEIVING_MIN_BYTES: CSV uploads at least this large are parsed as they arrive (read-while-receiving.ts). */
+  readWhileReceivingMinBytes: number;
 }
 
 export interface ShardStats {

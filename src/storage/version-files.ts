@@ -1,13 +1,13 @@
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, type WriteStream } from 'node:fs';
 import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { uploadFile } from './store.js';
 
 /** Where one upload is staged: its source as it arrives, and where the parser writes its sheets. */
 export interface StagedUpload {
   /** The uploaded bytes go here as they arrive. */
-  source: Writable;
+  source: WriteStream;
   /** What the parse worker reads the source from, and the directory it writes `sheet-<i>.parquet` into. */
   sourcePath: string;
   sheetsDir: string;

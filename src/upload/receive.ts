@@ -80,7 +80,7 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
       else part.file.once('limit', refuse);
       const fileName = safeFileName(part.filename);
       const fileType = typeFromName(fileName);
-      const sink = await store.openUpload(Number(req.headers['content-length']) || 0);
+      const sink = await store.openUpload({ bytes: Number(req.headers['content-length']) || 0, fileType, fileName }, req.log);
       upload = { sink, fileName, fileType, fileSize: 0 };
       const counted = upload;
       let head: Buffer | undefined = Buffer.alloc(0);

@@ -6,6 +6,7 @@ import { unreadable } from '../task-error.js';
 import { BlankLines, csvLayout, type CsvLayout } from './csv-layout.js';
 import { checkForcedNames, inferTypes } from './infer-types.js';
 import { uniqueHeader } from './header-names.js';
+import type { GrowingFile } from './growing-file.js';
 import type { ColumnDecision, ParsedSheet, ReadOptions, ReaderReport } from './types.js';
 
 /** What readCsv read, and what it decided (the CSV part of the version's reader report). */
@@ -59,6 +60,110 @@ export async function readCsvFile(path: string, options: ReadOptions = {}): Prom
     if (!(err instanceof ReadInFull)) throw err;
   }
   return readCsv(readFileSync(path), options);
+}
+
+/**
+ * readCsvFile of an upload still arriving (read while receiving): the common file (as readCsvMapped's, its
+ * delimiter detected from its first MiB) is read as text by Polars block by block as the bytes arrive — each
+ * block ends at a line feed and is read with the header line before it, its bytes checked (UTF-8, no quote) —
+ * so most of the text read is done by the time the last byte is; the types are then inferred over the whole
+ * frame once the form's options are known. Any other file, any doubt on the way, or options the read did not
+ * assume (an encoding, skip_rows, header_row, another delimiter): readCsvFile of the complete file, so the answer
+ * and any error are readCsvFile's. Throws UploadAborted when the upload fails meanwhile.
+ */
+export async function readCsvGrowing(file: GrowingFile): Promise<CsvRead> {
+  let text: Awaited<ReturnType<typeof readTextWhileReceiving>> | undefined;
+  try {
+    text = await readTextWhileReceiving(file);
+  } catch (err) {
+    if (!(err instanceof ReadInFull)) throw err;
+  }
+  await file.until(Number.POSITIVE_INFINITY); // complete
+  const options = await file.options();
+  const layout = text && assumedLayout(text, options);
+  if (layout) {
+    try {
+      const read = await readLaidOut(layout, options, async () => text!.frame);
+      return { sheet: read.sheet, decisions: read.decisions, report: reportOf(layout, options, 0, 'utf-8', options.encoding ? 'form' : 'default') };
+    } catch (err) {
+      if (!(err instanceof ReadInFull)) throw err;
+    }
+  }
+  return readCsvFile(file.path, options);
+}
+
+/** Bytes of a growing file read as one block (with the header line before them). */
+const BLOCK_BYTES = 16 << 20;
+
+/**
+ * The text frame of a growing file's body, read block by block as it arrives, and the head its layout came from.
+ * ReadInFull for a file readCsvMapped would not read (see quoteFreeLayout), a quote or a byte that is not UTF-8
+ * in a block, or a block Polars refuses.
+ */
+async function readTextWhileReceiving(file: GrowingFile): Promise<{ head: Buffer; layout: CsvLayout; frame: pl.DataFrame }> {
+  const first = await file.until(CHUNK_BYTES); // the file exists from then on
+  const fd = openSync(file.path, 'r');
+  try {
+    const head = Buffer.allocUnsafeSlow(Math.min(first.size, CHUNK_BYTES));
+    readSync(fd, head, 0, head.length, 0);
+    const layout = quoteFreeLayout(head, undefined);
+    const header = Buffer.from(head.subarray(0, head.indexOf(0x0a) + 1)); // quoteFreeLayout found a line feed
+    const read = { ...TEXT_READ, sep: layout.delimiter, hasHeader: true };
+    const frames: pl.DataFrame[] = [];
+    let at = header.length; // the next block's first byte in the file
+    let need = at + BLOCK_BYTES;
+    // One buffer for every block (Polars copies what it reads): a fresh 16 MiB each time cost page faults and,
+    // as external memory, extra collections of this thread's heap.
+    let buffer = Buffer.allocUnsafeSlow(header.length + BLOCK_BYTES);
+    header.copy(buffer);
+    for (;;) {
+      const { size, complete } = await file.until(need);
+      const end = Math.min(size, need);
+      if (end <= at) break; // complete
+      if (buffer.length < header.length + end - at) {
+        buffer = Buffer.allocUnsafeSlow(header.length + end - at);
+        header.copy(buffer);
+      }
+      const block = buffer.subarray(0, header.length + end - at);
+      readSync(fd, block, header.length, end - at, at);
+      // A block ends at a line feed unless it is the file's last (which may have none).
+      const cut = complete && end === size ? block.length : block.lastIndexOf(0x0a) + 1;
+      if (cut <= header.length) {
+        need += BLOCK_BYTES; // a line longer than a block: wait for more of it
+        continue;
+      }
+      const body = block.subarray(header.length, cut);
+      if (body.indexOf(0x22) >= 0 || !isUtf8(body)) throw new ReadInFull();
+      try {
+        frames.push(pl.readCSV(block.subarray(0, cut), read));
+      } catch {
+        throw new ReadInFull(); // readCsvFile says what is wrong
+      }
+      at += body.length;
+      need = at + BLOCK_BYTES;
+    }
+    const frame = frames.length ? pl.concat(frames, { rechunk: false, how: 'vertical' }) : pl.readCSV(header, read);
+    return { head, layout, frame };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The layout readCsvMapped would read the file by with the form's options, when the text read while receiving
+ * assumed it (no delimiter named, or the one detected); undefined when the file must be read again.
+ */
+function assumedLayout(text: { head: Buffer; layout: CsvLayout }, options: ReadOptions): CsvLayout | undefined {
+  const utf8 = options.encoding === undefined || options.encoding === 'utf-8' || options.encoding === 'utf8';
+  if (!utf8 || (options.skipRows ?? 0) !== 0 || (options.headerRow ?? 1) !== 1) return undefined;
+  if (options.delimiter === undefined) return text.layout;
+  try {
+    const named = quoteFreeLayout(text.head, options.delimiter);
+    return named.delimiter === text.layout.delimiter ? named : undefined;
+  } catch (err) {
+    if (err instanceof ReadInFull) return undefined;
+    throw err;
+  }
 }
 
 /** readCsvMapped could not vouch for the file: read it into memory (readCsv) instead. */
