@@ -12,7 +12,7 @@ import { BACKENDS, startServer } from './support/server.js';
 for (const backend of BACKENDS) {
   t.test(`${backend}: mixed load`, async (t) => {
     const server = await startServer(t, { backend });
-    const report = await runSoak({ url: server.url, pid: server.proc.pid!, requests: 1_500, concurrency: 32, seedDatasets: 4 });
+    const report = await runSoak({ url: server.url, pid: server.proc.pid!, requests: 1_000, concurrency: 32, seedDatasets: 4 });
     t.comment(JSON.stringify(report));
     t.same(report.failures, [], 'no 5xx other than 503, no 410');
     // Three requests in four read (the rest upload and delete); reads of a dataset deleted meanwhile are 404.

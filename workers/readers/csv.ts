@@ -129,7 +129,9 @@ async function readTextWhileReceiving(file: GrowingFile): Promise<{ head: Buffer
       // A block ends at a line feed unless it is the file's last (which may have none).
       const cut = complete && end === size ? block.length : block.lastIndexOf(0x0a) + 1;
       if (cut <= header.length) {
-        need += BLOCK_BYTES; // a line longer than a block: wait for more of it
+        // A line longer than a block: the rest of the file is read as one block once complete (growing the block
+        // and reading it again until a line feed appears would read a long line over and over).
+        need = Number.POSITIVE_INFINITY;
         continue;
       }
       const body = block.subarray(header.length, cut);
