@@ -119,6 +119,7 @@ export class MemoryStore implements TableStore {
         await early?.abort();
         await this.drop([key]);
         await this.handoff?.remove(key); // the file of an upload that was never stored
+        if (early) await this.handoff?.remove(sheetsOf(key)); // made with it (parseAndPlace removes it otherwise)
       },
     };
   }

@@ -6,8 +6,9 @@
  * stores nothing and frees its parse thread; PARSE_TIMEOUT_S counts from the last byte. Both backends.
  */
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
-import { BACKENDS, getJson, startServer, upload, type Server } from '../support/server.js';
+import { BACKENDS, getJson, startServer, tmpDir, upload, type Server } from '../support/server.js';
 import { csvCases } from '../support/corpus/csv.js';
 import { streamUpload, uploadParts, type Part } from '../support/corpus/http.js';
 
@@ -112,7 +113,8 @@ for (const backend of BACKENDS) {
   });
 
   t.test(`${backend}: an upload that fails while it is read stores nothing and frees its parse thread`, async (t) => {
-    const server = await startServer(t, { backend, env: EARLY });
+    const shm = tmpDir(t, 'rwr-shm-');
+    const server = await startServer(t, { backend, env: { ...EARLY, SHARED_MEMORY_DIR: shm } });
     const line = Buffer.from('1,2001-01-01T00:00:00,3.5\n'.repeat(4096));
     const cut = await streamUpload(server, { fileName: 'cut.csv', chunk: line, total: 64 * line.length, everyMs: 0, giveUpMs: 50, declareLength: true });
     t.notOk(cut.response?.status === 201, 'the cut upload stored nothing');
@@ -132,6 +134,12 @@ for (const backend of BACKENDS) {
     const names = (await getJson(server, '/api/datasets?limit=100')).body.map((d: { name: string }) => d.name);
     t.notOk(names.includes('streamed'), 'the cut upload is no dataset');
     if (backend === 'local') t.same(readdirSync(`${server.dataDir}/staging`), [], 'nothing left in staging');
+    if (backend === 'memory') {
+      // Each stored upload keeps its file's directory; the cut one's, and every parse's sheets directory, are gone.
+      const left = readdirSync(join(shm, `dataset-service-${server.proc.pid}`));
+      t.equal(left.length, names.length, `one directory per stored upload left (${left.join(', ')})`);
+      t.notOk(left.some((name) => name.endsWith('.sheets')), 'no sheets directory left');
+    }
   });
 
   t.test(`${backend}: PARSE_TIMEOUT_S counts from the last byte, not the first`, async (t) => {
