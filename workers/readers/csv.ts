@@ -84,7 +84,7 @@ export async function readCsvGrowing(file: GrowingFile): Promise<CsvRead> {
   if (layout) {
     try {
       const read = await readLaidOut(layout, options, async () => text!.frame);
-      return { sheet: read.sheet, decisions: read.decisions, report: reportOf(layout, options, 0, 'utf-8', options.encoding ? 'form' : 'default') };
+      return mappedRead(read, options);
     } catch (err) {
       if (!(err instanceof ReadInFull)) throw err;
     }
@@ -156,8 +156,7 @@ async function readTextWhileReceiving(file: GrowingFile): Promise<{ head: Buffer
  * assumed it (no delimiter named, or the one detected); undefined when the file must be read again.
  */
 function assumedLayout(text: { head: Buffer; layout: CsvLayout }, options: ReadOptions): CsvLayout | undefined {
-  const utf8 = options.encoding === undefined || options.encoding === 'utf-8' || options.encoding === 'utf8';
-  if (!utf8 || (options.skipRows ?? 0) !== 0 || (options.headerRow ?? 1) !== 1) return undefined;
+  if (!readsAsMapped(options)) return undefined;
   if (options.delimiter === undefined) return text.layout;
   try {
     const named = quoteFreeLayout(text.head, options.delimiter);
@@ -168,6 +167,17 @@ function assumedLayout(text: { head: Buffer; layout: CsvLayout }, options: ReadO
   }
 }
 
+/** Whether `options` leave a file as readCsvMapped reads it: UTF-8, nothing skipped, the header on the first line. */
+function readsAsMapped(options: ReadOptions): boolean {
+  const utf8 = options.encoding === undefined || options.encoding === 'utf-8' || options.encoding === 'utf8';
+  return utf8 && (options.skipRows ?? 0) === 0 && (options.headerRow ?? 1) === 1;
+}
+
+/** A file read as readCsvMapped reads it, with the report that says so. */
+function mappedRead(read: Omit<CsvRead, 'report'> & { layout: CsvLayout }, options: ReadOptions): CsvRead {
+  return { sheet: read.sheet, decisions: read.decisions, report: reportOf(read.layout, options, 0, 'utf-8', options.encoding ? 'form' : 'default') };
+}
+
 /** readCsvMapped could not vouch for the file: read it into memory (readCsv) instead. */
 export class ReadInFull extends Error {}
 
@@ -176,8 +186,7 @@ const CHUNK_BYTES = 1 << 20;
 
 /** readCsvFile's common case alone (exported for its test): ReadInFull for any other file. */
 export async function readCsvMapped(path: string, options: ReadOptions = {}): Promise<CsvRead> {
-  const utf8 = options.encoding === undefined || options.encoding === 'utf-8' || options.encoding === 'utf8';
-  if (!utf8 || (options.skipRows ?? 0) !== 0 || (options.headerRow ?? 1) !== 1) throw new ReadInFull();
+  if (!readsAsMapped(options)) throw new ReadInFull();
   const fd = openSync(path, 'r');
   try {
     const chunk = Buffer.allocUnsafeSlow(CHUNK_BYTES);
@@ -195,7 +204,7 @@ export async function readCsvMapped(path: string, options: ReadOptions = {}): Pr
       if (!plain) throw new ReadInFull();
       return frame;
     });
-    return { sheet: read.sheet, decisions: read.decisions, report: reportOf(read.layout, options, 0, 'utf-8', options.encoding ? 'form' : 'default') };
+    return mappedRead(read, options);
   } finally {
     closeSync(fd);
   }
