@@ -121,6 +121,11 @@ for (const backend of BACKENDS) {
       const floatParquet = Buffer.from(await (await fetch(`${server.url}${csvFloat.base}/data?format=parquet`)).arrayBuffer());
       const truncated = await upload(server, floatParquet, 'f.parquet', { name: 'f', column_types: '{"f":"integer"}' });
       t.match(truncated, { status: 422, body: { detail: /data row 1, column "f": "1.5" \(Float64\) cannot be one/ } });
+      // A text column of a Parquet file is converted as a CSV's is (`001` forced to integer is 1), not cast back
+      // and compared (which refused it: the text column's dtype is `String`, never equal to the binding's `Utf8`).
+      const textParquet = Buffer.from(await (await fetch(`${server.url}${inferred.base}/data?format=parquet`)).arrayBuffer());
+      const fromText = await stored(t, server, textParquet, 'codes.parquet', { column_types: JSON.stringify({ code: 'integer' }) });
+      t.same((await rows(server, fromText.base)).map((r) => r.code), [1, 2], 'Parquet text forced to integer by the CSV rules');
     });
 
     t.test('column_types never changes a typed value: refused with the exact value, or kept', async (t) => {

@@ -1,7 +1,7 @@
 import pl from 'nodejs-polars';
 import { _Expr } from 'nodejs-polars/bin/lazy/expr/index.js';
 import { TaskError, unreadable } from '../task-error.js';
-import { exactType } from '../table/describe.js';
+import { exactType, isText } from '../table/describe.js';
 import type { ColumnDecision, ForcibleType } from './types.js';
 
 /**
@@ -336,7 +336,7 @@ export function forceTypes(frame: pl.DataFrame, forced: Readonly<Record<string, 
     frame.getColumns().map((series) => {
       const type = forced[series.name];
       if (type === undefined) return series;
-      if (series.dtype.equals(pl.Utf8)) return forcedColumn(frame, series.name, type);
+      if (isText(series.dtype)) return forcedColumn(frame, series.name, type);
       const refuse = (where: string, why = 'cannot be one') => {
         throw unreadable(`column_types asks for ${type}, but ${where} (${exactType(series.dtype)}) ${why}; nothing was stored`);
       };

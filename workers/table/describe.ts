@@ -21,6 +21,12 @@ const PORTABLE: Record<string, string> = {
   Struct: 'struct', Null: 'null',
 };
 
+/**
+ * Whether a column holds plain text. The binding names that type `String` or `Utf8` by where it came from, and
+ * `dtype.equals(pl.Utf8)` is false for `String`: compare by this, never by equals.
+ */
+export const isText = (dt: pl.DataType): boolean => String(dt.variant) === 'String' || String(dt.variant) === 'Utf8';
+
 /** The contract's portable type name for a Polars type. */
 export function portableType(dt: pl.DataType): string {
   return PORTABLE[dt.variant] ?? 'string';

@@ -5,7 +5,7 @@
 import pl from 'nodejs-polars';
 import type { Filter, TableQuery } from '../protocol.js';
 import { TaskError } from '../task-error.js';
-import { portableType } from './describe.js';
+import { isText, portableType } from './describe.js';
 
 type Schema = Record<string, pl.DataType>;
 
@@ -76,8 +76,6 @@ function filterExpr(f: Filter, dtype: pl.DataType): pl.Expr {
   }
 }
 
-/** A plain text column: any filter value is one as written (no check, no cast). */
-const isText = (dtype: pl.DataType): boolean => String(dtype.variant) === 'String' || String(dtype.variant) === 'Utf8';
 
 /** Time columns, and durations as nanoseconds (any unit casts to it exactly), for comparison with clockNanos. */
 function clockType(dtype: pl.DataType): pl.DataType | undefined {
