@@ -17,6 +17,7 @@ import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
 import { releaseMemory, releaseMemoryNow } from './release-memory.js';
 import { runInBackground } from './thread-priority.js';
+import { writesStatistics } from './parquet-statistics.js';
 
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
   parserFault(task.fileName);
@@ -111,7 +112,8 @@ async function readGrowing(source: GrowingSource) {
  * flights table: a page read costs little decoding and mostly Polars' work per footer, which grows with the
  * row groups (opening a sheet: 1.3× the CPU at 16,384, 3× at 8,192, 6× at 4,096; a page on a kept scan
  * 0.9×–1.0× at 16,384), and exports cost the same at every size. Data pages of 8 KiB instead of the default
- * saved ≤ 6% of a page's CPU for an 8% larger file: not taken. Column statistics let filtered scans skip row groups.
+ * saved ≤ 6% of a page's CPU for an 8% larger file: not taken. Column statistics let filtered scans skip row groups
+ * (left out of a table with a very long text value: parquet-statistics.ts).
  * LZ4 (Parquet's LZ4_RAW) rather than zstd, measured on the same table in one process: a page of a kept scan
  * 0.70–0.88 ms against 0.93–1.10, the whole file read 54–70 ms against 73–82 (the cache fill), a filtered scan
  * 22–24 against 30–31, the write 25% less CPU (330 against 430 ms: the CSV upload); the file 20% larger (16.4
@@ -120,7 +122,7 @@ async function readGrowing(source: GrowingSource) {
 export function writeParquetDurably(sheet: ParsedSheet, path: string): void {
   const sink = sheet.frame.lazy().sinkParquet(path, {
     compression: 'lz4',
-    statistics: true,
+    statistics: writesStatistics(sheet.frame),
     rowGroupSize: 32_767,
     sinkOptions: { syncOnClose: 'all', maintainOrder: true, mkdir: false },
   });

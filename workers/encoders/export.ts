@@ -1,3 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { MessagePort } from 'node:worker_threads';
 import pl from 'nodejs-polars';
 import { EXPORT_CREDITS, ONE_MESSAGE_ROWS, type ExportFormat } from '../protocol.js';
@@ -8,6 +11,8 @@ import { nativeOf, wrapped, type NativeFrame } from '../native-frame.js';
 import { releaseMemory } from '../release-memory.js';
 import { neutralizedText } from './neutralize.js';
 import { writeXlsx } from './xlsx.js';
+import { writesStatistics } from '../parquet-statistics.js';
+import { isText } from '../table/describe.js';
 
 /** Rows encoded per message: big enough to amortise the call, small enough to bound both threads' memory. */
 const BATCH_ROWS = ONE_MESSAGE_ROWS;
@@ -98,11 +103,28 @@ export function encodeWhole(frame: NativeFrame, format: ExportFormat, options: E
     case 'arrow-file':
       return encodeArrow(frame, format === 'arrow-stream' ? 'stream' : 'file');
     case 'parquet':
-      return ownedCopy(wrapped(frame).writeParquet({ compression: 'zstd' }));
+      return parquetFile(wrapped(frame));
     case 'xlsx':
       throw new Error('xlsx is written by writeXlsx (asynchronous), never in one piece');
     default:
       return ownedCopy(encodeBatch(format === 'csv' && options.neutralizeFormulas ? neutralize(wrapped(frame)) : wrapped(frame), format, true, true));
+  }
+}
+
+/**
+ * The whole frame as a zstd Parquet file, with column statistics unless a value is too long to repeat in them
+ * (parquet-statistics.ts). The binding writes a buffer only with statistics, so a table without them is written
+ * through a temporary file.
+ */
+function parquetFile(frame: pl.DataFrame): ArrayBuffer {
+  if (writesStatistics(frame)) return ownedCopy(frame.writeParquet({ compression: 'zstd' }));
+  const dir = mkdtempSync(join(tmpdir(), 'dataset-service-export-'));
+  try {
+    const path = join(dir, 'export.parquet');
+    (frame.lazy().sinkParquet(path, { compression: 'zstd', statistics: false, sinkOptions: { syncOnClose: 'none', maintainOrder: true, mkdir: false } }) as unknown as { collectSync(engine: string): void }).collectSync('auto');
+    return ownedCopy(readFileSync(path));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -135,8 +157,7 @@ function arrowStreamPart(batch: pl.DataFrame, first: boolean, last: boolean): Ui
 function neutralize(frame: pl.DataFrame): pl.DataFrame {
   return frame.select(
     ...frame.columns.map((name, i) => {
-      const variant = String(frame.dtypes[i].variant);
-      if (variant !== 'String' && variant !== 'Utf8') return pl.col(name);
+      if (!isText(frame.dtypes[i])) return pl.col(name);
       return neutralizedText(pl.col(name)).alias(name);
     }),
   );
