@@ -63,6 +63,24 @@ const CATALOG_RETRY_AFTER_S = 5;
 /** 503 `catalog_unavailable`: the catalog's database cannot be reached now (`reason`: what the driver said). */
 export const catalogUnavailable = (reason: string) =>
   new ApiError(503, 'catalog_unavailable', `the catalog's database cannot be reached (${reason}); retry shortly`, { 'Retry-After': String(CATALOG_RETRY_AFTER_S) });
+/**
+ * 507 `storage_full`: a write found its file system full (DATA_DIR, the memory backend's SHARED_MEMORY_DIR, the
+ * catalog's file). `doing` says what the server was doing, e.g. `receiving this upload`. The caller has undone
+ * its part, so nothing stored changed.
+ */
+export const storageFull = (doing: string) =>
+  new ApiError(
+    507,
+    'storage_full',
+    `the server ran out of room while ${doing} (its data directory, or the shared memory the memory backend receives into, is full); nothing stored was changed: retry later, or ask the operator to free room`,
+  );
+
+/**
+ * Whether `err` is a full file system: Node's ENOSPC or EDQUOT (over quota), SQLite's SQLITE_FULL. The
+ * workers' own (Polars says `No space left on device`) arrive as storage_full task failures (workers/task-error.ts).
+ */
+export const isStorageFull = (err: unknown): boolean => ['ENOSPC', 'EDQUOT', 'SQLITE_FULL'].includes(String((err as { code?: unknown })?.code));
+
 export const notFound = (what: 'dataset' | 'version' | 'sheet', detail: string) =>
   new ApiError(404, `${what}_not_found`, detail);
 
@@ -83,9 +101,11 @@ export function isoNow(): string {
 
 /**
  * A worker's failure (`{status, code, detail}` across the thread boundary) as an ApiError. A code missing from
- * ERROR_CODES is a bug in the worker: it leaves as 500 `internal_error`, keeping the worker's detail.
+ * ERROR_CODES is a bug in the worker: it leaves as 500 `internal_error`, keeping the worker's detail. A
+ * `storage_full` failure's detail says what the worker was writing; storageFull words the rest.
  */
 export function workerError(failure: { status: number; code: string; detail: string }): ApiError {
+  if (failure.code === 'storage_full') return storageFull(failure.detail);
   if (!(failure.code in ERROR_CODES)) return new ApiError(500, 'internal_error', `${failure.code}: ${failure.detail}`);
   return new ApiError(failure.status, failure.code as ErrorCode, failure.detail);
 }

@@ -11,7 +11,7 @@ import { GrowingFile } from './readers/growing-file.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
 import { describeSheet } from './table/describe.js';
-import { TaskError } from './task-error.js';
+import { storageFullOf, TaskError } from './task-error.js';
 import { parserFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
@@ -32,7 +32,9 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
     return withTransfer({ sheets, reader, arrow, sourceBytes }, sourceBytes ? [...buffers, sourceBytes] : buffers);
   } catch (err) {
     releaseMemory();
-    if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
+    // A parser's exception is the file's problem (the pool makes it a 422); a full disk is not.
+    const known = err instanceof TaskError ? err : storageFullOf(err, "storing this upload's tables");
+    if (known) return { error: { status: known.status, code: known.code, detail: known.message } };
     throw err;
   }
 }

@@ -31,12 +31,27 @@ export function notRepresentable(detail: string): TaskError {
   return new TaskError(400, 'invalid_request', detail);
 }
 
+/** A full file system in Node's words (ENOSPC, EDQUOT) and in Polars' (`No space left on device (os error 28)`). */
+const NO_SPACE = /\b(ENOSPC|EDQUOT)\b|No space left on device|Disk quota exceeded|os error (28|122)\b/;
+
 /**
- * How a data or query task's exception crosses back: a TaskError keeps its status; anything else (an
+ * A 507 `storage_full` TaskError when `err` is a write that found its file system full, else undefined.
+ * `doing` says what was being written (`writing this upload's tables`); the server words the rest
+ * (src/errors.ts, storageFull).
+ */
+export function storageFullOf(err: unknown, doing: string): TaskError | undefined {
+  const text = `${String((err as { code?: unknown })?.code ?? '')} ${String((err as Error)?.message ?? err)}`;
+  return NO_SPACE.test(text) ? new TaskError(507, 'storage_full', doing) : undefined;
+}
+
+/**
+ * How a data or query task's exception crosses back: a TaskError keeps its status, a full file system is a
+ * 507; anything else (an
  * exception from Polars on one request) is a 500 naming it. Never thrown on, since Piscina would count a
  * thrown task as a dead worker — for a memory shard, as data lost (410) — while the worker carries on.
  */
 export function failureOf(err: unknown): TaskFailure {
-  if (err instanceof TaskError) return { error: { status: err.status, code: err.code, detail: err.message } };
+  const known = err instanceof TaskError ? err : storageFullOf(err, 'answering this request');
+  if (known) return { error: { status: known.status, code: known.code, detail: known.message } };
   return { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
 }

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { ApiError, errorBody, type ErrorCode } from '../errors.js';
+import { ApiError, errorBody, isStorageFull, storageFull, type ErrorCode } from '../errors.js';
 import { TAG_NAME_RULE } from '../schemas/version-tags.js';
 
 /** Fastify and plugin errors that clients cause, in the contract's words. */
@@ -41,6 +41,11 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { maxU
       const where = (err.validationContext ?? 'request') as Where;
       const schema = (req.routeOptions.schema as Record<string, SchemaPart | undefined> | undefined)?.[where];
       return reply.code(400).send(errorBody('invalid_request', describeViolations(where, err.validation, schema)));
+    }
+    if (isStorageFull(err)) {
+      req.log.warn({ err: err.message }, 'storage full');
+      const full = storageFull(`answering ${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`);
+      return reply.code(full.statusCode).send(errorBody(full.code, full.message));
     }
     const known = err.code ? KNOWN[err.code] : undefined;
     if (known) {

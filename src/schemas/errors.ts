@@ -19,8 +19,8 @@ export const ErrorBody = Type.Object(
 );
 export type ErrorBody = Static<typeof ErrorBody>;
 
-/** Statuses every `/api` operation can answer: no or a bad API key, rate limit, overload, a bug. */
-export const API_ERRORS = [401, 403, 429, 500, 503] as const;
+/** Statuses every `/api` operation can answer: no or a bad API key, rate limit, a bug, overload, a full disk under a catalog write. */
+export const API_ERRORS = [401, 403, 429, 500, 503, 507] as const;
 
 const WHEN: Record<number, string> = {
   400: 'malformed request: a bad parameter or body field (the detail names it)',

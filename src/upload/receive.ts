@@ -1,7 +1,7 @@
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyRequest } from 'fastify';
-import { ApiError, badRequest } from '../errors.js';
+import { ApiError, badRequest, isStorageFull, storageFull } from '../errors.js';
 import type { UploadSink, TableStore } from '../storage/store.js';
 import type { FileType } from '../../workers/protocol.js';
 import { checkContent, typeFromName } from './file-type.js';
@@ -118,22 +118,13 @@ export async function receiveUpload(req: FastifyRequest, store: TableStore): Pro
       lingerThenClose(req);
       throw tooLarge(req);
     }
-    if (code === 'ENOSPC') throw storageFull();
+    if (isStorageFull(err)) throw storageFull('receiving this upload');
     throw err;
   } finally {
     clearTimeout(deadline);
   }
   if (!upload) throw badRequest('the form has no file: send the file in a multipart field named "file"');
   return { ...upload, fields };
-}
-
-/** 507 when the file system the upload streams into (DATA_DIR, or the memory backend's SHARED_MEMORY_DIR) is full. */
-function storageFull(): ApiError {
-  return new ApiError(
-    507,
-    'storage_full',
-    'the server ran out of room while receiving this upload (its data directory, or the shared memory the memory backend receives into, is full); nothing stored was changed: retry later, or ask the operator to free room',
-  );
 }
 
 /** Past MAX_UPLOAD_BYTES: 413 as soon as the limit is passed, not once the whole body has been read. */

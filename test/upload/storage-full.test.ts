@@ -5,7 +5,8 @@
  * here — so the test needs root (CI runs as root); without it, it is skipped, saying why.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -30,8 +31,8 @@ function smallTmpfs(t: Test): string | undefined {
   return dir;
 }
 
-/** Fills `dir`'s file system to the last byte with one file, which it returns. */
-function fill(dir: string): string {
+/** Fills `dir`'s file system with one file, which it returns, to the last byte or but `leave` bytes. */
+function fill(dir: string, leave = 0): string {
   const filler = join(dir, 'filler');
   const block = Buffer.alloc(64 * 1024, 1);
   let written = 0;
@@ -43,6 +44,7 @@ function fill(dir: string): string {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOSPC') throw err;
   }
+  if (leave) truncateSync(filler, Math.max(0, statSync(filler).size - leave));
   return filler;
 }
 
@@ -83,3 +85,38 @@ for (const backend of ['local', 'memory'] as const) {
     t.equal(after.status, 201, 'the next upload that fits is stored');
   });
 }
+
+// The received file fits, its tables do not: the parse worker's Parquet write meets the full disk (it was a 422
+// blaming the file). Local only: the memory backend writes its sheets to SHARED_MEMORY_DIR only as a hand-off,
+// and hands them over in memory when that write fails.
+t.test('local: the disk fills up while the tables are written, or under a catalog write', async (t) => {
+  const dir = smallTmpfs(t);
+  if (!dir) return t.skip('mounting a tmpfs needs root');
+  const server = await startServer(t, { backend: 'local', dataDir: dir });
+  const first = await upload(server, 'a,b\n1,x\n2,y\n', 'first.csv');
+  t.equal(first.status, 201, 'a small upload first');
+  const versions = readdirSync(join(dir, 'versions'));
+  // Random text, which LZ4 cannot shrink: its Parquet needs about as much room as the CSV.
+  const csv = `id,note\n${Array.from({ length: 15_000 }, (_, i) => `${i},${randomBytes(75).toString('base64')}`).join('\n')}\n`;
+  const filler = fill(dir, csv.length + (512 << 10));
+  const full = await upload(server, csv, 'random.csv');
+  t.equal(full.status, 507, `507 (${JSON.stringify(full.body)})`);
+  t.equal(full.body?.error_code, 'storage_full');
+  t.match(full.body?.detail, /ran out of room while storing this upload's tables/);
+  t.same(readdirSync(join(dir, 'staging')), [], 'nothing left in staging');
+  t.same(readdirSync(join(dir, 'versions')), versions, 'no version directory added');
+  t.equal((await getJson(server, `/api/datasets/${first.body.dataset.id}/versions/${first.body.version.id}/data`)).body.data.length, 2, 'what was stored is still served');
+  // A catalog write on a full disk: SQLite's SQLITE_FULL, a 507 too (it was a 500), and the change not made.
+  rmSync(filler);
+  const lastByte = fill(dir);
+  const patch = (description: string) =>
+    getJson(server, `/api/datasets/${first.body.dataset.id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ description }) });
+  const patched = await patch('x'.repeat(10_000));
+  t.equal(patched.status, 507, `a catalog write: 507 (${JSON.stringify(patched.body)})`);
+  t.equal(patched.body?.error_code, 'storage_full');
+  t.equal((await getJson(server, `/api/datasets/${first.body.dataset.id}`)).body.description, null, 'the dataset unchanged');
+  rmSync(lastByte);
+  const after = await upload(server, csv, 'random.csv');
+  t.equal(after.status, 201, 'with room again, the same file is stored');
+  t.equal(after.body?.sheets?.[0]?.row_count, 15_000);
+});
