@@ -44,7 +44,9 @@ async function main() {
   process.on('SIGINT', () => onSignal('SIGINT'));
   await warmUp(app);
   await app.listen({ host: config.host, port: config.port });
-  app.log.info({ storage_backend: config.storageBackend, workers: config.workers, data_dir: config.dataDir }, 'dataset service ready');
+  // The memory backend keeps nothing under DATA_DIR: naming it would suggest it does.
+  const where = config.storageBackend === 'local' ? { data_dir: config.dataDir } : {};
+  app.log.info({ storage_backend: config.storageBackend, workers: config.workers, ...where }, 'dataset service ready');
   // glibc reads these only at process start, so they cannot be set from here or from .env.
   if (process.platform === 'linux' && process.env.MALLOC_ARENA_MAX === undefined) {
     app.log.warn(
