@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { MAX_ID } from './schemas/common.js';
 
 /** The start-up request's id: random per process, so no client can send it to stay out of /metrics. */
 const WARM_UP_REQUEST_ID = `warm-up-${randomUUID()}`;
 
-/** The largest id the catalogs store (PostgreSQL's integer); no dataset has it before 2^31 − 1 uploads. */
-const NO_SUCH_ID = 2_147_483_647;
+/** The largest id the catalogs store; no dataset has it before 2^31 − 1 uploads. */
+const NO_SUCH_ID = MAX_ID;
 
 /**
  * One request through the rows route (`…/data`) before the server listens. V8 compiles a function on its first

@@ -1,8 +1,18 @@
 /** Schema pieces every route group uses: ids in the path, the sheet parameter, timestamps, byte bodies. */
 import { Type, type Static, type TSchema } from 'typebox';
 
-/** A positive integer id (datasets, versions). */
-export const Id = (description: string) => Type.Integer({ minimum: 1, description });
+/** The largest id the catalogs store: PostgreSQL's `integer`. */
+export const MAX_ID = 2_147_483_647;
+
+/** A positive integer id (datasets, versions). A larger one is a 400, never a lookup of a rounded number. */
+export const Id = (description: string) => Type.Integer({ minimum: 1, maximum: MAX_ID, description });
+
+/**
+ * A row position or count in a query (offset, limit, page): at most 2^53 − 1, so the number answered back is
+ * the one sent (`99999999999999999999` would be read as 1e20).
+ */
+export const RowNumber = (minimum: 0 | 1, options: { description?: string; default?: number } = {}) =>
+  Type.Integer({ minimum, maximum: Number.MAX_SAFE_INTEGER, ...options });
 
 export const DatasetParams = Type.Object({ id: Id('dataset id') });
 export type DatasetParams = Static<typeof DatasetParams>;

@@ -1,7 +1,7 @@
 /** Table data (`…/data`): its query string, the JSON page, and the media types it can answer with. */
 import { Type, type Static } from 'typebox';
 import type { DataFormat, FilterOp } from '../../workers/protocol.js';
-import { Bytes, Count, SheetName } from './common.js';
+import { Bytes, Count, RowNumber, SheetName } from './common.js';
 
 /** Each format of `…/data` and its media type (Accept, or `?format=`). */
 export const DATA_MEDIA_TYPES: Record<DataFormat, string> = {
@@ -18,10 +18,10 @@ export const FORMATS = Object.keys(DATA_MEDIA_TYPES) as DataFormat[];
 export const FILTER_OPS: FilterOp[] = ['eq', 'ne', 'lt', 'lte', 'gt', 'gte', 'in', 'contains', 'startswith', 'is_null', 'not_null'];
 
 export const Paging = {
-  page: Type.Optional(Type.Integer({ minimum: 1, description: '1-based; with page_size (not with offset/limit)' })),
-  page_size: Type.Optional(Type.Integer({ minimum: 1, description: 'default 100; JSON at most 1000' })),
-  offset: Type.Optional(Type.Integer({ minimum: 0, description: 'with limit (not with page/page_size)' })),
-  limit: Type.Optional(Type.Integer({ minimum: 1, description: 'default 100; JSON at most 1000' })),
+  page: Type.Optional(RowNumber(1, { description: '1-based; with page_size (not with offset/limit)' })),
+  page_size: Type.Optional(RowNumber(1, { description: 'default 100; JSON at most 1000' })),
+  offset: Type.Optional(RowNumber(0, { description: 'with limit (not with page/page_size)' })),
+  limit: Type.Optional(RowNumber(1, { description: 'default 100; JSON at most 1000' })),
 };
 export type PagingQuery = { page?: number; page_size?: number; offset?: number; limit?: number };
 
@@ -59,8 +59,8 @@ export const DataPage = Type.Object(
     data: Type.Array(Type.Record(Type.String(), Type.Unknown()), { description: 'rows, {column: value}' }),
     columns: Type.Array(Type.String(), { description: 'column names, in order' }),
     total_rows: Count('rows of the (filtered) result'),
-    page: Type.Integer({ minimum: 1 }),
-    page_size: Type.Integer({ minimum: 1 }),
+    page: Type.Integer({ minimum: 1, description: 'with offset/limit: the page of size limit that holds the first row, floor(offset / limit) + 1' }),
+    page_size: Type.Integer({ minimum: 1, description: 'page_size, or limit' }),
     total_pages: Count(),
   },
   {

@@ -1,6 +1,6 @@
 /** Datasets: their shape, the list's query, PATCH's body, the upload's form and answer, label counts. */
 import { Type, type Static } from 'typebox';
-import { Count, Id, Nullable, Timestamp } from './common.js';
+import { Count, Id, Nullable, RowNumber, Timestamp } from './common.js';
 import { VERSION_EXAMPLE, Version, VersionDetail, SheetSummary } from './versions.js';
 
 export const MAX_NAME = 255;
@@ -49,7 +49,7 @@ const SORT_KEYS = ['name', 'created_at', 'updated_at', 'file_size', 'current_ver
 export const ListQuery = Type.Object(
   {
     limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    offset: Type.Integer({ minimum: 0, default: 0 }),
+    offset: RowNumber(0, { default: 0 }),
     name: Type.Optional(Type.String({ description: 'case-insensitive substring of the name' })),
     tags: Type.Optional(Type.Array(Type.String(), { description: 'repeatable; every one must match' })),
     sort_by: Type.Unsafe<(typeof SORT_KEYS)[number]>({ type: 'string', enum: [...SORT_KEYS], default: 'created_at' }),

@@ -1,7 +1,7 @@
 /** Download tokens: the view to mint one for, the token, and the URL that uses it. */
 import { Type, type Static } from 'typebox';
 import type { ExportFormat } from '../../workers/protocol.js';
-import { Timestamp } from './common.js';
+import { RowNumber, Timestamp } from './common.js';
 import { FILTER_PATTERN, FORMATS, Projection } from './data.js';
 
 const EXPORT_FORMATS = FORMATS.filter((f): f is ExportFormat => f !== 'json');
@@ -29,8 +29,8 @@ export const DownloadTokenRequest = Type.Object(
       }),
     ),
     ...Projection,
-    offset: Type.Optional(Type.Integer({ minimum: 0, description: 'first row of the window; as `…/data` takes them: neither offset nor limit is every row, offset alone 100 rows' })),
-    limit: Type.Optional(Type.Integer({ minimum: 1, description: 'rows of the window (no cap)' })),
+    offset: Type.Optional(RowNumber(0, { description: 'first row of the window; as `…/data` takes them: neither offset nor limit is every row, offset alone 100 rows' })),
+    limit: Type.Optional(RowNumber(1, { description: 'rows of the window (no cap)' })),
     csv_safe: Type.Optional(Type.Boolean({ description: "CSV and xlsx: prefix text cells starting with = + - @ with '" })),
   },
   {

@@ -424,6 +424,12 @@ for (const backend of BACKENDS) {
       for (const bad of ['abc', '-1', '0', '1.5', '1e3', '99999999999999999999']) {
         isRefusal(t, `dataset_id "${bad}"`, await withId(bad), { status: 400, code: 'invalid_request', detail: /dataset_id must be a positive integer/ });
       }
+      // Numbers past what is answered exactly: a 400 naming the limit, never a lookup of a rounded number.
+      isRefusal(t, 'a dataset id past the largest', await getJson(server, '/api/datasets/99999999999999999999'), { status: 400, code: 'invalid_request', detail: /params\.id must be <= 2147483647/ });
+      t.equal((await getJson(server, '/api/datasets/2147483647')).status, 404, 'the largest id is looked up');
+      for (const q of ['offset=99999999999999999999&limit=10', 'page=9007199254740992']) {
+        isRefusal(t, `?${q}`, await getJson(server, `${base(good[0].up)}/data?${q}`), { status: 400, code: 'invalid_request', detail: /querystring\.(offset|page) must be <= 9007199254740991/ });
+      }
       const [a, b] = [good[0].up.body.dataset.id, good[1].up.body.dataset.id];
       isRefusal(t, 'name sent with dataset_id', await withId(String(b), { name: 'a new name' }), { status: 400, code: 'invalid_request', detail: new RegExp(`name cannot be sent with dataset_id.*PATCH /api/datasets/${b}`) });
       const intoB = await withId(String(b));
