@@ -333,6 +333,7 @@ export async function startService(opts: ServiceOptions): Promise<ServerHandle> 
         // As `npm start` sets them (see the README's operators' section): without them glibc keeps freed frames.
         MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX ?? '2',
         MALLOC_MMAP_THRESHOLD_: process.env.MALLOC_MMAP_THRESHOLD_ ?? '4194304',
+        GLIBC_TUNABLES: process.env.GLIBC_TUNABLES ?? 'glibc.malloc.hugetlb=1',
         ...opts.env,
       },
     },

@@ -3,7 +3,7 @@
  * invalid value stops start-up with one line that names the setting. Run as `npm start` runs it.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { MAIN, ROOT, getJson, tmpDir } from './support/server.js';
@@ -73,4 +73,40 @@ t.test('defaults: local backend under ./data', async (t) => {
   t.equal(health.body.storage_backend, 'local');
   const { existsSync } = await import('node:fs');
   t.ok(existsSync(join(cwd, 'data', 'catalog.sqlite')), 'catalog created in ./data');
+});
+
+// glibc reads these only at process start, so `npm start` sets them (README, "For operators"). The huge pages
+// are checked where the kernel gives them on request (transparent_hugepage `madvise` or `always`).
+t.test('npm start sets glibc: two arenas, a fixed mmap threshold, huge pages for large buffers', async (t) => {
+  const cwd = tmpDir(t);
+  const proc = spawn('npm', ['start', '--silent', '--ignore-scripts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH!, HOME: process.env.HOME!, PORT: '0', HOST: '127.0.0.1', DATA_DIR: join(cwd, 'data'), WORKERS: '1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  const ready = new Promise<{ url: string; pid: number }>((resolve, reject) => {
+    proc.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /"pid":(\d+).*Server listening at (http:\/\/[\d.]+:\d+)/.exec(stdout);
+      if (m) resolve({ pid: Number(m[1]), url: m[2] });
+    });
+    proc.on('exit', (code) => reject(new Error(`npm start exited with ${code}: ${stdout}`)));
+  });
+  const { pid, url } = await ready;
+  t.teardown(() => process.kill(pid, 'SIGKILL'));
+  const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+  for (const setting of ['MALLOC_ARENA_MAX=2', 'MALLOC_MMAP_THRESHOLD_=4194304', 'GLIBC_TUNABLES=glibc.malloc.hugetlb=1']) {
+    t.ok(environ.includes(setting), setting);
+  }
+  const thp = readFileSync('/sys/kernel/mm/transparent_hugepage/enabled', 'utf8');
+  if (/\[never\]/.test(thp)) return t.comment(`no huge pages on this machine (${thp.trim()})`);
+  // ~40 MB of text read as one frame: its buffers are large allocations, made of huge pages.
+  const csv = `id,text\n${Array.from({ length: 400_000 }, (_, i) => `${i},${'x'.repeat(90)}`).join('\n')}\n`;
+  const form = new FormData();
+  form.set('name', 'big');
+  form.set('file', new Blob([csv]), 'big.csv');
+  t.equal((await fetch(`${url}/api/datasets/upload`, { method: 'POST', body: form })).status, 201);
+  const huge = Number(/AnonHugePages:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  t.ok(huge > 0, `AnonHugePages ${huge} kB after the upload`);
 });

@@ -71,6 +71,7 @@ export async function startServer(t: Teardown, opts: StartOptions): Promise<Serv
       LOG_LEVEL: 'info',
       MALLOC_ARENA_MAX: '2', // as npm start sets them
       MALLOC_MMAP_THRESHOLD_: '4194304',
+      GLIBC_TUNABLES: 'glibc.malloc.hugetlb=1',
       // Tests share a small, busy machine: shedding on event-loop delay would turn its hiccups into 503s.
       // The shedding test sets its own limits.
       SHED_EVENT_LOOP_DELAY_MS: '0',
