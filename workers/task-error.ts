@@ -36,7 +36,7 @@ const NO_SPACE = /\b(ENOSPC|EDQUOT)\b|No space left on device|Disk quota exceede
 
 /**
  * A 507 `storage_full` TaskError when `err` is a write that found its file system full, else undefined.
- * `doing` says what was being written (`writing this upload's tables`); the server words the rest
+ * `doing` says what was being written (`storing this upload's tables`); the server words the rest
  * (src/errors.ts, storageFull).
  */
 export function storageFullOf(err: unknown, doing: string): TaskError | undefined {
@@ -46,9 +46,9 @@ export function storageFullOf(err: unknown, doing: string): TaskError | undefine
 
 /**
  * How a data or query task's exception crosses back: a TaskError keeps its status, a full file system is a
- * 507; anything else (an
- * exception from Polars on one request) is a 500 naming it. Never thrown on, since Piscina would count a
- * thrown task as a dead worker — for a memory shard, as data lost (410) — while the worker carries on.
+ * 507; anything else (an exception from Polars on one request) is a 500 naming it. Never thrown on, since
+ * Piscina would count a thrown task as a dead worker — for a memory shard, as data lost (410) — while the
+ * worker carries on.
  */
 export function failureOf(err: unknown): TaskFailure {
   const known = err instanceof TaskError ? err : storageFullOf(err, 'answering this request');
