@@ -116,7 +116,9 @@ for (const backend of BACKENDS) {
     const shm = tmpDir(t, 'rwr-shm-');
     const server = await startServer(t, { backend, env: { ...EARLY, SHARED_MEMORY_DIR: shm } });
     const line = Buffer.from('1,2001-01-01T00:00:00,3.5\n'.repeat(4096));
-    const cut = await streamUpload(server, { fileName: 'cut.csv', chunk: line, total: 64 * line.length, everyMs: 0, giveUpMs: 50, declareLength: true });
+    // ~218 MB declared, far more than 50 ms carries: the body is always cut. (At 7 MB, one CI run sent it whole
+    // within the 50 ms, and the upload was stored.)
+    const cut = await streamUpload(server, { fileName: 'cut.csv', chunk: line, total: 2048 * line.length, everyMs: 0, giveUpMs: 50, declareLength: true });
     t.notOk(cut.response?.status === 201, 'the cut upload stored nothing');
     // Until the server has seen the connection go, a new upload may find no parse thread to spare (and be parsed
     // once complete); the cut upload's parse must then stop and free its thread.
