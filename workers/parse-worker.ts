@@ -11,13 +11,13 @@ import { GrowingFile } from './readers/growing-file.js';
 import type { ColumnDecision, ParsedSheet, ReaderReport } from './readers/types.js';
 import { checkForcedNames, forceTypes } from './readers/infer-types.js';
 import { describeSheet } from './table/describe.js';
-import { storageFullOf, TaskError } from './task-error.js';
+import { knownFailure } from './task-error.js';
 import { parserFault } from './test-faults.js';
 import { withTransfer } from './transfer.js';
 import { nativeOf } from './native-frame.js';
 import { releaseMemory, releaseMemoryNow } from './release-memory.js';
 import { runInBackground } from './thread-priority.js';
-import { writesStatistics } from './parquet-statistics.js';
+import { sinkParquet, writesStatistics } from './parquet-write.js';
 
 export default async function parse(task: ParseTask): Promise<ParseResult | TaskFailure> {
   parserFault(task.fileName);
@@ -33,8 +33,8 @@ export default async function parse(task: ParseTask): Promise<ParseResult | Task
   } catch (err) {
     releaseMemory();
     // A parser's exception is the file's problem (the pool makes it a 422); a full disk is not.
-    const known = err instanceof TaskError ? err : storageFullOf(err, "storing this upload's tables");
-    if (known) return { error: { status: known.status, code: known.code, detail: known.message } };
+    const known = knownFailure(err, "storing this upload's tables");
+    if (known) return known;
     throw err;
   }
 }
@@ -115,19 +115,12 @@ async function readGrowing(source: GrowingSource) {
  * row groups (opening a sheet: 1.3× the CPU at 16,384, 3× at 8,192, 6× at 4,096; a page on a kept scan
  * 0.9×–1.0× at 16,384), and exports cost the same at every size. Data pages of 8 KiB instead of the default
  * saved ≤ 6% of a page's CPU for an 8% larger file: not taken. Column statistics let filtered scans skip row groups
- * (left out of a table with a very long text value: parquet-statistics.ts).
+ * (left out of a table with a very long text value: parquet-write.ts).
  * LZ4 (Parquet's LZ4_RAW) rather than zstd, measured on the same table in one process: a page of a kept scan
  * 0.70–0.88 ms against 0.93–1.10, the whole file read 54–70 ms against 73–82 (the cache fill), a filtered scan
  * 22–24 against 30–31, the write 25% less CPU (330 against 430 ms: the CSV upload); the file 20% larger (16.4
  * against 13.7 MB). These files are the service's own: exports write their own Parquet.
  */
 export function writeParquetDurably(sheet: ParsedSheet, path: string): void {
-  const sink = sheet.frame.lazy().sinkParquet(path, {
-    compression: 'lz4',
-    statistics: writesStatistics(sheet.frame),
-    rowGroupSize: 32_767,
-    sinkOptions: { syncOnClose: 'all', maintainOrder: true, mkdir: false },
-  });
-  // nodejs-polars 0.24 returns the native lazy frame here, whose collectSync wants the engine by name.
-  (sink as unknown as { collectSync(engine: string): unknown }).collectSync('auto');
+  sinkParquet(sheet.frame, path, { compression: 'lz4', statistics: writesStatistics(sheet.frame), rowGroupSize: 32_767, syncOnClose: 'all' });
 }

@@ -39,9 +39,18 @@ const NO_SPACE = /\b(ENOSPC|EDQUOT)\b|No space left on device|Disk quota exceede
  * `doing` says what was being written (`storing this upload's tables`); the server words the rest
  * (src/errors.ts, storageFull).
  */
-export function storageFullOf(err: unknown, doing: string): TaskError | undefined {
+function storageFullOf(err: unknown, doing: string): TaskError | undefined {
   const text = `${String((err as { code?: unknown })?.code ?? '')} ${String((err as Error)?.message ?? err)}`;
   return NO_SPACE.test(text) ? new TaskError(507, 'storage_full', doing) : undefined;
+}
+
+/**
+ * A TaskError, or a full file system met while `doing` (storageFullOf), as the value that crosses the thread
+ * boundary; undefined for any other exception, which each pool words its own way.
+ */
+export function knownFailure(err: unknown, doing: string): TaskFailure | undefined {
+  const known = err instanceof TaskError ? err : storageFullOf(err, doing);
+  return known && { error: { status: known.status, code: known.code, detail: known.message } };
 }
 
 /**
@@ -51,7 +60,5 @@ export function storageFullOf(err: unknown, doing: string): TaskError | undefine
  * worker carries on.
  */
 export function failureOf(err: unknown): TaskFailure {
-  const known = err instanceof TaskError ? err : storageFullOf(err, 'answering this request');
-  if (known) return { error: { status: known.status, code: known.code, detail: known.message } };
-  return { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
+  return knownFailure(err, 'answering this request') ?? { error: { status: 500, code: 'internal_error', detail: `the worker failed on this request: ${(err as Error)?.message ?? String(err)}` } };
 }

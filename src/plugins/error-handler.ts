@@ -27,11 +27,16 @@ const KNOWN: Record<string, { status: number; code: ErrorCode; detail?: (e: Fast
 
 /** Every error leaves as `{detail, error_code, timestamp}`; only a bug is a 500, and it is logged. */
 export default fp(async function errorHandler(app: FastifyInstance, opts: { maxUploadBytes: number }) {
-  app.setErrorHandler((err: FastifyError, req, reply) => {
+  app.setErrorHandler((thrown: FastifyError, req, reply) => {
     // A handler may have set the headers of the body it meant to send (an export's `text/csv`, its row count)
     // before failing; the error body is JSON, and without this Fastify refuses to send an object as CSV.
     reply.removeHeader('x-total-rows');
     reply.type('application/json; charset=utf-8');
+    let err: FastifyError | ApiError = thrown;
+    if (isStorageFull(thrown)) {
+      req.log.warn({ err: thrown.message }, 'storage full');
+      err = storageFull(`answering ${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`);
+    }
     if (err instanceof ApiError) {
       // A 500 is a bug wherever it was found (e.g. an exception inside a worker's task): logged like one.
       if (err.statusCode === 500) req.log.error({ err: err.message }, 'internal error');
@@ -41,11 +46,6 @@ export default fp(async function errorHandler(app: FastifyInstance, opts: { maxU
       const where = (err.validationContext ?? 'request') as Where;
       const schema = (req.routeOptions.schema as Record<string, SchemaPart | undefined> | undefined)?.[where];
       return reply.code(400).send(errorBody('invalid_request', describeViolations(where, err.validation, schema)));
-    }
-    if (isStorageFull(err)) {
-      req.log.warn({ err: err.message }, 'storage full');
-      const full = storageFull(`answering ${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`);
-      return reply.code(full.statusCode).send(errorBody(full.code, full.message));
     }
     const known = err.code ? KNOWN[err.code] : undefined;
     if (known) {

@@ -1,5 +1,5 @@
 /**
- * Parquet column statistics (workers/parquet-statistics.ts): the files the service writes — the local backend's
+ * Parquet column statistics (workers/parquet-write.ts): the files the service writes — the local backend's
  * stored sheets, and `?format=parquet` exports on both backends — carry them, except for a table with a text
  * value longer than STATISTICS_MAX_VALUE_CHARS, whose minimum and maximum Polars would repeat whole in the file
  * (a 100 MB cell made an 839 MB file). Files are read back by hyparquet, independently of Polars.
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects } from 'hyparquet';
 import { compressors } from 'hyparquet-compressors';
 import t from 'tap';
-import { STATISTICS_MAX_VALUE_CHARS } from '../../workers/parquet-statistics.js';
+import { STATISTICS_MAX_VALUE_CHARS } from '../../workers/parquet-write.js';
 import { BACKENDS, startServer, upload, type Server } from '../support/server.js';
 
 /** Per column: whether its chunks in every row group carry a minimum and a maximum. */

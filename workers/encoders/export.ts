@@ -11,7 +11,7 @@ import { nativeOf, wrapped, type NativeFrame } from '../native-frame.js';
 import { releaseMemory } from '../release-memory.js';
 import { neutralizedText } from './neutralize.js';
 import { writeXlsx } from './xlsx.js';
-import { writesStatistics } from '../parquet-statistics.js';
+import { sinkParquet, writesStatistics } from '../parquet-write.js';
 import { isText } from '../table/describe.js';
 
 /** Rows encoded per message: big enough to amortise the call, small enough to bound both threads' memory. */
@@ -113,7 +113,7 @@ export function encodeWhole(frame: NativeFrame, format: ExportFormat, options: E
 
 /**
  * The whole frame as a zstd Parquet file, with column statistics unless a value is too long to repeat in them
- * (parquet-statistics.ts). The binding writes a buffer only with statistics, so a table without them is written
+ * (parquet-write.ts). The binding writes a buffer only with statistics, so a table without them is written
  * through a temporary file.
  */
 function parquetFile(frame: pl.DataFrame): ArrayBuffer {
@@ -121,7 +121,7 @@ function parquetFile(frame: pl.DataFrame): ArrayBuffer {
   const dir = mkdtempSync(join(tmpdir(), 'dataset-service-export-'));
   try {
     const path = join(dir, 'export.parquet');
-    (frame.lazy().sinkParquet(path, { compression: 'zstd', statistics: false, sinkOptions: { syncOnClose: 'none', maintainOrder: true, mkdir: false } }) as unknown as { collectSync(engine: string): void }).collectSync('auto');
+    sinkParquet(frame, path, { compression: 'zstd', statistics: false, syncOnClose: 'none' });
     return ownedCopy(readFileSync(path));
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -76,7 +76,6 @@ function filterExpr(f: Filter, dtype: pl.DataType): pl.Expr {
   }
 }
 
-
 /** Time columns, and durations as nanoseconds (any unit casts to it exactly), for comparison with clockNanos. */
 function clockType(dtype: pl.DataType): pl.DataType | undefined {
   const type = portableType(dtype);

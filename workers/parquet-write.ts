@@ -1,3 +1,4 @@
+/** Parquet files this service writes (stored sheets, exports): one sink, and when they carry column statistics. */
 import pl from 'nodejs-polars';
 import { isText } from './table/describe.js';
 
@@ -25,4 +26,20 @@ export function writesStatistics(frame: pl.DataFrame): boolean {
     .select(...text.map((name, i) => pl.col(name).str.lengths().max().alias(String(i))))
     .collectSync();
   return longest.getColumns().every((s) => Number(s.get(0) ?? 0) <= STATISTICS_MAX_VALUE_CHARS);
+}
+
+/**
+ * Writes `frame` to `path` as Parquet with Polars' sink: `statistics` as writesStatistics says, `rowGroupSize`
+ * rows per row group (the binding's default otherwise), fsynced when `syncOnClose` is `all`. Throws Polars' error
+ * (a full disk: `No space left on device (os error 28)`).
+ */
+export function sinkParquet(
+  frame: pl.DataFrame,
+  path: string,
+  options: { compression: 'lz4' | 'zstd'; statistics: boolean; rowGroupSize?: number; syncOnClose: 'all' | 'none' },
+): void {
+  const { syncOnClose, ...parquet } = options;
+  const sink = frame.lazy().sinkParquet(path, { ...parquet, sinkOptions: { syncOnClose, maintainOrder: true, mkdir: false } });
+  // nodejs-polars 0.24 returns the native lazy frame here, whose collectSync wants the engine by name.
+  (sink as unknown as { collectSync(engine: string): unknown }).collectSync('auto');
 }
