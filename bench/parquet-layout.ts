@@ -49,7 +49,7 @@ async function cpu(fn: () => unknown): Promise<number> {
 }
 
 const page = (path: string, offset: number, size: number) =>
-  run({ op: 'page', table: { kind: 'parquet', key: `${path}/0`, path }, query: plain, offset, size, format: 'json', int64AsString: false, neutralizeFormulas: false });
+  run({ op: 'page', table: { kind: 'parquet', key: `${path}/0`, path }, query: plain, offset, size, format: 'json', int64AsString: false, neutralizeFormulas: false, fillCache: true });
 
 async function exportAll(path: string, format: ExportFormat) {
   const { port1, port2 } = new MessageChannel();

@@ -92,7 +92,7 @@ export default function run(
  * and rows the blocks do not serve); a projection alone is one lazy plan, sliced for the page.
  */
 function page(task: PageTask): PageResult {
-  const { decoded: sheet, lazy, schema, rows: rowCount } = openSheet(task.table);
+  const { decoded: sheet, lazy, schema, rows: rowCount } = openSheet(task.table, task.fillCache);
   if (sheet && isPlain(task.query)) return decodedPage(task, task.table.key, sheet); // the hot path
   if (isComputed(task.query)) {
     const { result, computed } = cachedRows(task.table, task.query, () => ({ lazy: lazy(), schema }));
@@ -232,7 +232,8 @@ const WARM_UP_KEY = 'warm-up';
 function warmUp(): void {
   const path = join(tmpdir(), `dataset-service-warm-up-${process.pid}-${threadId()}.parquet`);
   try {
-    pl.DataFrame({ a: [1], b: ['x'] }).writeParquet(path);
+    // The dtypes most tables have, each with its own path in the JSON encoder (naive datetimes get their own pass).
+    pl.DataFrame({ a: [1], b: ['x'], c: [1.5], d: [true], e: [new Date(0)] }).writeParquet(path);
     const frame = openSheet({ kind: 'parquet', key: `${WARM_UP_KEY}/0`, path }, false).lazy().slice(0, 1).collectSync();
     encodeJsonPage(nativeOf(frame), { total_rows: 1, page: 1, page_size: 1, total_pages: 1 }, false, jsonLayout(frame.columns, frame.dtypes));
     encodeArrow(nativeOf(frame), 'stream');

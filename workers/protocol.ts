@@ -132,6 +132,11 @@ export interface PageTask {
   int64AsString: boolean;
   /** CSV only: see ExportTask. */
   neutralizeFormulas: boolean;
+  /**
+   * Whether a local sheet in no cache is read whole into it once this page is answered (see openSheet). false
+   * for the start-up warm-up's page (src/warm-up.ts): a table nobody asked for must not take the cache.
+   */
+  fillCache: boolean;
 }
 
 /** Export windows of at most this many rows are encoded in one piece and answered as a page task. */

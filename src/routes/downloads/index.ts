@@ -71,6 +71,7 @@ export default async function downloadRoutes(fastify: FastifyInstance) {
         neutralizeFormulas: view.neutralizeFormulas,
         int64AsString: false,
         attachment: true,
+        fillCache: true,
       }, req.log);
     } catch (err) {
       // Nothing was sent (overloaded, a worker failed, …): the token may be tried again until it expires.

@@ -7,6 +7,7 @@ import { findSheet, findVersion } from '../../lookup.js';
 import { parseFilters } from './filters.js';
 import { chooseFormat, requestedWindow } from './paging.js';
 import { sendRows } from './rows.js';
+import { isWarmUp } from '../../../warm-up.js';
 
 /** `GET …/versions/{vid}/data`: rows of a sheet as JSON pages, or streamed exports in the other formats. */
 export default async function dataRoutes(fastify: FastifyInstance) {
@@ -49,6 +50,7 @@ export default async function dataRoutes(fastify: FastifyInstance) {
       neutralizeFormulas: req.query.csv_safe === true,
       int64AsString: req.query.int64 === 'string',
       attachment: false,
+      fillCache: !isWarmUp(req),
     }, req.log);
   });
 }

@@ -52,7 +52,7 @@ export default async function downloadTokenRoutes(fastify: FastifyInstance) {
     await store.run<PageResult>(
       version.storage_key,
       index,
-      (table) => ({ op: 'page', table, query, offset: 0, size: 1, format: 'json', int64AsString: false, neutralizeFormulas: false }),
+      (table) => ({ op: 'page', table, query, offset: 0, size: 1, format: 'json', int64AsString: false, neutralizeFormulas: false, fillCache: true }),
       req.log,
     );
     const minted = await downloadTokens.mint({

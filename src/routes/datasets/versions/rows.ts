@@ -23,6 +23,8 @@ export interface RowsRequest {
   int64AsString: boolean;
   /** Send every format as an attachment with a file name (xlsx always is). */
   attachment: boolean;
+  /** Pages: see PageTask.fillCache (false only for the start-up warm-up). */
+  fillCache: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function sendRows(store: TableStore, catalog: Catalog, reply: Fasti
   const result = await store.run<PageResult>(
     version.storage_key,
     r.sheetIndex,
-    (table) => ({ op: 'page', table, query: r.query, offset: r.offset, size, format, int64AsString: r.int64AsString, neutralizeFormulas: r.neutralizeFormulas }),
+    (table) => ({ op: 'page', table, query: r.query, offset: r.offset, size, format, int64AsString: r.int64AsString, neutralizeFormulas: r.neutralizeFormulas, fillCache: r.fillCache }),
     log,
   );
   // The page the worker encoded, sent as bytes: Fastify serializes neither a Buffer nor a stream.
