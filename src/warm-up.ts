@@ -18,9 +18,10 @@ const NO_SUCH_ID = MAX_ID;
  * opened the version's scan at start anyway (LocalStore.open). Without a stored version (always so on the memory
  * backend, whose catalog starts empty) it asks for a version that cannot exist, a 404. Measured with
  * bench/cold-page.ts on the flights table: the first page took ~2 ms less with the 404 request than with none,
- * and with the whole path a median of 10.05 ms against 13.58 with the 404 alone (12 restarts each, alternated;
- * timed per stage before: 1.6 ms from the handler to the shard, 1.5 ms from the shard's answer to the response,
- * 0.1–0.2 ms each on the next page).
+ * and with the whole path medians of 11.17 and 10.21 ms against 13.93 and 13.57 with the 404 alone (two runs of
+ * 30 restarts each, alternated; fewer are noise here: 12 restarts of one build against itself differed by 3.4 ms).
+ * Timed per stage before: 1.6 ms from the handler to the shard, 1.5 ms from the shard's answer to the response,
+ * 0.1–0.2 ms each on the next page. Asking twice, or for 100 rows, gained nothing measurable (10.6 against 11.49).
  * It comes from a documentation address (RFC 5737), so it counts against no client's rate limit, and /metrics
  * leaves it out (isWarmUp). It carries no key: with API_KEYS set it is refused (401) and warms only the hooks
  * before that check. Never throws.
