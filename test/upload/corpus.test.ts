@@ -528,11 +528,13 @@ for (const backend of BACKENDS) {
     isRefusal(t, 'a file past the limit, within the form allowance', counted, { status: 413, code: 'file_too_large', detail: /upload limit of 64000 bytes \(MAX_UPLOAD_BYTES\)/ });
 
     // 200 MB without a length: the 413 comes while the body is still streaming, and the connection is closed
-    // once a few more MB have been drained — not after reading all of it.
+    // once a few more MB have been drained — not after reading all of it. What the client has written when it
+    // notices the answer includes what loopback's socket buffers hold and what it wrote before its own event
+    // loop read the answer: 18.7 MB once on a loaded CI host, hence a bound of 32 MiB (a sixth of the body).
     const streamed = await streamUpload(server, { fileName: 'endless.csv', chunk: Buffer.alloc(64 << 10, '1,2\n'), total: 200 << 20, everyMs: 0, giveUpMs: 30_000 });
     if (streamed.response) isRefusal(t, 'a chunked body past the limit', streamed.response, { status: 413, code: 'file_too_large', detail: /MAX_UPLOAD_BYTES/ });
     else t.fail('a chunked body past the limit: no response');
-    t.ok(streamed.sentAtResponse < 16 << 20, `413 after ${streamed.sentAtResponse} of ${200 << 20} bytes, while streaming`);
+    t.ok(streamed.sentAtResponse < 32 << 20, `413 after ${streamed.sentAtResponse} of ${200 << 20} bytes, while streaming`);
     t.ok(streamed.closed && streamed.sent < 64 << 20, `connection closed after ${streamed.sent} bytes (${streamed.ms} ms), not after all ${200 << 20}`);
 
     // Slowloris: a form that trickles in (4 bytes every 300 ms, a day for the whole MiB) is cut off after
