@@ -1,6 +1,6 @@
 /** The few HTTP calls the scenarios make besides the page load (which is autocannon's). */
 import { createReadStream, statSync } from 'node:fs';
-import { request } from 'node:http';
+import { Agent, request } from 'node:http';
 import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formAroundFile } from '../test/support/multipart.js';
@@ -67,6 +67,30 @@ export async function uploadFile(url: string, path: string, name = basename(path
   const ids = { dataset_id: body.dataset.id, version_id: body.version.id };
   await getText(`${url}/api/datasets/${ids.dataset_id}/versions/${ids.version_id}/data?offset=0&limit=1`);
   return { ...ids, rows: body.sheets[0]?.row_count ?? 0, upload_ms, readable_ms: elapsedMs(start) };
+}
+
+/**
+ * A GET over `agent`'s kept-alive connection with node:http, for single requests whose latency is the figure
+ * (the cold first page): fetch's own cost in a client process that has been idle is milliseconds, and varies —
+ * 20 restarts alternated between the two clients, the same cold page measured 12.29 ms median (9.2–20.6) with
+ * fetch against 8.5 (8.0–10.2) with this (bench/cold-page.ts, 2026-12-02). Resolves with the body once its last
+ * byte is in; rejects on a socket error or a status other than 200.
+ */
+export function getOverAgent(agent: Agent, url: string, accept?: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent, headers: accept ? { accept } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.once('error', reject);
+      res.once('end', () => {
+        const body = Buffer.concat(chunks);
+        if (res.statusCode === 200) resolve(body);
+        else reject(new Error(`GET ${url}: HTTP ${res.statusCode} ${body.toString('utf8').slice(0, 500)}`));
+      });
+    });
+    req.once('error', reject);
+    req.end();
+  });
 }
 
 /** As a well-behaved client does: a 503 (load shedding) is retried after its Retry-After, for up to a minute. */

@@ -3,10 +3,12 @@
  * anything of the table), then one JSON page of 100 rows at a random offset of the 3,000,000-row table is
  * timed, and a second page at another offset right after it (warm, for comparison). Repeated `times`
  * times; the figures are medians. The connection is opened with a /health request before the timed page,
- * so the time is the page's alone. The OS page cache is warm (the file was just written or read): this
- * is the service's own cold path, not the disk's.
+ * so the time is the page's alone, and kept alive by a node:http agent (client.ts getOverAgent: fetch in
+ * this idle client cost milliseconds of its own). The OS page cache is warm (the file was just written or
+ * read): this is the service's own cold path, not the disk's.
  */
-import { getBytes, type Uploaded } from '../client.js';
+import { Agent } from 'node:http';
+import { getOverAgent, type Uploaded } from '../client.js';
 import { TABLE_ROWS } from '../data.js';
 import { waitIdle, type ServerHandle } from '../servers.js';
 import { elapsedMs, log, median, prng, round } from '../util.js';
@@ -27,10 +29,10 @@ export interface ColdFigures {
 export async function coldFirstPage(server: ServerHandle, table: Uploaded, times: number): Promise<{ server: ServerHandle; figures: ColdFigures }> {
   log(`${server.label}: cold first page x${times} (restart, then one page)`);
   const random = prng(9090);
-  const page = async (s: ServerHandle) => {
+  const page = async (s: ServerHandle, agent: Agent) => {
     const offset = Math.floor(random() * (TABLE_ROWS - 100));
     const t = process.hrtime.bigint();
-    await getBytes(`${s.url}${dataPath(table)}?offset=${offset}&limit=100`, 'application/json');
+    await getOverAgent(agent, `${s.url}${dataPath(table)}?offset=${offset}&limit=100`, 'application/json');
     return elapsedMs(t);
   };
   const runs: ColdFigures['runs'] = [];
@@ -40,9 +42,11 @@ export async function coldFirstPage(server: ServerHandle, table: Uploaded, times
     current = await current.restart!();
     const restartMs = elapsedMs(t);
     await waitIdle([current.pid], 10_000);
-    await getBytes(`${current.url}/health`);
-    const first = await page(current);
-    const second = await page(current);
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    await getOverAgent(agent, `${current.url}/health`);
+    const first = await page(current, agent);
+    const second = await page(current, agent);
+    agent.destroy();
     runs.push({ first_page_ms: round(first, 2), second_page_ms: round(second, 2), restart_ms: round(restartMs, 0) });
     log(`cold first page ${i + 1}/${times}: ${round(first, 2)} ms, then ${round(second, 2)} ms`);
   }
