@@ -9,8 +9,8 @@ import { deleteDataset, promValue, scrapeMetrics, timeStatistics, uploadFile, ty
 import { TABLE_ROWS, type Inputs } from '../data.js';
 import { runLoad, type LoadFigures } from '../load.js';
 import { ForeignCpu, waitIdle, type EventLoopReading, type ServerHandle } from '../servers.js';
-import { createHistogram } from 'node:perf_hooks';
-import { elapsedMs, log, round, sleep } from '../util.js';
+import { Worker } from 'node:worker_threads';
+import { log, round, sleep } from '../util.js';
 import { dataPath } from './pages.js';
 
 export interface EventLoopFigures {
@@ -109,21 +109,16 @@ export async function eventLoopScenario(server: ServerHandle, table: Uploaded, i
   return figures;
 }
 
-/** GET /health back to back (concurrency 1) until `signal` aborts; latencies in µs resolution. */
-async function pollHealth(url: string, signal: AbortSignal): Promise<EventLoopFigures['health']> {
-  const h = createHistogram({ lowest: 1, highest: 120_000_000, figures: 3 });
-  let failures = 0;
-  while (!signal.aborted) {
-    const t = process.hrtime.bigint();
-    try {
-      const res = await fetch(`${url}/health`);
-      await res.arrayBuffer();
-      if (res.ok) h.record(Math.max(1, Math.round(elapsedMs(t) * 1000)));
-      else failures++;
-    } catch {
-      failures++;
-    }
-  }
-  const ms = (us: number) => round(us / 1000, 2);
-  return { p50_ms: ms(h.percentile(50)), p99_ms: ms(h.percentile(99)), max_ms: ms(h.max), requests: h.count, failures };
+/**
+ * GET /health back to back (concurrency 1) until `signal` aborts, from a thread of its own (health-poller.ts);
+ * latencies in µs resolution.
+ */
+function pollHealth(url: string, signal: AbortSignal): Promise<EventLoopFigures['health']> {
+  const poller = new Worker(new URL('../health-poller.js', import.meta.url), { workerData: { url } });
+  return new Promise((resolve, reject) => {
+    poller.once('message', (figures: EventLoopFigures['health']) => resolve(figures));
+    poller.once('error', reject);
+    poller.once('exit', (code) => reject(new Error(`the /health poller exited (${code}) before reporting`)));
+    signal.addEventListener('abort', () => poller.postMessage('stop'), { once: true });
+  });
 }
