@@ -22,6 +22,13 @@ export interface ShardPoolOptions {
 }
 
 /**
+ * How often a shard is asked for its figures at most. Asking on every /health cost the main thread a Piscina
+ * task and a message per shard per call: 21% of its CPU in the bench's mixed scenario, where /health is polled
+ * back to back (~800 a second) during an upload (`--cpu-prof`, 2026-12-02).
+ */
+const REPORT_INTERVAL_MS = 250;
+
+/**
  * The data workers of both backends: `workers` single-thread pools ("shards"), so every task for a version
  * reaches the one thread that holds (memory) or caches (local) its frames. The store picks a version's shard;
  * this class runs tasks there, tells it about deletes, and gathers each shard's figures.
@@ -29,9 +36,10 @@ export interface ShardPoolOptions {
 export class ShardPool {
   private readonly shards: WorkerPool[];
   private readonly deleted = new RecentlyDeleted();
-  /** The last figures each shard reported, and its report in flight (see `reports`). */
+  /** The last figures each shard reported, its report in flight, and when it was last asked (see `reports`). */
   private readonly lastReports: (WorkerReport | undefined)[];
   private readonly pendingReports: (Promise<void> | undefined)[];
+  private readonly askedAt: number[];
 
   constructor(options: ShardPoolOptions) {
     const { workers, maxQueue, failure, onWorkerLost } = options;
@@ -51,6 +59,7 @@ export class ShardPool {
     );
     this.lastReports = this.shards.map(() => undefined);
     this.pendingReports = this.shards.map(() => undefined);
+    this.askedAt = this.shards.map(() => Number.NEGATIVE_INFINITY);
   }
 
   get count(): number {
@@ -104,16 +113,20 @@ export class ShardPool {
    * Each shard's figures, as last reported. Asking a shard means a `stats` task, which waits behind whatever
    * the shard runs (detailed statistics of a big table: seconds), so this never waits for a shard that has
    * reported before: it answers with the figures at hand and asks each shard again in the background (one
-   * question in flight per shard), so the next call sees figures at most one call old. Only a shard that has
-   * never reported (just started) is waited for.
+   * question in flight per shard, at most one every REPORT_INTERVAL_MS), so the next call sees figures at most
+   * that old plus one call. Only a shard that has never reported (just started) is waited for.
    */
   async reports(): Promise<WorkerReport[]> {
+    const now = performance.now();
     const waiting = this.shards.map((pool, i) => {
-      this.pendingReports[i] ??= pool
-        .run<WorkerStatsResult>({ op: 'stats' })
-        .then((r) => void (this.lastReports[i] = { name: pool.name, ...r }))
-        .catch(() => undefined) // a full queue or a crash: the previous figures stand
-        .finally(() => (this.pendingReports[i] = undefined));
+      if (!this.pendingReports[i] && now - this.askedAt[i] >= REPORT_INTERVAL_MS) {
+        this.askedAt[i] = now;
+        this.pendingReports[i] = pool
+          .run<WorkerStatsResult>({ op: 'stats' })
+          .then((r) => void (this.lastReports[i] = { name: pool.name, ...r }))
+          .catch(() => undefined) // a full queue or a crash: the previous figures stand
+          .finally(() => (this.pendingReports[i] = undefined));
+      }
       return this.lastReports[i] ? undefined : this.pendingReports[i];
     });
     if (waiting.some((w) => w)) await Promise.all(waiting);

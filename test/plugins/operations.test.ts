@@ -57,6 +57,22 @@ for (const backend of BACKENDS) {
     const ui = await fetch(`${server.url}/docs`);
     t.equal(ui.status, 200);
     t.match(await ui.text(), /swagger/i, 'a browsable UI');
+
+    // /health asks each data worker for its figures in the background, at most every 250 ms (ShardPool.reports):
+    // polled back to back for 1.5 s, a worker's `measured_at` changes a few times, not on every call.
+    const seen = new Map<string, Set<string>>();
+    let calls = 0;
+    const started = performance.now();
+    while (performance.now() - started < 1500) {
+      for (const w of (await getJson(server, '/health')).body.workers.data) seen.set(w.name, (seen.get(w.name) ?? new Set()).add(w.measured_at));
+      calls++;
+    }
+    const elapsed = performance.now() - started;
+    t.equal(seen.size, 2, 'both data workers report');
+    for (const [name, stamps] of seen) {
+      // The first call may show figures asked up to 250 ms before the loop began.
+      t.ok(stamps.size >= 2 && stamps.size <= Math.floor(elapsed / 250) + 2, `${name}: ${stamps.size} distinct reports in ${calls} calls over ${Math.round(elapsed)} ms`);
+    }
   });
 }
 
