@@ -29,7 +29,7 @@ function write(frame: pl.DataFrame, spec: string): string {
   const [rows, pageBytes] = spec.split(':').map(Number);
   const path = join(dir, `rg${spec.replace(':', 'p')}.parquet`);
   const sink = frame.lazy().sinkParquet(path, {
-    compression: 'zstd',
+    compression: 'lz4',
     statistics: true,
     rowGroupSize: rows,
     ...(pageBytes ? { dataPagesizeLimit: pageBytes } : {}),
