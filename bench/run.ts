@@ -12,7 +12,7 @@ import { summarizeProfiles, type ProfileSummary } from './profile.js';
 import { assemble, cacheSweepMarkdown, writeOutputs, type RssPoint } from './report.js';
 import { engineFloor } from './scenarios/engine.js';
 import { csvCpuBaselines } from './scenarios/csv-cpu.js';
-import { eventLoopScenario, type EventLoopFigures } from './scenarios/event-loop.js';
+import { eventLoopScenario, medianFigures, type EventLoopFigures } from './scenarios/event-loop.js';
 import { exportEngineFloor, exportScenario } from './scenarios/exports.js';
 import { filteredEngineFloor, filteredFirstPages, filteredPagesScenario } from './scenarios/filtered.js';
 import { uploadFile, type Uploaded } from './client.js';
@@ -24,7 +24,7 @@ import { sweepScenario, type SweepRow } from './scenarios/sweep.js';
 import { uploadScenario, type UploadResult } from './scenarios/uploads.js';
 import { installCleanup, setIdleThreshold, startFloor, startNamed, stopAll, type Backend, type ServerHandle, type ServiceName } from './servers.js';
 import { parseArgs, type Settings } from './settings.js';
-import { log, round } from './util.js';
+import { inTurn, log, round } from './util.js';
 
 async function main() {
   const settings = parseArgs(process.argv.slice(2));
@@ -94,11 +94,15 @@ async function main() {
   mark('after page load');
   await floor.stop();
 
-  const eventLoop = new Map<Backend, EventLoopFigures>();
-  for (const backend of settings.event_loop_backends) {
-    const server = services.get(backend)!;
-    eventLoop.set(backend, await eventLoopScenario(server, tables.get(backend)!, inputs, settings.event_loop_concurrency));
+  // `reps` runs per backend, the backends taking turns, so each backend's median spans the same stretch of time.
+  const eventLoopRuns = new Map<Backend, EventLoopFigures[]>(settings.event_loop_backends.map((b) => [b, []]));
+  for (let rep = 0; rep < settings.reps; rep++) {
+    for (const backend of inTurn(settings.event_loop_backends, rep)) {
+      const server = services.get(backend)!;
+      eventLoopRuns.get(backend)!.push(await eventLoopScenario(server, tables.get(backend)!, inputs, settings.event_loop_concurrency));
+    }
   }
+  const eventLoop = new Map([...eventLoopRuns].map(([backend, runs]) => [backend, medianFigures(runs)]));
   mark('after event-loop scenario');
 
   // Filtered pages and whole-table exports come after every other scenario on these servers, so nothing

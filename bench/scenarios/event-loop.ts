@@ -10,7 +10,7 @@ import { TABLE_ROWS, type Inputs } from '../data.js';
 import { runLoad, type LoadFigures } from '../load.js';
 import { ForeignCpu, waitIdle, type EventLoopReading, type ServerHandle } from '../servers.js';
 import { Worker } from 'node:worker_threads';
-import { log, round, sleep } from '../util.js';
+import { log, median, medianOrNull, round, sleep } from '../util.js';
 import { dataPath } from './pages.js';
 
 export interface EventLoopFigures {
@@ -28,6 +28,63 @@ export interface EventLoopFigures {
   statistics_detailed_ms: number;
   /** The page traffic during the window. */
   traffic: { rows: number; format: 'json'; concurrency: number } & Pick<LoadFigures, 'rps' | 'p50_ms' | 'p99_ms' | 'max_ms' | 'non2xx' | 'status_codes' | 'errors'>;
+  /** Set by medianFigures: each run's p99s, in run order. */
+  runs?: { probe_p99_ms: number | null; metrics_p99_ms: number | null; health_p99_ms: number }[];
+}
+
+/**
+ * Several runs of the scenario as one: the median of each figure (counts of failures, non-2xx answers and
+ * errors summed), with each run's p99s under `runs`. The full bench runs it `reps` times per backend, as it
+ * takes every other figure: one run's p99 moves by several ms from run to run on this machine.
+ */
+export function medianFigures(all: EventLoopFigures[]): EventLoopFigures {
+  const [first] = all;
+  const mid = (pick: (f: EventLoopFigures) => number | null | undefined) => medianOrNull(all.map(pick));
+  const num = (pick: (f: EventLoopFigures) => number) => round(median(all.map(pick)), 2);
+  const sum = (pick: (f: EventLoopFigures) => number) => all.reduce((n, f) => n + pick(f), 0);
+  const probes = all.map((f) => f.probe).filter((p): p is EventLoopReading => p !== null);
+  const codes: Record<string, number> = {};
+  for (const f of all) for (const [code, n] of Object.entries(f.traffic.status_codes)) codes[code] = (codes[code] ?? 0) + n;
+  return {
+    source: first.source,
+    event_loop_delay_p50_ms: mid((f) => f.event_loop_delay_p50_ms),
+    event_loop_delay_p99_ms: mid((f) => f.event_loop_delay_p99_ms),
+    event_loop_delay_max_ms: mid((f) => f.event_loop_delay_max_ms),
+    ...(first.note !== undefined && { note: first.note }),
+    probe:
+      probes.length === all.length
+        ? {
+            p50_ms: round(median(probes.map((p) => p.p50_ms)), 2),
+            p99_ms: round(median(probes.map((p) => p.p99_ms)), 2),
+            max_ms: round(median(probes.map((p) => p.max_ms)), 2),
+            mean_ms: round(median(probes.map((p) => p.mean_ms)), 2),
+            samples: Math.round(median(probes.map((p) => p.samples))),
+            resolution_ms: first.probe!.resolution_ms,
+          }
+        : null,
+    health: {
+      p50_ms: num((f) => f.health.p50_ms),
+      p99_ms: num((f) => f.health.p99_ms),
+      max_ms: num((f) => f.health.max_ms),
+      requests: Math.round(median(all.map((f) => f.health.requests))),
+      failures: sum((f) => f.health.failures),
+    },
+    window_s: round(median(all.map((f) => f.window_s)), 1),
+    foreign_cpu_cores: num((f) => f.foreign_cpu_cores),
+    upload_ms: round(median(all.map((f) => f.upload_ms)), 1),
+    statistics_detailed_ms: round(median(all.map((f) => f.statistics_detailed_ms)), 1),
+    traffic: {
+      ...first.traffic,
+      rps: num((f) => f.traffic.rps),
+      p50_ms: num((f) => f.traffic.p50_ms),
+      p99_ms: num((f) => f.traffic.p99_ms),
+      max_ms: num((f) => f.traffic.max_ms),
+      non2xx: sum((f) => f.traffic.non2xx),
+      status_codes: codes,
+      errors: sum((f) => f.traffic.errors),
+    },
+    runs: all.map((f) => ({ probe_p99_ms: f.probe?.p99_ms ?? null, metrics_p99_ms: f.event_loop_delay_p99_ms, health_p99_ms: f.health.p99_ms })),
+  };
 }
 
 export async function eventLoopScenario(server: ServerHandle, table: Uploaded, inputs: Inputs, concurrency: number): Promise<EventLoopFigures> {
