@@ -71,10 +71,10 @@ export async function uploadFile(url: string, path: string, name = basename(path
 
 /**
  * A GET over `agent`'s kept-alive connection with node:http, for single requests whose latency is the figure
- * (the cold first page, a query's first page): fetch's own cost in a client process that has been idle is milliseconds, and varies —
- * 20 restarts alternated between the two clients, the same cold page measured 12.29 ms median (9.2–20.6) with
- * fetch against 8.5 (8.0–10.2) with this (bench/cold-page.ts, 2026-12-02). Resolves with the body once its last
- * byte is in; rejects on a socket error or a status other than 200.
+ * (the cold first page, a query's first page): fetch's own cost in a client process that has been idle is
+ * milliseconds, and varies — 20 restarts alternated between the two clients, the same cold page measured
+ * 12.29 ms median (9.2–20.6) with fetch against 8.5 (8.0–10.2) with this (bench/cold-page.ts, 2026-12-02).
+ * Resolves with the body once its last byte is in; rejects on a socket error or a status other than 200.
  */
 export function getOverAgent(agent: Agent, url: string, accept?: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
