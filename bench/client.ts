@@ -69,6 +69,9 @@ export async function uploadFile(url: string, path: string, name = basename(path
   return { ...ids, rows: body.sheets[0]?.row_count ?? 0, upload_ms, readable_ms: elapsedMs(start) };
 }
 
+/** An agent that keeps one connection alive, for getOverAgent. */
+export const oneConnection = (): Agent => new Agent({ keepAlive: true, maxSockets: 1 });
+
 /**
  * A GET over `agent`'s kept-alive connection with node:http, for single requests whose latency is the figure
  * (the cold first page, a query's first page): fetch's own cost in a client process that has been idle is

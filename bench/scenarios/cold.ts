@@ -7,8 +7,8 @@
  * this idle client cost milliseconds of its own). The OS page cache is warm (the file was just written or
  * read): this is the service's own cold path, not the disk's.
  */
-import { Agent } from 'node:http';
-import { getOverAgent, type Uploaded } from '../client.js';
+import type { Agent } from 'node:http';
+import { getOverAgent, oneConnection, type Uploaded } from '../client.js';
 import { TABLE_ROWS } from '../data.js';
 import { waitIdle, type ServerHandle } from '../servers.js';
 import { elapsedMs, log, median, prng, round } from '../util.js';
@@ -42,7 +42,7 @@ export async function coldFirstPage(server: ServerHandle, table: Uploaded, times
     current = await current.restart!();
     const restartMs = elapsedMs(t);
     await waitIdle([current.pid], 10_000);
-    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const agent = oneConnection();
     await getOverAgent(agent, `${current.url}/health`);
     const first = await page(current, agent);
     const second = await page(current, agent);

@@ -7,10 +7,9 @@
  * encode with nodejs-polars in this process: on an in-memory DataFrame (what the memory backend holds) and
  * as a lazy scan of the Parquet file (what the local backend reads).
  */
-import { Agent } from 'node:http';
 import { createHistogram } from 'node:perf_hooks';
 import pl from 'nodejs-polars';
-import { getBytes, getOverAgent } from '../client.js';
+import { getBytes, getOverAgent, oneConnection } from '../client.js';
 import { waitIdle } from '../servers.js';
 import { elapsedMs, log, median, PARQUET_PATH, prng, round } from '../util.js';
 import { jsonPage } from './engine.js';
@@ -96,7 +95,7 @@ async function filteredTotal(t: PageTarget, qs: string): Promise<number> {
  */
 export async function filteredFirstPages(targets: PageTarget[], queries: FilteredQuery[], times: number): Promise<Record<string, FirstPageFigures[]>> {
   const ms = new Map<string, number[]>();
-  const agents = new Map(targets.map((t) => [t.name, new Agent({ keepAlive: true, maxSockets: 1 })]));
+  const agents = new Map(targets.map((t) => [t.name, oneConnection()]));
   for (const q of queries) {
     for (let k = 1; k <= times; k++) {
       const qs = queryString(firstPageVariant(q, k));
