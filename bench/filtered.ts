@@ -51,7 +51,7 @@ for (const backend of args.backends!.split(',') as Backend[]) {
     for (const v of views) totals.push(v.query ? (JSON.parse(await getText(`${server.url}${dataPath}?${v.query}&limit=1`)) as { total_rows: number }).total_rows : TABLE_ROWS);
     targets.push({ name, server, dataPath, totals, rps: views.map(() => [] as number[]) });
   }
-  const firsts = await filteredFirstPages(targets.map((t) => ({ name: t.name, url: t.server.url, dataPath: t.dataPath, pid: t.server.pid, service: true })), QUERIES, Number(args.firsts));
+  const { pages: firsts } = await filteredFirstPages(targets.map((t) => ({ name: t.name, url: t.server.url, dataPath: t.dataPath, pid: t.server.pid, service: true })), QUERIES, Number(args.firsts));
   for (const t of targets) firstLines.push(`| ${backend} | ${t.name} | ${firsts[t.name].map((f) => f.p50_ms).join(' | ')} |`);
   for (let r = 0; r < Number(args.runs); r++) {
     for (const t of inTurn(targets, r)) {

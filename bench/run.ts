@@ -109,9 +109,9 @@ async function main() {
   // measured before them (nor the RSS marks above) depends on them; the sweeps after them start their own
   // servers. Their engine floors run here, in this process, while the servers are idle. The first pages of
   // never-asked query variants come before the load runs of the queries themselves.
-  const filteredEngine = filteredEngineFloor(settings.filtered_queries, settings.filtered_engine_ops, settings.filtered_first_pages);
   const filteredTargets = settings.services.map((n) => target(n));
-  const filteredFirst = await filteredFirstPages(filteredTargets, settings.filtered_queries, settings.filtered_first_pages);
+  const { pages: filteredFirst, engine: engineFirst } = await filteredFirstPages(filteredTargets, settings.filtered_queries, settings.filtered_first_pages);
+  const filteredEngine = filteredEngineFloor(settings.filtered_queries, settings.filtered_engine_ops).map((e) => ({ ...e, ...engineFirst.get(e.query)! }));
   const filteredPages = await filteredPagesScenario(filteredTargets, settings.filtered_queries, settings.filtered_concurrency, {
     reps: settings.reps,
     durationS: settings.filtered_duration_s,

@@ -3,14 +3,23 @@
  * ~127 MB CSV, with the server's RSS: growth for a loaded table against its Arrow size (memory backend),
  * and the peak during a CSV upload above the steady state before it. The first Parquet upload is kept as
  * the table every later scenario reads; every other upload is deleted once measured.
+ * Each upload's baseline is the engine reading the same bytes in this process (engineReadMs) right before and
+ * right after it, with the server idle: on this shared machine pl.readCSV's speed moves by 30% within minutes
+ * (e.g. 264 MB/s at a run's start, 224 MB/s twelve minutes later), so a floor measured once at the run's start
+ * is not a side-by-side baseline for uploads made later.
  */
+import { readFileSync } from 'node:fs';
 import { deleteDataset, shardBytes, uploadFile, type Uploaded } from '../client.js';
 import type { Inputs } from '../data.js';
 import { ForeignCpu, RssSampler, waitIdle, type ServerHandle } from '../servers.js';
+import { engineReadMs } from './engine.js';
 import { cpuByRole, cpuDeltaMs, ownCpuMs, type CpuByRole } from '../threads.js';
 import { log, MB, median, medianOrNull, round, roundOrNull, sleep } from '../util.js';
 
 export interface UploadRun {
+  /** The engine reading the same bytes in the bench process (engineReadMs), with the server idle, right before and after this upload. */
+  engine_before_ms: number;
+  engine_after_ms: number;
   upload_ms: number;
   readable_ms: number;
   mb_s: number;
@@ -27,6 +36,9 @@ export interface UploadRun {
 export interface UploadFigures {
   file_bytes: number;
   mb_s: number;
+  /** The engine's MB/s from the median of the 2 × runs readings beside the uploads, and the uploads' MB/s against it. */
+  engine_mb_s: number;
+  ratio_to_engine: number;
   readable_ms: number;
   peak_above_steady_mb: number;
   peak_ratio_to_file: number;
@@ -61,7 +73,11 @@ async function settledRss(server: ServerHandle, settleMs = 1000): Promise<number
   return server.status()?.rss_mb ?? Number.NaN;
 }
 
-async function measuredUpload(server: ServerHandle, path: string, bytes: number): Promise<{ up: Uploaded; run: UploadRun }> {
+async function measuredUpload(server: ServerHandle, file: UploadedFile): Promise<{ up: Uploaded; run: UploadRun }> {
+  const { path, kind } = file;
+  const bytes = file.bytes.length;
+  await waitIdle([server.pid]);
+  const engineBefore = engineReadMs(kind, file.bytes);
   await waitIdle([server.pid]);
   const steady = await settledRss(server, 300);
   const sampler = new RssSampler(server.pid, 50).start();
@@ -73,9 +89,13 @@ async function measuredUpload(server: ServerHandle, path: string, bytes: number)
   const serverCpuMs = cpuDeltaMs(serverCpu, cpuByRole(server.pid));
   const foreignCores = foreign.stop();
   const peak = sampler.stop();
+  await waitIdle([server.pid]);
+  const engineAfter = engineReadMs(kind, file.bytes);
   return {
     up,
     run: {
+      engine_before_ms: round(engineBefore, 1),
+      engine_after_ms: round(engineAfter, 1),
       upload_ms: round(up.upload_ms, 1),
       readable_ms: round(up.readable_ms, 1),
       mb_s: round(bytes / MB / (up.readable_ms / 1000), 2),
@@ -89,11 +109,22 @@ async function measuredUpload(server: ServerHandle, path: string, bytes: number)
   };
 }
 
+/** A file to upload, its kind for the engine's reader, and its bytes (read once, for the engine's readings). */
+interface UploadedFile {
+  path: string;
+  kind: 'csv' | 'parquet';
+  bytes: Buffer;
+}
+
 function figures(bytes: number, runs: UploadRun[]): UploadFigures {
   const peakAbove = median(runs.map((r) => r.peak_above_steady_mb));
+  const mbS = median(runs.map((r) => r.mb_s));
+  const engineMbS = bytes / MB / (median(runs.flatMap((r) => [r.engine_before_ms, r.engine_after_ms])) / 1000);
   return {
     file_bytes: bytes,
-    mb_s: round(median(runs.map((r) => r.mb_s)), 2),
+    mb_s: round(mbS, 2),
+    engine_mb_s: round(engineMbS, 1),
+    ratio_to_engine: round(mbS / engineMbS, 3),
     readable_ms: round(median(runs.map((r) => r.readable_ms)), 1),
     peak_above_steady_mb: round(peakAbove, 1),
     peak_ratio_to_file: round(peakAbove / (bytes / MB), 2),
@@ -105,13 +136,14 @@ export async function uploadScenario(server: ServerHandle, inputs: Inputs, reps:
   const memoryBackend = server.backend === 'memory';
   const startup = await settledRss(server);
 
+  const parquetFile: UploadedFile = { path: inputs.parquet.path, kind: 'parquet', bytes: readFileSync(inputs.parquet.path) };
   log(`${server.label}: Parquet upload x${reps}`);
   const parquetRuns: UploadRun[] = [];
   let table: Uploaded | undefined;
   let loadedRss: number | null = null;
   let arrowMb: number | null = null;
   for (let r = 0; r < reps; r++) {
-    const { up, run } = await measuredUpload(server, inputs.parquet.path, inputs.parquet.bytes);
+    const { up, run } = await measuredUpload(server, parquetFile);
     parquetRuns.push(run);
     if (r === 0) {
       table = up;
@@ -123,13 +155,14 @@ export async function uploadScenario(server: ServerHandle, inputs: Inputs, reps:
     }
   }
 
+  const csvFile: UploadedFile = { path: inputs.csv.path, kind: 'csv', bytes: readFileSync(inputs.csv.path) };
   log(`${server.label}: CSV upload x${reps} (${round(inputs.csv.bytes / MB, 1)} MB)`);
   const csvRuns: UploadRun[] = [];
   const csvGrowth: number[] = [];
   const csvArrow: number[] = [];
   for (let r = 0; r < reps; r++) {
     const before = memoryBackend ? await shardBytes(server.url) : null;
-    const { up, run } = await measuredUpload(server, inputs.csv.path, inputs.csv.bytes);
+    const { up, run } = await measuredUpload(server, csvFile);
     csvRuns.push(run);
     if (memoryBackend) {
       const after = await settledRss(server);
