@@ -3,7 +3,7 @@
  * ~127 MB CSV, with the server's RSS: growth for a loaded table against its Arrow size (memory backend),
  * and the peak during a CSV upload above the steady state before it. The first Parquet upload is kept as
  * the table every later scenario reads; every other upload is deleted once measured.
- * Each upload's baseline is the engine reading the same bytes in this process (engineReadMs) right before and
+ * Each upload's baseline is the engine reading the same bytes in this process (engineRead) right before and
  * right after it, with the server idle: on this shared machine pl.readCSV's speed moves by 30% within minutes
  * (e.g. 264 MB/s at a run's start, 224 MB/s twelve minutes later), so a floor measured once at the run's start
  * is not a side-by-side baseline for uploads made later.
@@ -12,14 +12,16 @@ import { readFileSync } from 'node:fs';
 import { deleteDataset, shardBytes, uploadFile, type Uploaded } from '../client.js';
 import type { Inputs } from '../data.js';
 import { ForeignCpu, RssSampler, waitIdle, type ServerHandle } from '../servers.js';
-import { engineReadMs } from './engine.js';
+import { engineRead } from './engine.js';
 import { cpuByRole, cpuDeltaMs, ownCpuMs, type CpuByRole } from '../threads.js';
 import { log, MB, median, medianOrNull, round, roundOrNull, sleep } from '../util.js';
 
 export interface UploadRun {
-  /** The engine reading the same bytes in the bench process (engineReadMs), with the server idle, right before and after this upload. */
+  /** The engine reading the same bytes in the bench process (engineRead), with the server idle, right before and after this upload: wall and CPU ms. */
   engine_before_ms: number;
   engine_after_ms: number;
+  engine_before_cpu_ms: number;
+  engine_after_cpu_ms: number;
   upload_ms: number;
   readable_ms: number;
   mb_s: number;
@@ -39,6 +41,8 @@ export interface UploadFigures {
   /** The engine's MB/s from the median of the 2 × runs readings beside the uploads, and the uploads' MB/s against it. */
   engine_mb_s: number;
   ratio_to_engine: number;
+  /** The engine's CPU ms per read, median of the same readings. */
+  engine_cpu_ms: number;
   readable_ms: number;
   peak_above_steady_mb: number;
   peak_ratio_to_file: number;
@@ -77,7 +81,7 @@ async function measuredUpload(server: ServerHandle, file: UploadedFile): Promise
   const { path, kind } = file;
   const bytes = file.bytes.length;
   await waitIdle([server.pid]);
-  const engineBefore = engineReadMs(kind, file.bytes);
+  const engineBefore = engineRead(kind, file.bytes);
   await waitIdle([server.pid]);
   const steady = await settledRss(server, 300);
   const sampler = new RssSampler(server.pid, 50).start();
@@ -90,12 +94,14 @@ async function measuredUpload(server: ServerHandle, file: UploadedFile): Promise
   const foreignCores = foreign.stop();
   const peak = sampler.stop();
   await waitIdle([server.pid]);
-  const engineAfter = engineReadMs(kind, file.bytes);
+  const engineAfter = engineRead(kind, file.bytes);
   return {
     up,
     run: {
-      engine_before_ms: round(engineBefore, 1),
-      engine_after_ms: round(engineAfter, 1),
+      engine_before_ms: round(engineBefore.wall_ms, 1),
+      engine_after_ms: round(engineAfter.wall_ms, 1),
+      engine_before_cpu_ms: round(engineBefore.cpu_ms),
+      engine_after_cpu_ms: round(engineAfter.cpu_ms),
       upload_ms: round(up.upload_ms, 1),
       readable_ms: round(up.readable_ms, 1),
       mb_s: round(bytes / MB / (up.readable_ms / 1000), 2),
@@ -125,6 +131,7 @@ function figures(bytes: number, runs: UploadRun[]): UploadFigures {
     mb_s: round(mbS, 2),
     engine_mb_s: round(engineMbS, 1),
     ratio_to_engine: round(mbS / engineMbS, 3),
+    engine_cpu_ms: round(median(runs.flatMap((r) => [r.engine_before_cpu_ms, r.engine_after_cpu_ms]))),
     readable_ms: round(median(runs.map((r) => r.readable_ms)), 1),
     peak_above_steady_mb: round(peakAbove, 1),
     peak_ratio_to_file: round(peakAbove / (bytes / MB), 2),
