@@ -21,6 +21,7 @@ import type { UploadFigures, UploadResult, UploadRun } from './scenarios/uploads
 import { SERVICES, type Backend, type ServiceName } from './servers.js';
 import type { Settings } from './settings.js';
 import { chartSvg } from './svg.js';
+import { totalCpu } from './threads.js';
 import { MB, median, ratio, round } from './util.js';
 
 export interface PageRow extends CellFigures {
@@ -144,7 +145,7 @@ export function csvUploadBound(
   const parquet = backend === 'local' ? c.parquet_write.wall_ms : 0;
   const partsMs = c.transport.wall_ms + afterText + parquet;
   const partsCpuMs = c.transport.client_cpu_ms + c.transport.server_cpu_ms + c.reader.cpu_ms + (backend === 'local' ? c.parquet_write.cpu_ms : 0);
-  const cpuMs = median(u.runs.map((x) => x.client_cpu_ms + x.server_cpu_ms.main + x.server_cpu_ms.node_threads + x.server_cpu_ms.polars + x.server_cpu_ms.other));
+  const cpuMs = median(u.runs.map(uploadCpuMs));
   const engineMs = u.file_bytes / MB / u.engine_mb_s * 1000;
   return {
     parts_ms: round(partsMs, 0),
@@ -159,6 +160,9 @@ export function csvUploadBound(
     engine_cpu_ms: u.engine_cpu_ms ?? null,
   };
 }
+
+/** An upload's whole CPU: the bench's client and every thread of the server. */
+const uploadCpuMs = (run: UploadRun): number => run.client_cpu_ms + totalCpu(run.server_cpu_ms);
 
 function boundNote(b: ReturnType<typeof csvUploadBound>, bar: number): string | undefined {
   if (!b) return undefined;
@@ -663,7 +667,7 @@ function csvCpuSection(r: Results): string[] {
     const runs = res?.upload?.csv.runs;
     if (!runs?.length) continue;
     const m = (f: (x: UploadRun) => number) => median(runs.map(f));
-    const total = m((x) => x.client_cpu_ms + x.server_cpu_ms.main + x.server_cpu_ms.node_threads + x.server_cpu_ms.polars + x.server_cpu_ms.other);
+    const total = m(uploadCpuMs);
     L.push(
       `| ${backend} upload, end to end | ${fmt(m((x) => x.readable_ms), 0)} | ${fmt(m((x) => x.client_cpu_ms), 0)} | ${fmt(m((x) => x.server_cpu_ms.main), 0)} | ${fmt(m((x) => x.server_cpu_ms.node_threads), 0)} | ${fmt(m((x) => x.server_cpu_ms.polars), 0)} | ${fmt(m((x) => x.server_cpu_ms.other), 0)} | ${fmt(total, 0)} | ${fmt(total / c.cores, 0)} |`,
     );

@@ -81,6 +81,9 @@ export function cpuDeltaMs(a: CpuByRole, b: CpuByRole): CpuByRole {
 }
 
 /** CPU ms this process (the bench itself, every thread) has used so far. */
+/** Every role's CPU together: a process's whole CPU over the interval a CpuByRole delta covers. */
+export const totalCpu = (c: CpuByRole): number => c.main + c.node_threads + c.polars + c.other;
+
 export function ownCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;

@@ -1,6 +1,6 @@
 /**
  * The baselines that bound a CSV upload's speed by CPU, measured in the same run as the uploads:
- * - the engine: `pl.readCSV` (dates parsed) in this process — wall and CPU (every thread of this process);
+ * - the engine: `pl.readCSV` (dates parsed) in this process (engine.ts engineRead, as beside each upload) — wall and CPU (every thread of this process);
  * - the service's CSV reader (`readCsv`: layout and row-shape check, text read, whole-column type checks and
  *   casts) in this process, and its text read alone (`pl.readCSV`, every column as text);
  * - writing the reader's frame as Parquet the way the local backend stores it (writeParquetDurably);
@@ -17,7 +17,8 @@ import { writeParquetDurably } from '../../workers/parse-worker.js';
 import { postFile } from '../client.js';
 import type { Inputs } from '../data.js';
 import { startFloor, waitIdle } from '../servers.js';
-import { cpuByRole, cpuDeltaMs, ownCpuMs } from '../threads.js';
+import { cpuByRole, cpuDeltaMs, ownCpuMs, totalCpu } from '../threads.js';
+import { engineRead } from './engine.js';
 import { log, MB, median, round } from '../util.js';
 
 export interface TimedCpu {
@@ -54,7 +55,7 @@ export async function csvCpuBaselines(inputs: Inputs, reps: number): Promise<Csv
   const parquet: TimedCpu[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'dataset-bench-transport-'));
   for (let r = 0; r < reps; r++) {
-    engine.push(await timedCpu(() => pl.readCSV(bytes, { tryParseDates: true })));
+    engine.push(engineRead('csv', bytes));
     textRead.push(await timedCpu(() => pl.readCSV(bytes, TEXT_READ)));
     let sheet: Awaited<ReturnType<typeof readCsv>>['sheet'] | undefined;
     reader.push(await timedCpu(async () => (sheet = (await readCsv(bytes)).sheet)));
@@ -76,7 +77,7 @@ export async function csvCpuBaselines(inputs: Inputs, reps: number): Promise<Csv
         if (got.bytes !== inputs.csv.bytes) throw new Error(`the floor received ${got.bytes} of ${inputs.csv.bytes} bytes`);
       });
       const used = cpuDeltaMs(server, cpuByRole(floor.pid));
-      transport.push({ ...run, client_cpu_ms: run.cpu_ms, server_cpu_ms: used.main + used.node_threads + used.polars + used.other });
+      transport.push({ ...run, client_cpu_ms: run.cpu_ms, server_cpu_ms: totalCpu(used) });
     }
   } finally {
     await floor.stop();
